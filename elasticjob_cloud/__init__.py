@@ -1,0 +1,1 @@
+"""elasticjob-cloud: cron-triggered, sharded jobs on Mesos."""

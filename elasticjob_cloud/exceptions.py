@@ -1,0 +1,69 @@
+"""The project's exception hierarchy, mapped to HTTP status codes in one place (``rest.errors``)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+
+class ElasticJobError(Exception):
+    """Base class: every error the project raises on purpose."""
+
+    status = 500
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidConfig(ElasticJobError):
+    """Bad input. ``errors`` maps each offending field to its messages."""
+
+    status = 400
+
+    def __init__(self, message: str, errors: Mapping[str, Sequence[str]] | None = None):
+        super().__init__(message)
+        self.errors = {field: list(messages) for field, messages in (errors or {}).items()}
+
+    @classmethod
+    def field(cls, name: str, message: str) -> "InvalidConfig":
+        return cls(f"{name}: {message}", {name: [message]})
+
+
+class NotFound(ElasticJobError):
+    status = 404
+
+
+class AlreadyExists(ElasticJobError):
+    status = 409
+
+
+class Conflict(ElasticJobError):
+    """The request is well formed but not allowed in the current state (e.g. trigger a DAEMON job)."""
+
+    status = 409
+
+
+class TooManyRequests(ElasticJobError):
+    status = 429
+
+
+class QueueFull(ElasticJobError):
+    """A state queue reached ``job_state_queue_size``: the add is refused, never silently dropped."""
+
+    status = 503
+
+
+class RegistryUnavailable(ElasticJobError):
+    """ZooKeeper cannot be reached (connection lost, session expired, timeout)."""
+
+    status = 503
+
+
+class NotLeader(ElasticJobError):
+    """The operation needs the elected leader; ``leader_url`` is where it is, if known."""
+
+    status = 503
+
+    def __init__(self, message: str, leader_url: str | None = None):
+        super().__init__(message)
+        self.leader_url = leader_url

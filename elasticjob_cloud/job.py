@@ -1,0 +1,1 @@
+"""What app authors import: ``ShardingContext``, ``SimpleJob``, ``DataflowJob`` (built by the executor work)."""
