@@ -25,7 +25,7 @@ class InvalidConfig(ElasticJobError):
         self.errors = {field: list(messages) for field, messages in (errors or {}).items()}
 
     @classmethod
-    def field(cls, name: str, message: str) -> "InvalidConfig":
+    def field(cls, name: str, message: str) -> InvalidConfig:
         return cls(f"{name}: {message}", {name: [message]})
 
 

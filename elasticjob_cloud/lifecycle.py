@@ -1,1 +1,259 @@
-"""Placeholder: filled in by its issue."""
+"""Use cases shared by the REST API and the CLI: apps, jobs, enable/disable, trigger.
+
+Everything is validated before anything is written, and each change is one atomic registry
+write, so a rejected or failed request changes nothing. The scheduler reacts to these changes
+through ZooKeeper watches, whichever scheduler instance served the request.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime
+from typing import Any
+
+from .core.cron import preview
+from .core.models import AppConfig, ExecutionType, JobConfig, JobType
+from .core.ports import FailoverEntry, RunningEntry, Stores
+from .core.schemas import app_to_wire, job_to_wire, load_app, load_job
+from .exceptions import Conflict, InvalidConfig, NotFound
+
+LEGACY_BOOTSTRAP_SCRIPT = "bin/start.sh"
+
+
+def _require_object(body: Any, what: str) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise InvalidConfig(f"the {what} must be a JSON object", {"_schema": ["not a JSON object"]})
+    return body
+
+
+def _require_name(body: dict[str, Any], key: str) -> str:
+    name = body.get(key)
+    if not isinstance(name, str) or not name:
+        raise InvalidConfig.field(key, "Missing data for required field.")
+    return name
+
+
+class Lifecycle:
+    def __init__(self, registry: Stores):
+        self.registry = registry
+        self.config = registry.config
+        self.disable = registry.disable
+
+    # ----- apps
+    def register_app(self, body: Any) -> AppConfig:
+        app = load_app(body)
+        self.config.add_app(app)
+        return app
+
+    def update_app(self, body: Any) -> AppConfig:
+        """Only the fields given change (``{"appName":"foo_app","appCacheEnable":true}``)."""
+        changes = _require_object(body, "app")
+        name = _require_name(changes, "appName")
+        current = self.get_app(name)
+        app = load_app({**app_to_wire(current), **changes})
+        self.config.replace_app(app)
+        return app
+
+    def get_app(self, app_name: str) -> AppConfig:
+        app = self.config.get_app(app_name)
+        if app is None:
+            raise NotFound(f"app '{app_name}' not found")
+        return app
+
+    def list_apps(self) -> list[AppConfig]:
+        return self.config.list_apps()
+
+    def delete_app(self, app_name: str) -> list[str]:
+        """Deregisters the app's jobs with it (the original cascades rather than refusing)."""
+        return self.config.remove_app(app_name)
+
+    def is_app_disabled(self, app_name: str) -> bool:
+        self.get_app(app_name)
+        return self.disable.is_app_disabled(app_name)
+
+    def disable_app(self, app_name: str) -> None:
+        self.get_app(app_name)
+        self.disable.disable_app(app_name)
+
+    def enable_app(self, app_name: str) -> None:
+        self.get_app(app_name)
+        self.disable.enable_app(app_name)
+
+    # ----- jobs
+    def register_job(self, body: Any) -> JobConfig:
+        job = load_job(self._with_implicit_app(_require_object(body, "job")))
+        missing_app = InvalidConfig.field("appName", f"app '{job.app_name}' does not exist: publish it first")
+        if self.config.get_app(job.app_name) is None:
+            raise missing_app
+        try:
+            self.config.add_job(job)
+        except NotFound:
+            raise missing_app from None
+        return job
+
+    def _with_implicit_app(self, body: dict[str, Any]) -> dict[str, Any]:
+        """2.0-style bodies name no app but carry ``appURL``: their app is named after the job.
+
+        The documented examples of the original's 2.0 API register jobs this way; the app is
+        created from the job's ``appURL`` / ``bootstrapScript`` when it does not exist yet.
+        """
+        if body.get("appName") or not body.get("appURL") or not isinstance(body.get("jobName"), str):
+            return body
+        app_name = body["jobName"]
+        if self.config.get_app(app_name) is None:
+            load_job({**body, "appName": app_name})  # validate the job before creating anything
+            app = load_app(
+                {
+                    "appName": app_name,
+                    "appURL": body["appURL"],
+                    "bootstrapScript": body.get("bootstrapScript") or LEGACY_BOOTSTRAP_SCRIPT,
+                }
+            )
+            self.config.add_app(app)
+        return {**body, "appName": app_name}
+
+    def update_job(self, body: Any) -> JobConfig:
+        """Only the fields given change; the result is validated as a registration is."""
+        changes = _require_object(body, "job")
+        name = _require_name(changes, "jobName")
+        current = self.get_job(name)
+        merged = {**job_to_wire(current), **{k: v for k, v in changes.items() if k != "appName" or v}}
+        job = load_job(merged)
+        if self.config.get_app(job.app_name) is None:
+            raise InvalidConfig.field("appName", f"app '{job.app_name}' does not exist")
+        self.config.replace_job(job)
+        return job
+
+    def get_job(self, job_name: str) -> JobConfig:
+        job = self.config.get_job(job_name)
+        if job is None:
+            raise NotFound(f"job '{job_name}' not found")
+        return job
+
+    def list_jobs(self) -> list[JobConfig]:
+        return self.config.list_jobs()
+
+    def deregister_job(self, job_name: str) -> bool:
+        """Idempotent: deregistering an unknown job succeeds and changes nothing."""
+        return self.config.remove_job(job_name)
+
+    def is_job_disabled(self, job_name: str) -> bool:
+        job = self.get_job(job_name)
+        return self.disable.is_job_disabled(job_name) or self.disable.is_app_disabled(job.app_name)
+
+    def disable_job(self, job_name: str) -> None:
+        self.get_job(job_name)
+        self.disable.disable_job(job_name)
+
+    def enable_job(self, job_name: str) -> None:
+        self.get_job(job_name)
+        self.disable.enable_job(job_name)
+
+    def trigger(self, job_name: str) -> int:
+        """Queue one run now, by the misfire rule: misfire=true adds a run, false keeps at most one."""
+        job = self.get_job(job_name)
+        if job.execution_type is ExecutionType.DAEMON:
+            raise Conflict(f"daemon job '{job_name}' cannot be triggered: it runs its own cron")
+        return self.registry.ready.add(job_name, job.misfire)
+
+    # ----- the prototype's API: one job = one app running one script
+    def legacy_register(self, body: Any) -> JobConfig:
+        body = _require_object(body, "job")
+        name = _require_name(body, "jobName")
+        job_body = {
+            "jobName": name,
+            "appName": name,
+            "cron": body.get("cron"),
+            "shardingTotalCount": body.get("shardingTotalCount"),
+            "cpuCount": body.get("cpuCount"),
+            "memoryMB": body.get("memoryMB"),
+            "failover": body.get("failover", False),
+            "misfire": body.get("misfire", False),
+            "jobType": JobType.SCRIPT.value,
+            "jobExecutionType": ExecutionType.TRANSIENT.value,
+            "scriptCommandLine": LEGACY_BOOTSTRAP_SCRIPT,
+            "dockerImageName": body.get("dockerImageName"),
+        }
+        job_body = {k: v for k, v in job_body.items() if v is not None}
+        app_body = {"appName": name, "appURL": body.get("appURL"), "bootstrapScript": LEGACY_BOOTSTRAP_SCRIPT}
+        app_body = {k: v for k, v in app_body.items() if v is not None}
+        errors: dict[str, list[str]] = {}
+        app: AppConfig | None = None
+        job: JobConfig | None = None
+        try:
+            app = load_app(app_body)
+        except InvalidConfig as exc:
+            errors.update(exc.errors)
+        try:
+            job = load_job(job_body)
+        except InvalidConfig as exc:
+            errors.update(exc.errors)
+        if errors or app is None or job is None:
+            summary = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+            raise InvalidConfig(f"invalid job configuration: {summary}", errors)
+        self.config.add_app_and_job(app, job)
+        return job
+
+    def legacy_unregister(self, job_name: str) -> None:
+        self.config.remove_app(job_name)
+
+    def next_fire_times(
+        self, job_name: str, default_time_zone: str, after: datetime, count: int
+    ) -> dict[str, Any]:
+        job = self.get_job(job_name)
+        zone = job.time_zone or default_time_zone
+        return {"jobName": job_name, **preview_fire_times(job.cron, zone, after, count)}
+
+    # ----- state and statistics views
+    def ready_tasks(self) -> list[dict[str, str]]:
+        return [
+            {"jobName": name, "times": str(count)}
+            for name, count in sorted(self.registry.ready.counts().items())
+        ]
+
+    def failover_tasks(self) -> list[FailoverEntry]:
+        return self.registry.failover.entries()
+
+    def running_tasks(self) -> list[RunningEntry]:
+        return self.registry.running.entries()
+
+    def job_type_statistics(self) -> dict[str, int]:
+        counts = Counter(job.job_type for job in self.list_jobs())
+        return {
+            "scriptJobCount": counts[JobType.SCRIPT],
+            "simpleJobCount": counts[JobType.SIMPLE],
+            "dataflowJobCount": counts[JobType.DATAFLOW],
+        }
+
+    def execution_type_statistics(self) -> dict[str, int]:
+        counts = Counter(job.execution_type for job in self.list_jobs())
+        return {
+            "transientJobCount": counts[ExecutionType.TRANSIENT],
+            "daemonJobCount": counts[ExecutionType.DAEMON],
+        }
+
+
+def parse_count(text: str | int | None, default: int = 10) -> int:
+    if text is None or text == "":
+        return default
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        raise InvalidConfig.field("count", f"must be a whole number, got {text!r}") from None
+
+
+def parse_after(text: str | None, now: datetime) -> datetime:
+    """ISO-8601; a time without offset is a wall time in the schedule's zone; default ``now``."""
+    if not text:
+        return now
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidConfig.field("after", f"must be an ISO-8601 date-time, got {text!r}") from None
+
+
+def preview_fire_times(expression: str | None, time_zone: str, after: datetime, count: int) -> dict[str, Any]:
+    """The next ``count`` fires of an expression: ``{"cron", "timeZone", "next": [ISO-8601…]}``."""
+    if not expression:
+        raise InvalidConfig.field("cron", "Missing data for required field.")
+    return {"cron": expression, "timeZone": time_zone, "next": preview(expression, time_zone, after, count)}

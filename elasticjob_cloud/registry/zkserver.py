@@ -15,6 +15,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import IO
 
 ZOOKEEPER_JAR = Path("/usr/share/java/zookeeper.jar")
 
@@ -54,7 +55,7 @@ class ZooKeeperServer:
     def hosts(self) -> str:
         return f"{self.host}:{self.port}"
 
-    def start(self, timeout: float = 30.0) -> "ZooKeeperServer":
+    def start(self, timeout: float = 30.0) -> ZooKeeperServer:
         if not ZOOKEEPER_JAR.exists():
             raise ZooKeeperStartError(f"{ZOOKEEPER_JAR} not found: run scripts/install.sh")
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -75,8 +76,27 @@ class ZooKeeperServer:
                 ]
             )
         )
-        log = open(self.data_dir / "zookeeper.log", "ab")
-        self._process = subprocess.Popen(
+        with open(self.data_dir / "zookeeper.log", "ab") as log:
+            self._process = self._spawn(config, log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:  # crashed: say where its log is
+                raise ZooKeeperStartError(
+                    f"ZooKeeper exited with {self._process.returncode}; see {self.data_dir}/zookeeper.log"
+                )
+            try:
+                # ``ruok`` answers before the server serves; ``srvr`` reports a mode only once it does.
+                if b"Mode:" in four_letter_word(self.host, self.port, b"srvr"):
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise ZooKeeperStartError(f"ZooKeeper did not answer on {self.hosts} within {timeout}s")
+
+    @staticmethod
+    def _spawn(config: Path, log: IO[bytes]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
             [
                 shutil.which("java") or "java",
                 "-Xmx512m",
@@ -91,22 +111,6 @@ class ZooKeeperServer:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-        log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise ZooKeeperStartError(
-                    f"ZooKeeper exited with {self._process.returncode}; see {self.data_dir}/zookeeper.log"
-                )
-            try:
-                # ``ruok`` answers before the server serves; ``srvr`` reports a mode only once it does.
-                if b"Mode:" in four_letter_word(self.host, self.port, b"srvr"):
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise ZooKeeperStartError(f"ZooKeeper did not answer on {self.hosts} within {timeout}s")
 
     @property
     def running(self) -> bool:
@@ -124,7 +128,7 @@ class ZooKeeperServer:
         if self._own_dir:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
-    def __enter__(self) -> "ZooKeeperServer":
+    def __enter__(self) -> ZooKeeperServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

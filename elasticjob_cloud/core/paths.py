@@ -1,0 +1,51 @@
+"""ZooKeeper node layout, relative to the namespace root: exactly the original's paths."""
+
+from __future__ import annotations
+
+from .models import DELIMITER
+
+CONFIG_APP = "/config/app"
+CONFIG_JOB = "/config/job"
+READY = "/state/ready"
+RUNNING = "/state/running"
+FAILOVER = "/state/failover"
+DISABLE_APP = "/state/disable/app"
+DISABLE_JOB = "/state/disable/job"
+FRAMEWORK_ID = "/ha/framework_id"
+ELECTION = "/ha/election"
+
+
+def app(app_name: str) -> str:
+    return f"{CONFIG_APP}/{app_name}"
+
+
+def job(job_name: str) -> str:
+    return f"{CONFIG_JOB}/{job_name}"
+
+
+def ready(job_name: str) -> str:
+    return f"{READY}/{job_name}"
+
+
+def running_job(job_name: str) -> str:
+    return f"{RUNNING}/{job_name}"
+
+
+def running_task(job_name: str, sharding_item: int) -> str:
+    return f"{RUNNING}/{job_name}/{job_name}{DELIMITER}{sharding_item}"
+
+
+def failover_job(job_name: str) -> str:
+    return f"{FAILOVER}/{job_name}"
+
+
+def failover_task(job_name: str, sharding_item: int) -> str:
+    return f"{FAILOVER}/{job_name}/{job_name}{DELIMITER}{sharding_item}"
+
+
+def disabled_app(app_name: str) -> str:
+    return f"{DISABLE_APP}/{app_name}"
+
+
+def disabled_job(job_name: str) -> str:
+    return f"{DISABLE_JOB}/{job_name}"

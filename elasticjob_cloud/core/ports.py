@@ -1,0 +1,86 @@
+"""Interfaces of every store the use cases and loops depend on (implemented in ``registry``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from .models import AppConfig, JobConfig
+
+
+@dataclass(frozen=True)
+class FailoverEntry:
+    job_name: str
+    sharding_item: int
+    original_task_id: str
+
+
+@dataclass(frozen=True)
+class RunningEntry:
+    job_name: str
+    sharding_item: int
+    task_id: str
+
+
+class ConfigStore(Protocol):
+    """Apps and jobs. Multi-node changes are atomic: either all nodes change or none."""
+
+    def get_app(self, app_name: str) -> AppConfig | None: ...
+    def list_apps(self) -> list[AppConfig]: ...
+    def add_app(self, app: AppConfig) -> None: ...  # AlreadyExists
+    def replace_app(self, app: AppConfig) -> None: ...  # NotFound
+    def remove_app(self, app_name: str) -> list[str]: ...  # cascades to its jobs; returns their names
+    def get_job(self, job_name: str) -> JobConfig | None: ...
+    def list_jobs(self) -> list[JobConfig]: ...
+    def add_job(self, job: JobConfig) -> None: ...  # AlreadyExists; NotFound when its app is missing
+    def replace_job(self, job: JobConfig) -> None: ...  # NotFound
+    def remove_job(self, job_name: str) -> bool: ...  # with its disable, ready and failover state
+    def add_app_and_job(self, app: AppConfig, job: JobConfig) -> None: ...
+
+
+class DisableStore(Protocol):
+    def is_app_disabled(self, app_name: str) -> bool: ...
+    def disable_app(self, app_name: str) -> None: ...
+    def enable_app(self, app_name: str) -> None: ...
+    def is_job_disabled(self, job_name: str) -> bool: ...
+    def disable_job(self, job_name: str) -> None: ...
+    def enable_job(self, job_name: str) -> None: ...
+    def disabled_apps(self) -> set[str]: ...
+    def disabled_jobs(self) -> set[str]: ...
+
+
+class ReadyQueue(Protocol):
+    """Queued runs per TRANSIENT job (a counter), and DAEMON jobs waiting for a launch."""
+
+    def add(self, job_name: str, misfire: bool) -> int: ...  # the new count; QueueFull
+    def counts(self) -> dict[str, int]: ...
+    def take(self, job_name: str) -> None: ...  # one run launched: decrement or delete
+    def clear(self, job_name: str) -> None: ...
+
+
+class FailoverQueue(Protocol):
+    def add(self, entry: FailoverEntry) -> bool: ...  # False when that shard is already queued
+    def entries(self) -> list[FailoverEntry]: ...
+    def remove(self, job_name: str, sharding_item: int) -> None: ...
+
+
+class RunningStore(Protocol):
+    def add(self, entry: RunningEntry) -> None: ...
+    def entries(self) -> list[RunningEntry]: ...
+    def remove(self, job_name: str, sharding_item: int) -> None: ...
+
+
+class FrameworkIdStore(Protocol):
+    def get(self) -> str | None: ...
+    def save(self, framework_id: str) -> None: ...
+
+
+class Stores(Protocol):
+    """Every store, as the use cases see them (``registry.Registry`` is the implementation)."""
+
+    config: ConfigStore
+    disable: DisableStore
+    ready: ReadyQueue
+    failover: FailoverQueue
+    running: RunningStore
+    framework_id: FrameworkIdStore

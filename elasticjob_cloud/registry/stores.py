@@ -1,0 +1,352 @@
+"""The stores of ``core.ports``, written once over the ``Tree`` seam (ZooKeeper or memory).
+
+Layout and JSON are the original's (``core.paths``, ``core.schemas``), so its data reads back.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from ..core import paths
+from ..core.models import DELIMITER, AppConfig, JobConfig
+from ..core.ports import FailoverEntry, RunningEntry
+from ..core.schemas import app_to_wire, job_to_wire, load_app, load_job
+from ..exceptions import AlreadyExists, Conflict, InvalidConfig, NotFound, QueueFull
+from .tree import Check, Create, Delete, Op, SetData, Tree
+
+log = logging.getLogger(__name__)
+
+
+def encode_json(wire: dict[str, Any]) -> bytes:
+    return json.dumps(wire, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def _decode(data: bytes, path: str, loader: Any) -> Any:
+    try:
+        return loader(json.loads(data.decode()))
+    except (ValueError, InvalidConfig) as exc:
+        log.warning("ignoring unreadable configuration at %s: %s", path, exc)
+        return None
+
+
+def _delete_subtree(tree: Tree, path: str) -> list[Op]:
+    if not tree.exists(path):
+        return []
+    return [*(Delete(p) for p in tree.descendants(path)), Delete(path)]
+
+
+def _parse_item(child: str, job_name: str) -> int | None:
+    prefix = f"{job_name}{DELIMITER}"
+    if not child.startswith(prefix):
+        return None
+    try:
+        return int(child[len(prefix) :])
+    except ValueError:
+        return None
+
+
+class ConfigStore:
+    def __init__(self, tree: Tree):
+        self.tree = tree
+        for root in (paths.CONFIG_APP, paths.CONFIG_JOB):
+            tree.ensure(root)
+
+    # apps
+    def get_app(self, app_name: str) -> AppConfig | None:
+        found = self.tree.get(paths.app(app_name))
+        return _decode(found[0], paths.app(app_name), load_app) if found else None
+
+    def list_apps(self) -> list[AppConfig]:
+        apps = (self.get_app(name) for name in self.tree.children(paths.CONFIG_APP))
+        return [app for app in apps if app is not None]
+
+    def add_app(self, app: AppConfig) -> None:
+        try:
+            self.tree.commit([Create(paths.app(app.app_name), encode_json(app_to_wire(app)))])
+        except AlreadyExists:
+            raise AlreadyExists(f"app '{app.app_name}' already exists") from None
+
+    def replace_app(self, app: AppConfig) -> None:
+        try:
+            self.tree.commit([SetData(paths.app(app.app_name), encode_json(app_to_wire(app)))])
+        except NotFound:
+            raise NotFound(f"app '{app.app_name}' not found") from None
+
+    def remove_app(self, app_name: str) -> list[str]:
+        jobs = [job.job_name for job in self.list_jobs() if job.app_name == app_name]
+        ops: list[Op] = []
+        for job_name in jobs:
+            ops += self._job_removal(job_name)
+        if self.tree.exists(paths.disabled_app(app_name)):
+            ops.append(Delete(paths.disabled_app(app_name)))
+        if self.tree.exists(paths.app(app_name)):
+            ops.append(Delete(paths.app(app_name)))
+        self.tree.commit(ops)
+        return jobs
+
+    # jobs
+    def get_job(self, job_name: str) -> JobConfig | None:
+        found = self.tree.get(paths.job(job_name))
+        return _decode(found[0], paths.job(job_name), load_job) if found else None
+
+    def list_jobs(self) -> list[JobConfig]:
+        jobs = (self.get_job(name) for name in self.tree.children(paths.CONFIG_JOB))
+        return [job for job in jobs if job is not None]
+
+    def add_job(self, job: JobConfig) -> None:
+        if not self.tree.exists(paths.app(job.app_name)):
+            raise NotFound(f"app '{job.app_name}' not found: register the app first")
+        try:
+            self.tree.commit(
+                [
+                    Check(paths.app(job.app_name)),
+                    Create(paths.job(job.job_name), encode_json(job_to_wire(job))),
+                ]
+            )
+        except AlreadyExists:
+            raise AlreadyExists(f"job '{job.job_name}' already exists") from None
+        except NotFound:
+            raise NotFound(f"app '{job.app_name}' not found: register the app first") from None
+
+    def replace_job(self, job: JobConfig) -> None:
+        ops: list[Op] = [
+            Check(paths.app(job.app_name)),
+            SetData(paths.job(job.job_name), encode_json(job_to_wire(job))),
+        ]
+        if not self.tree.exists(paths.job(job.job_name)):
+            raise NotFound(f"job '{job.job_name}' not found")
+        if not self.tree.exists(paths.app(job.app_name)):
+            raise NotFound(f"app '{job.app_name}' not found")
+        self.tree.commit(ops)
+
+    def remove_job(self, job_name: str) -> bool:
+        ops = self._job_removal(job_name)
+        self.tree.commit(ops)
+        return any(isinstance(op, Delete) and op.path == paths.job(job_name) for op in ops)
+
+    def add_app_and_job(self, app: AppConfig, job: JobConfig) -> None:
+        for path, what in ((paths.app(app.app_name), "app"), (paths.job(job.job_name), "job")):
+            if self.tree.exists(path):
+                raise AlreadyExists(f"{what} '{path.rsplit('/', 1)[1]}' already exists")
+        self.tree.commit(
+            [
+                Create(paths.app(app.app_name), encode_json(app_to_wire(app))),
+                Create(paths.job(job.job_name), encode_json(job_to_wire(job))),
+            ]
+        )
+
+    def _job_removal(self, job_name: str) -> list[Op]:
+        ops: list[Op] = []
+        for path in (paths.disabled_job(job_name), paths.ready(job_name)):
+            if self.tree.exists(path):
+                ops.append(Delete(path))
+        ops += _delete_subtree(self.tree, paths.failover_job(job_name))
+        if self.tree.exists(paths.job(job_name)):
+            ops.append(Delete(paths.job(job_name)))
+        return ops
+
+
+class _CountedChildren:
+    """A parent node whose child count is capped by ``job_state_queue_size``."""
+
+    def __init__(self, tree: Tree, root: str, limit: int):
+        self.tree, self.root, self.limit = tree, root, limit
+        tree.ensure(root)
+
+    def refuse_if_full(self, what: str) -> None:
+        if len(self.tree.children(self.root)) >= self.limit:
+            log.warning("%s refused: %s holds %s entries (job_state_queue_size)", what, self.root, self.limit)
+            raise QueueFull(f"{what} refused: {self.root} is full (job_state_queue_size={self.limit})")
+
+
+class DisableStore:
+    def __init__(self, tree: Tree, queue_size: int = 10000):
+        self.tree = tree
+        self._apps = _CountedChildren(tree, paths.DISABLE_APP, queue_size)
+        self._jobs = _CountedChildren(tree, paths.DISABLE_JOB, queue_size)
+
+    def is_app_disabled(self, app_name: str) -> bool:
+        return self.tree.exists(paths.disabled_app(app_name))
+
+    def disable_app(self, app_name: str) -> None:
+        self._add(self._apps, paths.disabled_app(app_name), app_name)
+
+    def enable_app(self, app_name: str) -> None:
+        self._remove(paths.disabled_app(app_name))
+
+    def is_job_disabled(self, job_name: str) -> bool:
+        return self.tree.exists(paths.disabled_job(job_name))
+
+    def disable_job(self, job_name: str) -> None:
+        self._add(self._jobs, paths.disabled_job(job_name), job_name)
+
+    def enable_job(self, job_name: str) -> None:
+        self._remove(paths.disabled_job(job_name))
+
+    def disabled_apps(self) -> set[str]:
+        return set(self.tree.children(paths.DISABLE_APP))
+
+    def disabled_jobs(self) -> set[str]:
+        return set(self.tree.children(paths.DISABLE_JOB))
+
+    def _add(self, parent: _CountedChildren, path: str, name: str) -> None:
+        if self.tree.exists(path):
+            return
+        parent.refuse_if_full(f"disabling '{name}'")
+        try:
+            self.tree.commit([Create(path, name.encode())])
+        except AlreadyExists:
+            pass  # disabled concurrently: the wanted state holds
+
+    def _remove(self, path: str) -> None:
+        try:
+            self.tree.commit([Delete(path)])
+        except NotFound:
+            pass  # already enabled
+
+
+class ReadyQueue:
+    """``/state/ready/{job}`` = decimal count of queued runs (the original's counter)."""
+
+    def __init__(self, tree: Tree, queue_size: int = 10000):
+        self.tree = tree
+        self._root = _CountedChildren(tree, paths.READY, queue_size)
+
+    def add(self, job_name: str, misfire: bool) -> int:
+        path = paths.ready(job_name)
+        while True:
+            current = self.tree.get(path)
+            if current is None:
+                self._root.refuse_if_full(f"queueing a run of '{job_name}'")
+                try:
+                    self.tree.commit([Create(path, b"1")])
+                    return 1
+                except AlreadyExists:
+                    continue
+            count = (_to_int(current[0]) + 1) if misfire else 1
+            try:
+                self.tree.commit([SetData(path, str(count).encode(), current[1])])
+                return count
+            except (NotFound, Conflict):
+                continue
+
+    def counts(self) -> dict[str, int]:
+        result = {}
+        for job_name in self.tree.children(paths.READY):
+            found = self.tree.get(paths.ready(job_name))
+            if found is not None:
+                result[job_name] = _to_int(found[0])
+        return result
+
+    def take(self, job_name: str) -> None:
+        path = paths.ready(job_name)
+        while (current := self.tree.get(path)) is not None:
+            count = _to_int(current[0])
+            op: Op = (
+                Delete(path, current[1]) if count <= 1 else SetData(path, str(count - 1).encode(), current[1])
+            )
+            try:
+                self.tree.commit([op])
+                return
+            except (NotFound, Conflict):
+                continue
+
+    def clear(self, job_name: str) -> None:
+        try:
+            self.tree.commit([Delete(paths.ready(job_name))])
+        except NotFound:
+            pass
+
+
+def _to_int(data: bytes) -> int:
+    try:
+        return int(data.decode().strip() or 0)
+    except ValueError:
+        return 0
+
+
+class FailoverQueue:
+    def __init__(self, tree: Tree, queue_size: int = 10000):
+        self.tree = tree
+        self._root = _CountedChildren(tree, paths.FAILOVER, queue_size)
+
+    def add(self, entry: FailoverEntry) -> bool:
+        path = paths.failover_task(entry.job_name, entry.sharding_item)
+        if self.tree.exists(path):
+            return False
+        self._root.refuse_if_full(f"failing over '{entry.job_name}' shard {entry.sharding_item}")
+        self.tree.ensure(paths.failover_job(entry.job_name))
+        try:
+            self.tree.commit([Create(path, entry.original_task_id.encode())])
+        except AlreadyExists:
+            return False
+        return True
+
+    def entries(self) -> list[FailoverEntry]:
+        return list(_items_under(self.tree, paths.FAILOVER, FailoverEntry))
+
+    def remove(self, job_name: str, sharding_item: int) -> None:
+        _remove_item(self.tree, paths.failover_job(job_name), paths.failover_task(job_name, sharding_item))
+
+
+class RunningStore:
+    def __init__(self, tree: Tree):
+        self.tree = tree
+        tree.ensure(paths.RUNNING)
+
+    def add(self, entry: RunningEntry) -> None:
+        path = paths.running_task(entry.job_name, entry.sharding_item)
+        self.tree.ensure(paths.running_job(entry.job_name))
+        if self.tree.exists(path):
+            self.tree.commit([SetData(path, entry.task_id.encode())])
+        else:
+            self.tree.commit([Create(path, entry.task_id.encode())])
+
+    def entries(self) -> list[RunningEntry]:
+        return list(_items_under(self.tree, paths.RUNNING, RunningEntry))
+
+    def remove(self, job_name: str, sharding_item: int) -> None:
+        _remove_item(self.tree, paths.running_job(job_name), paths.running_task(job_name, sharding_item))
+
+
+def _items_under(tree: Tree, root: str, make: Any) -> Any:
+    for job_name in tree.children(root):
+        for child in tree.children(f"{root}/{job_name}"):
+            item = _parse_item(child, job_name)
+            found = tree.get(f"{root}/{job_name}/{child}")
+            if item is not None and found is not None:
+                yield make(job_name, item, found[0].decode())
+
+
+def _remove_item(tree: Tree, job_path: str, item_path: str) -> None:
+    """Remove one shard entry, and the job node once it is empty (as the original does)."""
+    try:
+        tree.commit([Delete(item_path)])
+    except NotFound:
+        pass
+    if tree.exists(job_path) and not tree.children(job_path):
+        try:
+            tree.commit([Delete(job_path)])
+        except (NotFound, Conflict):
+            pass
+
+
+class FrameworkIdStore:
+    def __init__(self, tree: Tree):
+        self.tree = tree
+
+    def get(self) -> str | None:
+        found = self.tree.get(paths.FRAMEWORK_ID)
+        return found[0].decode() if found and found[0] else None
+
+    def save(self, framework_id: str) -> None:
+        """Written once: a stored ID is never replaced (tasks of that framework keep running)."""
+        self.tree.ensure(paths.FRAMEWORK_ID.rsplit("/", 1)[0])
+        if self.tree.exists(paths.FRAMEWORK_ID):
+            return
+        try:
+            self.tree.commit([Create(paths.FRAMEWORK_ID, framework_id.encode())])
+        except AlreadyExists:
+            pass

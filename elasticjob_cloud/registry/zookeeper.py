@@ -1,0 +1,208 @@
+"""The ZooKeeper connection (kazoo) and the tree backend over it.
+
+Every ZooKeeper error is translated into the project's exceptions here, never swallowed (the
+original silently ignored NoNode, NodeExists and ConnectionLoss). Operations are bounded by a
+timeout and fail fast while the session is disconnected, so an API request answers 503 instead
+of hanging.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from kazoo.client import KazooClient
+from kazoo.exceptions import (
+    BadVersionError,
+    ConnectionClosedError,
+    ConnectionLoss,
+    KazooException,
+    NoAuthError,
+    NodeExistsError,
+    NoNodeError,
+    NotEmptyError,
+    OperationTimeoutError,
+    SessionExpiredError,
+)
+from kazoo.handlers.threading import KazooTimeoutError
+from kazoo.security import make_digest_acl
+
+from ..exceptions import AlreadyExists, Conflict, NotFound, RegistryUnavailable
+from .tree import Check, Create, Delete, Op, SetData
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_UNAVAILABLE = (
+    ConnectionLoss,
+    ConnectionClosedError,
+    SessionExpiredError,
+    OperationTimeoutError,
+    KazooTimeoutError,
+    NoAuthError,
+)
+
+
+def split_chroot(hosts: str) -> tuple[str, str]:
+    """``"h1:2181,h2:2181/a/b"`` → ``("h1:2181,h2:2181", "/a/b")``."""
+    if "/" in hosts:
+        servers, _, chroot = hosts.partition("/")
+        return servers, "/" + chroot.strip("/")
+    return hosts, ""
+
+
+def translate(exc: BaseException, path: str = "") -> Exception:
+    where = f" at {path}" if path else ""
+    if isinstance(exc, NoNodeError):
+        return NotFound(f"ZooKeeper node missing{where}")
+    if isinstance(exc, NodeExistsError):
+        return AlreadyExists(f"ZooKeeper node exists{where}")
+    if isinstance(exc, BadVersionError | NotEmptyError):
+        return Conflict(f"ZooKeeper node changed concurrently{where}")
+    if isinstance(exc, _UNAVAILABLE):
+        return RegistryUnavailable(f"ZooKeeper unavailable{where}: {type(exc).__name__}")
+    if isinstance(exc, KazooException):
+        return RegistryUnavailable(f"ZooKeeper error{where}: {type(exc).__name__} {exc}")
+    return exc if isinstance(exc, Exception) else RuntimeError(str(exc))
+
+
+class ZooKeeperConnection:
+    """A started kazoo client rooted at ``{chroot}/{namespace}``, with optional digest ACLs."""
+
+    def __init__(
+        self,
+        servers: str,
+        namespace: str = "elastic-job-cloud",
+        digest: str = "",
+        session_timeout: float = 10.0,
+        operation_timeout: float = 5.0,
+        connect_timeout: float = 15.0,
+    ):
+        hosts, chroot = split_chroot(servers)
+        self.root = f"{chroot}/{namespace.strip('/')}" if namespace.strip("/") else chroot or "/"
+        self.operation_timeout = operation_timeout
+        auth: list[tuple[str, str]] = []
+        acl = None
+        if digest:
+            user, _, password = digest.partition(":")
+            auth = [("digest", digest)]
+            acl = [make_digest_acl(user, password, all=True)]
+        self._bootstrap_args = dict(hosts=hosts, timeout=session_timeout, auth_data=auth, default_acl=acl)
+        self.client = KazooClient(
+            hosts=hosts + (self.root if self.root != "/" else ""),
+            timeout=session_timeout,
+            auth_data=auth or None,
+            default_acl=acl,
+        )
+        self._connect_timeout = connect_timeout
+
+    def start(self) -> ZooKeeperConnection:
+        """Create the namespace root if needed (a chroot must exist before use), then connect."""
+        if self.root != "/":
+            boot = KazooClient(**self._bootstrap_args)
+            try:
+                boot.start(self._connect_timeout)
+                boot.ensure_path(self.root)
+            except Exception as exc:
+                raise translate(exc, self.root) from exc
+            finally:
+                boot.stop()
+                boot.close()
+        try:
+            self.client.start(self._connect_timeout)
+        except Exception as exc:
+            raise translate(exc) from exc
+        return self
+
+    def stop(self) -> None:
+        self.client.stop()
+        self.client.close()
+
+    @contextmanager
+    def translated(self, path: str = "") -> Iterator[None]:
+        try:
+            yield
+        except KazooException as exc:
+            raise translate(exc, path) from exc
+        except KazooTimeoutError as exc:
+            raise translate(exc, path) from exc
+
+    def call(self, start: Callable[..., Any], *args: Any, path: str = "") -> Any:
+        """Run a kazoo ``*_async`` call bounded by the operation timeout; fail fast when disconnected."""
+        if not self.client.connected:
+            raise RegistryUnavailable(f"ZooKeeper not connected (state {self.client.state})")
+        with self.translated(path):
+            return start(*args).get(timeout=self.operation_timeout)
+
+
+class KazooTree:
+    """The ``Tree`` seam over a ``ZooKeeperConnection``."""
+
+    def __init__(self, connection: ZooKeeperConnection):
+        self.connection = connection
+        self._client = connection.client
+
+    def get(self, path: str) -> tuple[bytes, int] | None:
+        try:
+            data, stat = self.connection.call(self._client.get_async, path, path=path)
+        except NotFound:
+            return None
+        return (data or b""), stat.version
+
+    def children(self, path: str) -> list[str]:
+        try:
+            return sorted(self.connection.call(self._client.get_children_async, path, path=path))
+        except NotFound:
+            return []
+
+    def exists(self, path: str) -> bool:
+        return self.connection.call(self._client.exists_async, path, path=path) is not None
+
+    def ensure(self, path: str) -> None:
+        if not self.client_connected():
+            raise RegistryUnavailable("ZooKeeper not connected")
+        with self.connection.translated(path):
+            self._client.ensure_path(path)
+
+    def client_connected(self) -> bool:
+        return bool(self._client.connected)
+
+    def descendants(self, path: str) -> list[str]:
+        found: list[str] = []
+        for child in self.children(path):
+            full = f"{path.rstrip('/')}/{child}"
+            found.extend(self.descendants(full))
+            found.append(full)
+        return found
+
+    def commit(self, ops: list[Op]) -> None:
+        if not ops:
+            return
+        transaction = self._client.transaction()
+        for op in ops:
+            if isinstance(op, Create):
+                transaction.create(op.path, op.data)
+            elif isinstance(op, SetData):
+                transaction.set_data(op.path, op.data, op.version)
+            elif isinstance(op, Delete):
+                transaction.delete(op.path, op.version)
+            elif isinstance(op, Check):
+                if op.version == -1:
+                    # ZooKeeper's check needs a version; read it so "exists" can be checked atomically.
+                    current = self.get(op.path)
+                    if current is None:
+                        raise NotFound(f"ZooKeeper node missing at {op.path}")
+                    transaction.check(op.path, current[1])
+                else:
+                    transaction.check(op.path, op.version)
+        results = self.connection.call(transaction.commit_async)
+        for op, result in zip(ops, results, strict=False):
+            if isinstance(result, KazooException) and not _is_rollback(result):
+                raise translate(result, op.path)
+
+
+def _is_rollback(result: KazooException) -> bool:
+    """Ops after the failing one report RuntimeInconsistency/RolledBack; the real cause is earlier."""
+    return type(result).__name__ in ("RuntimeInconsistency", "RolledBackError")

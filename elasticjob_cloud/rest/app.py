@@ -1,0 +1,32 @@
+"""The Flask application factory: blueprints plus the one error mapping."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from flask import Flask
+
+from ..lifecycle import Lifecycle
+from . import apps, cron, jobs, legacy, openapi
+from .errors import install_error_handlers
+
+
+@dataclass
+class Services:
+    """What the blueprints reach through ``current_app.extensions["elasticjob"]``."""
+
+    lifecycle: Lifecycle
+    time_zone: str = "UTC"  # for cron expressions without their own timeZone
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+
+
+def create_app(services: Services) -> Flask:
+    app = Flask("elasticjob_cloud")
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["elasticjob"] = services
+    for module in (apps, cron, jobs, legacy, openapi):
+        app.register_blueprint(module.blueprint)
+    install_error_handlers(app)
+    return app

@@ -1,0 +1,39 @@
+"""The one place where exceptions become HTTP answers: JSON, the right status, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from ..exceptions import ElasticJobError, InvalidConfig, NotLeader
+
+log = logging.getLogger(__name__)
+
+
+def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict[str, object]:
+    return {"message": message, "errors": errors or {}}
+
+
+def install_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ElasticJobError)
+    def project_error(exc: ElasticJobError) -> tuple[Response, int] | Response:
+        if isinstance(exc, NotLeader) and exc.leader_url:
+            response = jsonify(error_body(exc.message))
+            response.status_code = 307
+            response.headers["Location"] = exc.leader_url
+            return response
+        errors = exc.errors if isinstance(exc, InvalidConfig) else None
+        if exc.status >= 500:
+            log.warning("request failed: %s", exc.message)
+        return jsonify(error_body(exc.message, errors)), exc.status
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> tuple[Response, int]:
+        return jsonify(error_body(exc.description or exc.name)), exc.code or 500
+
+    @app.errorhandler(Exception)
+    def unexpected(exc: Exception) -> tuple[Response, int]:
+        log.exception("unexpected error while serving a request")
+        return jsonify(error_body("internal error: see the scheduler log")), 500

@@ -1,0 +1,37 @@
+"""Serve the Flask app with waitress (a production WSGI server) in a background thread."""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+from flask import Flask
+from waitress.server import create_server
+
+log = logging.getLogger(__name__)
+
+
+class RestServer:
+    def __init__(self, app: Flask, host: str = "0.0.0.0", port: int = 8899, threads: int = 8):
+        self._server = create_server(app, host=host, port=port, threads=threads, ident="elasticjob-cloud")
+        self._thread = threading.Thread(target=self._server.run, name="rest-server", daemon=True)
+
+    @property
+    def port(self) -> int:
+        return int(self._server.effective_port)
+
+    def start(self) -> RestServer:
+        self._thread.start()
+        log.info("REST API listening on port %s", self.port)
+        return self
+
+    def stop(self) -> None:
+        """Close every socket from inside waitress's own loop thread, so its loop ends cleanly."""
+        if self._thread.is_alive():
+            self._server.trigger.pull_trigger(self._close_all)
+            self._thread.join(10)
+        self._server.task_dispatcher.shutdown()
+
+    def _close_all(self) -> None:
+        for channel in list(self._server._map.values()):
+            channel.close()

@@ -1,0 +1,145 @@
+"""One contract for the stores, run on the in-memory twin and on a real ZooKeeper."""
+
+import pytest
+
+from elasticjob_cloud.core import paths
+from elasticjob_cloud.core.models import AppConfig, ExecutionType, JobConfig, JobType
+from elasticjob_cloud.core.ports import FailoverEntry, RunningEntry
+from elasticjob_cloud.exceptions import AlreadyExists, NotFound, QueueFull
+
+APP = AppConfig("app", "http://h/app.tar.gz", "bin/start.sh")
+
+
+def job(name="job", app="app", **changes):
+    base = JobConfig(name, app, JobType.SIMPLE, ExecutionType.TRANSIENT, "0/5 * * * * ?", 3, 0.5, 64.0, "a.B")
+    return base.with_changes(**changes)
+
+
+def test_app_round_trip_and_duplicates(registry):
+    registry.config.add_app(APP)
+    assert registry.config.get_app("app") == APP
+    with pytest.raises(AlreadyExists, match="app 'app' already exists"):
+        registry.config.add_app(APP)
+    changed = AppConfig("app", "file:///srv/app.tar.gz", "run.sh", 2.0, 256.0, False, 3)
+    registry.config.replace_app(changed)
+    assert registry.config.list_apps() == [changed]
+
+
+def test_replace_unknown_app_is_not_found_and_writes_nothing(registry):
+    with pytest.raises(NotFound):
+        registry.config.replace_app(APP)
+    assert registry.config.list_apps() == []
+
+
+def test_job_needs_its_app_atomically(registry):
+    with pytest.raises(NotFound, match="app 'app'"):
+        registry.config.add_job(job())
+    assert registry.config.get_job("job") is None
+    registry.config.add_app(APP)
+    registry.config.add_job(job())
+    assert registry.config.get_job("job") == job()
+    with pytest.raises(AlreadyExists):
+        registry.config.add_job(job())
+
+
+def test_remove_job_takes_its_state_along(registry):
+    registry.config.add_app(APP)
+    registry.config.add_job(job())
+    registry.disable.disable_job("job")
+    registry.ready.add("job", misfire=True)
+    registry.failover.add(FailoverEntry("job", 1, "job@-@1@-@READY@-@S0@-@u"))
+    assert registry.config.remove_job("job") is True
+    assert registry.config.get_job("job") is None
+    assert not registry.disable.is_job_disabled("job")
+    assert registry.ready.counts() == {}
+    assert registry.failover.entries() == []
+    assert registry.config.remove_job("job") is False  # idempotent
+
+
+def test_remove_app_cascades_to_its_jobs_only(registry):
+    registry.config.add_app(APP)
+    registry.config.add_app(AppConfig("other", "http://h/o.tar.gz", "bin/start.sh"))
+    registry.config.add_job(job("a"))
+    registry.config.add_job(job("b"))
+    registry.config.add_job(job("c", app="other"))
+    registry.disable.disable_app("app")
+    assert sorted(registry.config.remove_app("app")) == ["a", "b"]
+    assert [j.job_name for j in registry.config.list_jobs()] == ["c"]
+    assert [a.app_name for a in registry.config.list_apps()] == ["other"]
+    assert not registry.disable.is_app_disabled("app")
+
+
+def test_add_app_and_job_is_all_or_nothing(registry):
+    registry.config.add_app(APP)
+    with pytest.raises(AlreadyExists):
+        registry.config.add_app_and_job(APP, job("fresh"))
+    assert registry.config.get_job("fresh") is None
+
+
+def test_disable_and_enable_are_idempotent(registry):
+    registry.disable.disable_app("app")
+    registry.disable.disable_app("app")
+    registry.disable.disable_job("job")
+    assert registry.disable.disabled_apps() == {"app"}
+    assert registry.disable.disabled_jobs() == {"job"}
+    registry.disable.enable_app("app")
+    registry.disable.enable_app("app")
+    registry.disable.enable_job("job")
+    assert not registry.disable.is_app_disabled("app")
+    assert registry.disable.disabled_jobs() == set()
+
+
+@pytest.mark.parametrize(("misfire", "expected"), [(True, [1, 2, 3]), (False, [1, 1, 1])])
+def test_ready_counter_follows_the_misfire_rule(registry, misfire, expected):
+    assert [registry.ready.add("job", misfire) for _ in range(3)] == expected
+    assert registry.ready.counts() == {"job": expected[-1]}
+
+
+def test_ready_take_decrements_then_deletes(registry):
+    for _ in range(2):
+        registry.ready.add("job", True)
+    registry.ready.take("job")
+    assert registry.ready.counts() == {"job": 1}
+    registry.ready.take("job")
+    assert registry.ready.counts() == {}
+    registry.ready.take("job")  # nothing queued: no error
+    registry.ready.add("job", True)
+    registry.ready.clear("job")
+    assert registry.ready.counts() == {}
+
+
+def test_queues_refuse_past_their_size_instead_of_dropping(registry):
+    for i in range(5):  # the fixture's queue size
+        registry.ready.add(f"job{i}", False)
+    with pytest.raises(QueueFull, match="job_state_queue_size=5"):
+        registry.ready.add("job5", False)
+    assert "job5" not in registry.ready.counts()
+    assert registry.ready.add("job0", True) == 2  # existing entries still count up
+
+
+def test_failover_entries_are_unique_per_shard(registry):
+    first = FailoverEntry("job", 2, "job@-@2@-@READY@-@S0@-@u1")
+    assert registry.failover.add(first) is True
+    assert registry.failover.add(FailoverEntry("job", 2, "job@-@2@-@READY@-@S1@-@u2")) is False
+    registry.failover.add(FailoverEntry("job", 0, "job@-@0@-@READY@-@S0@-@u3"))
+    assert sorted(registry.failover.entries(), key=lambda e: e.sharding_item)[1] == first
+    registry.failover.remove("job", 2)
+    registry.failover.remove("job", 0)
+    assert registry.failover.entries() == []
+    assert not registry.tree.exists(paths.failover_job("job"))
+
+
+def test_running_entries(registry):
+    entry = RunningEntry("job", 1, "job@-@1@-@READY@-@S0@-@u")
+    registry.running.add(entry)
+    registry.running.add(RunningEntry("job", 1, "job@-@1@-@FAILOVER@-@S1@-@v"))
+    assert [e.task_id for e in registry.running.entries()] == ["job@-@1@-@FAILOVER@-@S1@-@v"]
+    registry.running.remove("job", 1)
+    assert registry.running.entries() == []
+
+
+def test_framework_id_is_written_once(registry):
+    assert registry.framework_id.get() is None
+    registry.framework_id.save("fw-1")
+    registry.framework_id.save("fw-2")
+    assert registry.framework_id.get() == "fw-1"

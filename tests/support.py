@@ -1,0 +1,54 @@
+"""Shared test helpers: deadline polling and request bodies (the original's documented examples)."""
+
+import time
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = "condition"):
+    """Poll ``predicate`` until it returns a truthy value; fail with ``message`` after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {message}")
+        time.sleep(interval)
+
+
+FOO_APP = {
+    "appName": "foo_app",
+    "appURL": "http://app_host:8080/foo-job.tar.gz",
+    "cpuCount": 0.1,
+    "memoryMB": 64.0,
+    "bootstrapScript": "bin/start.sh",
+    "appCacheEnable": True,
+    "eventTraceSamplingCount": 0,
+}
+
+FOO_JOB = {
+    "jobName": "foo_job",
+    "appName": "foo_app",
+    "jobClass": "yourJobClass",
+    "jobType": "SIMPLE",
+    "jobExecutionType": "TRANSIENT",
+    "cron": "0/5 * * * * ?",
+    "shardingTotalCount": 5,
+    "cpuCount": 0.1,
+    "memoryMB": 64.0,
+    "failover": True,
+    "misfire": True,
+}
+
+# The original's stored forms (its scheduler test fixtures), byte for byte.
+JAVA_APP_JSON = (
+    '{"appName":"test_app","appURL":"http://localhost/app.jar","bootstrapScript":"bin/start.sh",'
+    '"cpuCount":1.0,"memoryMB":128.0,"appCacheEnable":true,"eventTraceSamplingCount":0}'
+)
+JAVA_JOB_JSON = (
+    '{"jobName":"test_job","jobClass":"com.dangdang.ddframe.job.cloud.scheduler.fixture.TestSimpleJob",'
+    '"jobType":"SIMPLE","cron":"0/30 * * * * ?","shardingTotalCount":10,"shardingItemParameters":"",'
+    '"jobParameter":"","failover":true,"misfire":true,"description":"","jobProperties":'
+    '{"job_exception_handler":"com.dangdang.ddframe.job.executor.handler.impl.DefaultJobExceptionHandler",'
+    '"executor_service_handler":"com.dangdang.ddframe.job.executor.handler.impl.DefaultExecutorServiceHandler"},'
+    '"appName":"test_app","cpuCount":1.0,"memoryMB":128.0,"jobExecutionType":"TRANSIENT"}'
+)

@@ -1,0 +1,72 @@
+"""``elasticjob-cloud standalone`` as a user runs it: a real process, curl-able, Ctrl-C stops all."""
+
+import os
+import signal
+import subprocess
+import sys
+
+import requests
+
+from elasticjob_cloud.registry.zkserver import free_port
+from tests.support import FOO_APP, wait_until
+
+
+def _zookeeper_pids_under(path):
+    out = subprocess.run(
+        ["pgrep", "-f", f"ZooKeeperServerMain {path}"], capture_output=True, text=True
+    ).stdout
+    return [int(pid) for pid in out.split()]
+
+
+def test_standalone_serves_the_api_and_stops_everything(tmp_path):
+    port = free_port()
+    work = tmp_path / "work"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "elasticjob_cloud.cli",
+            "standalone",
+            "--http-port",
+            str(port),
+            "--work-dir",
+            str(work),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+
+        def up():
+            try:
+                return requests.get(url + "/api/app/list", timeout=2).status_code == 200
+            except requests.ConnectionError:
+                return False
+
+        wait_until(up, 60, 0.2, "the standalone API")
+        assert requests.post(url + "/api/app", json=FOO_APP, timeout=10).status_code == 204
+        assert requests.get(url + "/api/app/foo_app", timeout=10).json()["appName"] == "foo_app"
+        assert _zookeeper_pids_under(work)
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert process.returncode == 0, output
+    assert f"REST API on http://127.0.0.1:{port}/api" in output
+    assert _zookeeper_pids_under(work) == []
+
+
+def test_cli_rejects_bad_settings_with_exit_2(tmp_path):
+    env = {**os.environ, "http_port": "not-a-port"}
+    result = subprocess.run(
+        [sys.executable, "-m", "elasticjob_cloud.cli", "scheduler"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "http_port must be an integer" in result.stderr
