@@ -7,8 +7,8 @@ cd "$root"
 scripts/install.sh
 bin="$root/.venv/bin"
 echo "== ruff" >&2
-"$bin/ruff" check elasticjob_cloud tests benchmarks examples
-"$bin/ruff" format --check elasticjob_cloud tests benchmarks examples
+"$bin/ruff" check .
+"$bin/ruff" format --check .
 echo "== import-linter" >&2
 "$bin/lint-imports"
 echo "== mypy" >&2
