@@ -78,9 +78,15 @@ class FrameworkIdStore(Protocol):
 class Stores(Protocol):
     """Every store, as the use cases see them (``registry.Registry`` is the implementation)."""
 
-    config: ConfigStore
-    disable: DisableStore
-    ready: ReadyQueue
-    failover: FailoverQueue
-    running: RunningStore
-    framework_id: FrameworkIdStore
+    @property
+    def config(self) -> ConfigStore: ...
+    @property
+    def disable(self) -> DisableStore: ...
+    @property
+    def ready(self) -> ReadyQueue: ...
+    @property
+    def failover(self) -> FailoverQueue: ...
+    @property
+    def running(self) -> RunningStore: ...
+    @property
+    def framework_id(self) -> FrameworkIdStore: ...
