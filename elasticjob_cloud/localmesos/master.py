@@ -1,0 +1,352 @@
+"""The master: frameworks, their event streams, task bookkeeping, and the agents it knows.
+
+Everything here runs under the cluster's one re-entrant lock (``self.lock``): agents and master
+live in one process and call each other directly where real Mesos would send libprocess
+messages, and one lock keeps those hand-offs free of ordering bugs. Nothing blocking happens
+under it: events go into :class:`EventStream` queues and processes are spawned by agent threads.
+Offers live in :mod:`offers`, call handling in :mod:`scheduler_api`, ``/state`` in :mod:`state`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from . import maintenance, membership, offers
+from .records import TERMINAL_STATES, ExecutorRecord, Framework, Task
+from .resources import Resources
+from .streams import EventStream
+from .timers import TimerQueue
+
+if TYPE_CHECKING:
+    from .agent import Agent
+
+logger = logging.getLogger(__name__)
+
+MAX_FAILOVER_TIMEOUT = 365 * 24 * 3600.0
+
+
+@dataclass
+class MasterConfig:
+    host: str = "127.0.0.1"
+    port: int = 0
+    hostname: str = "localhost"
+    heartbeat_interval: float = 15.0
+    allocation_interval: float = 1.0
+    offer_timeout: float | None = None
+    flags: dict[str, str] = field(default_factory=dict)
+
+
+class Master:
+    def __init__(self, config: MasterConfig, timers: TimerQueue, lock: threading.RLock) -> None:
+        self.config = config
+        self.timers = timers
+        self.lock = lock
+        self.start_time = time.time()
+        self.redirect_to: str | None = None  # standby mode: answer 307 to this leader
+        self.agents: dict[str, Agent] = {}
+        self._allocation_pending = False
+        self._reset()
+
+    def _reset(self) -> None:
+        self.master_id = str(uuid.uuid4())
+        self.elected_time = time.time()
+        self.frameworks: dict[str, Framework] = {}
+        self.completed_frameworks: deque[Framework] = deque(maxlen=50)
+        self.removed_framework_ids: set[str] = set()
+        self.offers: dict[str, offers.Offer] = {}
+        self.inverse_offers: dict[str, offers.InverseOffer] = {}
+        self.unreachable: dict[str, float] = {}
+        self.maintenance: dict[str, int] = {}
+        self.registered_time: dict[str, float] = {}
+        self._framework_seq = itertools.count()
+        self._offer_seq = itertools.count()
+
+    # ---- ids -------------------------------------------------------------------------------
+
+    def next_framework_id(self) -> str:
+        return f"{self.master_id}-{next(self._framework_seq):04d}"
+
+    def next_offer_id(self) -> str:
+        return f"{self.master_id}-O{next(self._offer_seq)}"
+
+    @property
+    def address(self) -> str:
+        return f"{self.config.host}:{self.config.port}"
+
+    def master_info(self) -> dict[str, Any]:
+        ip_parts = [int(p) for p in self.config.host.split(".")] if self.config.host.count(".") == 3 else []
+        ip_int = int.from_bytes(bytes(ip_parts), "little") if ip_parts else 0
+        return {
+            "id": self.master_id,
+            "ip": ip_int,
+            "port": self.config.port,
+            "pid": f"master@{self.address}",
+            "hostname": self.config.hostname,
+            "version": "1.11.0",
+            "address": {"hostname": self.config.hostname, "ip": self.config.host, "port": self.config.port},
+        }
+
+    # ---- frameworks ------------------------------------------------------------------------
+
+    def subscribe(self, info: dict[str, Any], framework_id: str | None) -> EventStream:
+        """Register or re-register a framework; returns the new stream (SUBSCRIBED queued)."""
+        stream = EventStream(str(uuid.uuid4()), self.config.heartbeat_interval)
+        if framework_id and framework_id in self.removed_framework_ids:
+            stream.send({"type": "ERROR", "error": {"message": "Framework has been removed"}})
+            stream.close()
+            return stream
+        info = dict(info)
+        framework = self.frameworks.get(framework_id) if framework_id else None
+        if framework is None:
+            framework_id = framework_id or self.next_framework_id()
+            info["id"] = {"value": framework_id}
+            framework = Framework(framework_id, info, time.time())
+            self.frameworks[framework_id] = framework
+            logger.info("framework %s (%s) subscribed", framework_id, info.get("name"))
+        else:
+            info["id"] = {"value": framework.framework_id}
+            if framework.stream is not None and not framework.stream.closed:
+                framework.stream.send({"type": "ERROR", "error": {"message": "Framework failed over"}})
+                framework.stream.on_closed = None
+                framework.stream.close()
+            offers.remove_framework_offers(self, framework, rescind=False)
+            framework.info = info
+            framework.recovered = False
+            logger.info("framework %s (%s) re-subscribed", framework.framework_id, info.get("name"))
+        if framework.failover_timer is not None:
+            framework.failover_timer.cancel()
+            framework.failover_timer = None
+        framework.stream = stream
+        framework.unregistered_time = 0.0
+        stream.on_closed = lambda s, fw=framework: self._stream_closed(fw, s)
+        stream.send(
+            {
+                "type": "SUBSCRIBED",
+                "subscribed": {
+                    "framework_id": {"value": framework.framework_id},
+                    "heartbeat_interval_seconds": self.config.heartbeat_interval,
+                    "master_info": self.master_info(),
+                },
+            }
+        )
+        for agent_id, agent in self.agents.items():
+            if agent_id not in self.unreachable:
+                agent.flush_updates(framework.framework_id)
+        maintenance.send_inverse_offers(self, framework)
+        self.request_allocation()
+        return stream
+
+    def _stream_closed(self, framework: Framework, stream: EventStream) -> None:
+        with self.lock:
+            if framework.stream is not stream:
+                return
+            self.framework_disconnected(framework)
+
+    def framework_disconnected(self, framework: Framework) -> None:
+        """Stream gone: offers go back, the failover timer starts (0 s means tear down now)."""
+        logger.info("framework %s disconnected", framework.framework_id)
+        framework.stream = None
+        framework.unregistered_time = time.time()
+        offers.remove_framework_offers(self, framework, rescind=False)
+        timeout = min(float(framework.info.get("failover_timeout") or 0.0), MAX_FAILOVER_TIMEOUT)
+
+        def expire(fw: Framework = framework) -> None:
+            with self.lock:
+                if not fw.connected and self.frameworks.get(fw.framework_id) is fw:
+                    logger.info("framework %s failover timeout expired", fw.framework_id)
+                    self.remove_framework(fw)
+
+        framework.failover_timer = self.timers.call_later(timeout, expire)
+
+    def drop_streams(self, framework_id: str | None = None) -> int:
+        """Fault injection: close scheduler streams (all, or one framework's)."""
+        count = 0
+        for framework in list(self.frameworks.values()):
+            if framework_id and framework.framework_id != framework_id:
+                continue
+            if framework.stream is not None and not framework.stream.closed:
+                framework.stream.close()
+                count += 1
+        return count
+
+    def remove_framework(self, framework: Framework) -> None:
+        """TEARDOWN or failover expiry: executors shut down, tasks killed, framework completed."""
+        fid = framework.framework_id
+        if framework.failover_timer is not None:
+            framework.failover_timer.cancel()
+        offers.remove_framework_offers(self, framework, rescind=False)
+        maintenance.remove_framework_inverse_offers(self, framework)
+        if framework.stream is not None:
+            framework.stream.on_closed = None
+            framework.stream.close()
+            framework.stream = None
+        for agent_id, agent in self.agents.items():
+            if agent_id not in self.unreachable:
+                agent.shutdown_framework(fid)
+        for task in list(framework.tasks.values()) + list(framework.unreachable_tasks.values()):
+            task.state = "TASK_KILLED"
+            framework.completed_tasks.append(task)
+        framework.tasks.clear()
+        framework.unreachable_tasks.clear()
+        framework.executors.clear()
+        framework.unregistered_time = framework.unregistered_time or time.time()
+        self.frameworks.pop(fid, None)
+        self.completed_frameworks.append(framework)
+        self.removed_framework_ids.add(fid)
+        logger.info("framework %s removed", fid)
+
+    # ---- tasks and status updates ----------------------------------------------------------
+
+    def add_task(self, framework: Framework, task: Task) -> None:
+        framework.tasks[task.task_id] = task
+
+    def status_received(self, agent_id: str, framework_id: str, status: dict[str, Any]) -> None:
+        """An agent accepted a new update: the master's latest state (and resources) follow it."""
+        framework = self.frameworks.get(framework_id)
+        if framework is None:
+            return
+        task = framework.tasks.get(status["task_id"]["value"])
+        if task is not None and task.agent_id == agent_id:
+            task.state = status["state"]
+            task.status_message = status.get("message")
+            if task.state in TERMINAL_STATES:
+                self.request_allocation()
+
+    def forward_update(self, agent_id: str, framework_id: str, status: dict[str, Any]) -> bool:
+        """Send an agent's outstanding update to the scheduler; False if the framework is gone."""
+        framework = self.frameworks.get(framework_id)
+        if framework is None:
+            return framework_id not in self.removed_framework_ids
+        task = framework.tasks.get(status["task_id"]["value"])
+        if task is not None and (not task.statuses or task.statuses[-1].get("uuid") != status.get("uuid")):
+            task.statuses.append(
+                {"state": status["state"], "timestamp": status.get("timestamp", time.time())}
+            )
+        if framework.connected:
+            framework.send({"type": "UPDATE", "update": {"status": status}})
+        return True
+
+    def send_master_update(self, framework: Framework, status: dict[str, Any]) -> None:
+        """Master-generated updates (errors, reconciliation, lost agents) carry no uuid: no ack."""
+        framework.send({"type": "UPDATE", "update": {"status": status}})
+
+    def task_acknowledged(self, framework_id: str, task_id: str, state: str) -> None:
+        framework = self.frameworks.get(framework_id)
+        if framework is None or state not in TERMINAL_STATES:
+            return
+        task = framework.tasks.pop(task_id, None)
+        if task is not None:
+            framework.completed_tasks.append(task)
+
+    def acknowledge(self, framework: Framework, agent_id: str, task_id: str, status_uuid: str) -> None:
+        agent = self.agents.get(agent_id)
+        if agent is None or agent_id in self.unreachable:
+            logger.debug("ack for %s on unknown or unreachable agent %s dropped", task_id, agent_id)
+            return
+        agent.acknowledge(framework.framework_id, task_id, status_uuid)
+
+    def executor_exited(self, agent_id: str, framework_id: str, executor_id: str, wait_status: int) -> None:
+        framework = self.frameworks.get(framework_id)
+        if framework is None:
+            return
+        framework.executors.pop((agent_id, executor_id), None)
+        framework.send(
+            {
+                "type": "FAILURE",
+                "failure": {
+                    "agent_id": {"value": agent_id},
+                    "executor_id": {"value": executor_id},
+                    "status": wait_status,
+                },
+            }
+        )
+        self.request_allocation()
+
+    def executor_message(self, agent_id: str, framework_id: str, executor_id: str, data: str) -> None:
+        framework = self.frameworks.get(framework_id)
+        if framework is None:
+            return
+        framework.send(
+            {
+                "type": "MESSAGE",
+                "message": {
+                    "agent_id": {"value": agent_id},
+                    "executor_id": {"value": executor_id},
+                    "data": data,
+                },
+            }
+        )
+
+    # ---- agents (bodies in membership.py) ----------------------------------------------------
+
+    def add_agent(self, agent: Agent) -> None:
+        membership.add_agent(self, agent)
+
+    def remove_agent(self, agent_id: str) -> None:
+        membership.remove_agent(self, agent_id)
+
+    def mark_unreachable(self, agent_id: str) -> None:
+        membership.mark_unreachable(self, agent_id)
+
+    def mark_reachable(self, agent_id: str) -> None:
+        agent = self.agents.get(agent_id)
+        if agent is not None:
+            membership.add_agent(self, agent)
+
+    def restart(self) -> None:
+        membership.restart(self)
+
+    def reset(self) -> None:
+        self._reset()
+
+    # ---- accounting ------------------------------------------------------------------------
+
+    def used_on(self, agent_id: str, framework: Framework | None = None) -> Resources:
+        frameworks = [framework] if framework is not None else list(self.frameworks.values())
+        items = [
+            t.resources
+            for fw in frameworks
+            for t in fw.tasks.values()
+            if t.agent_id == agent_id and t.state not in TERMINAL_STATES
+        ]
+        items += [
+            r.resources for fw in frameworks for (a_id, _), r in fw.executors.items() if a_id == agent_id
+        ]
+        return Resources.total(items)
+
+    def executor_charged(self, framework: Framework, agent_id: str, executor_id: str) -> bool:
+        return (agent_id, executor_id) in framework.executors
+
+    def charge_executor(
+        self, framework: Framework, agent_id: str, info: dict[str, Any], res: Resources
+    ) -> None:
+        framework.executors[(agent_id, info["executor_id"]["value"])] = ExecutorRecord(info, agent_id, res)
+
+    def used_by_agent(self) -> dict[str, Resources]:
+        """One pass over all tasks and executors (allocation rounds must stay O(tasks))."""
+        parts: dict[str, list[Resources]] = {}
+        for fw in self.frameworks.values():
+            for task in fw.tasks.values():
+                if task.state not in TERMINAL_STATES:
+                    parts.setdefault(task.agent_id, []).append(task.resources)
+            for (agent_id, _), record in fw.executors.items():
+                parts.setdefault(agent_id, []).append(record.resources)
+        return {agent_id: Resources.total(items) for agent_id, items in parts.items()}
+
+    def request_allocation(self) -> None:
+        """An allocation round soon; many requests before it runs coalesce into one."""
+        if not self._allocation_pending:
+            self._allocation_pending = True
+            self.timers.call_soon(self.allocate)
+
+    def allocate(self) -> None:
+        with self.lock:
+            self._allocation_pending = False
+            offers.allocate(self)
