@@ -1,0 +1,150 @@
+"""The pymesos seam of the executor: the only module that imports pymesos on this side.
+
+pymesos runs callbacks on its I/O thread and aborts the driver (re-raising in the main thread)
+if one raises, so every callback here is wrapped, logs, and hands off to
+:class:`~elasticjob_cloud.executor.service.ExecutorService`, whose entry points never block.
+Import this module from the main thread only: pymesos installs a SIGINT handler on import.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import signal
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from pymesos import Executor, MesosExecutorDriver, encode_data
+
+from elasticjob_cloud.executor.service import ExecutorService
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+SEND_DEADLINE = 30.0
+
+
+def _guarded(method: F) -> F:
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any) -> None:
+        try:
+            method(self, *args)
+        except Exception:
+            log.exception("executor callback %s failed", method.__name__)
+
+    return wrapper  # type: ignore[return-value]
+
+
+class _Callbacks(Executor):
+    def __init__(self, service: ExecutorService):
+        self.service = service
+
+    @_guarded
+    def registered(self, driver: Any, executor_info: Any, framework_info: Any, agent_info: Any) -> None:
+        self.service.registered(executor_info)
+
+    @_guarded
+    def reregistered(self, driver: Any, agent_info: Any) -> None:
+        log.info("re-registered with the agent")
+
+    @_guarded
+    def disconnected(self, driver: Any) -> None:
+        log.warning("disconnected from the agent")
+
+    @_guarded
+    def launchTask(self, driver: Any, task: Any) -> None:
+        self.service.launch(task)
+
+    @_guarded
+    def launchTaskGroup(self, driver: Any, tasks: Any) -> None:
+        for task in tasks:
+            self.service.launch(task)
+
+    @_guarded
+    def killTask(self, driver: Any, task_id: Any) -> None:
+        self.service.kill(str(task_id["value"]))
+
+    @_guarded
+    def frameworkMessage(self, driver: Any, message: Any) -> None:
+        self.service.message(message)
+
+    @_guarded
+    def shutdown(self, driver: Any) -> None:
+        self.service.shutdown()
+
+    @_guarded
+    def error(self, driver: Any, message: Any) -> None:
+        log.error("agent reported an error: %s", message)
+
+
+class DriverReporter:
+    """Sends status updates through the driver, retrying while the agent connection is down."""
+
+    def __init__(self) -> None:
+        self.driver: Any = None
+        self._stopped = threading.Event()
+
+    def update(self, task_id: str, state: str, message: str | None = None) -> None:
+        status: dict[str, Any] = {
+            "task_id": {"value": task_id},
+            "state": state,
+            "uuid": encode_data(uuid.uuid4().bytes),
+        }
+        if message:
+            status["message"] = message
+        deadline = time.monotonic() + SEND_DEADLINE
+        delay = 0.05
+        while True:
+            try:
+                self.driver.sendStatusUpdate(dict(status))
+                log.info("task %s: %s %s", task_id, state, message or "")
+                return
+            except Exception as exc:
+                gone = self._stopped.is_set() or getattr(self.driver, "aborted", False)
+                if gone or time.monotonic() + delay > deadline:
+                    log.error("could not send %s for task %s: %s", state, task_id, exc)
+                    return
+                log.warning("sending %s for task %s failed, retrying: %s", state, task_id, exc)
+                time.sleep(delay)
+                delay = min(delay * 2, 2.0)
+
+    def stop(self) -> None:
+        self.close()
+        self.driver.stop()
+
+    def close(self) -> None:
+        """No more retries: the driver is going away."""
+        self._stopped.set()
+
+
+def run(service_factory: Callable[[DriverReporter], ExecutorService]) -> int:
+    """Run the executor until the service exits or the driver dies; return the exit code."""
+    reporter = DriverReporter()
+    service = service_factory(reporter)
+    driver = MesosExecutorDriver(_Callbacks(service), use_addict=False)
+    # pymesos would SIGKILL its own process group after a disconnect or SHUTDOWN; the service
+    # kills its job process groups itself and the main loop below always returns, so turn that off
+    # (it would also turn a clean exit into a SIGKILL when MESOS_CHECKPOINT is unset).
+    driver.local = True
+    reporter.driver = driver
+    signal.signal(signal.SIGTERM, lambda signum, frame: service.begin_exit("SIGTERM"))
+    driver.start()
+    code = 0
+    try:
+        while not service.exited.wait(0.5):
+            if driver.aborted:
+                service.begin_exit("the driver stopped")
+                service.exited.wait(service.kill_grace + 10.0)
+                break
+    except BaseException:
+        log.exception("executor main loop interrupted")
+        service.kill_all_now()
+        code = 1
+    reporter.close()
+    driver.stop()
+    driver.join()
+    log.info("executor exits (%s)", service.exit_reason or "interrupted")
+    return code
