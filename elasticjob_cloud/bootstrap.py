@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field
 
 from .lifecycle import Lifecycle
+from .producer_service import ProducerService
 from .registry import Registry, connect
 from .registry.zkserver import ZooKeeperServer
 from .registry.zookeeper import ZooKeeperConnection
@@ -26,6 +27,7 @@ class Stack:
     rest: RestServer
     connection: ZooKeeperConnection | None = None
     zookeeper: ZooKeeperServer | None = None
+    producer: ProducerService | None = None
     stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -36,6 +38,8 @@ class Stack:
         if self.stopped.is_set():
             return
         self.stopped.set()
+        if self.producer is not None:
+            self.producer.stop()
         self.rest.stop()
         if self.connection is not None:
             self.connection.stop()
@@ -43,8 +47,16 @@ class Stack:
             self.zookeeper.stop()
 
 
-def start_api(settings: Settings, zookeeper: ZooKeeperServer | None = None, host: str = "0.0.0.0") -> Stack:
-    """Connect to ZooKeeper and serve the REST API (every scheduler instance serves it)."""
+def start_api(
+    settings: Settings,
+    zookeeper: ZooKeeperServer | None = None,
+    host: str = "0.0.0.0",
+    run_producer: bool = True,
+) -> Stack:
+    """Connect to ZooKeeper and serve the REST API (every scheduler instance serves it).
+
+    ``run_producer`` starts the cron producer too; once leader election exists only the leader will.
+    """
     registry, connection = connect(
         settings.zk_servers,
         settings.zk_namespace,
@@ -59,7 +71,14 @@ def start_api(settings: Settings, zookeeper: ZooKeeperServer | None = None, host
     except Exception:
         connection.stop()
         raise
-    return Stack(settings, registry, rest, connection, zookeeper)
+    stack = Stack(settings, registry, rest, connection, zookeeper)
+    if run_producer:
+        try:
+            stack.producer = ProducerService(registry, effective_time_zone(settings)).start()
+        except Exception:
+            stack.stop()
+            raise
+    return stack
 
 
 def start_standalone(settings: Settings, zk_data_dir: str | None = None) -> Stack:

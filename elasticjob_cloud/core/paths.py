@@ -1,4 +1,9 @@
-"""ZooKeeper node layout, relative to the namespace root: exactly the original's paths."""
+"""ZooKeeper node layout, relative to the namespace root: exactly the original's paths.
+
+One addition the original does not have: ``/state/producer/{job}`` holds the last scheduled instant
+the cron producer accounted for (ISO-8601, UTC), so a restart or a new leader can tell which fires
+fell in the gap and never produces one instant twice (see ``docs/producer.rst``).
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,7 @@ RUNNING = "/state/running"
 FAILOVER = "/state/failover"
 DISABLE_APP = "/state/disable/app"
 DISABLE_JOB = "/state/disable/job"
+PRODUCER = "/state/producer"
 FRAMEWORK_ID = "/ha/framework_id"
 ELECTION = "/ha/election"
 
@@ -49,3 +55,7 @@ def disabled_app(app_name: str) -> str:
 
 def disabled_job(job_name: str) -> str:
     return f"{DISABLE_JOB}/{job_name}"
+
+
+def last_fire(job_name: str) -> str:
+    return f"{PRODUCER}/{job_name}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .fires import FireStore
 from .memory import MemoryTree
 from .stores import ConfigStore, DisableStore, FailoverQueue, FrameworkIdStore, ReadyQueue, RunningStore
 from .tree import Tree
@@ -21,17 +22,20 @@ class Registry:
     failover: FailoverQueue
     running: RunningStore
     framework_id: FrameworkIdStore
+    fires: FireStore
 
     @classmethod
     def over(cls, tree: Tree, queue_size: int = 10000) -> Registry:
+        ready = ReadyQueue(tree, queue_size)
         return cls(
             tree=tree,
             config=ConfigStore(tree),
             disable=DisableStore(tree, queue_size),
-            ready=ReadyQueue(tree, queue_size),
+            ready=ready,
             failover=FailoverQueue(tree, queue_size),
             running=RunningStore(tree),
             framework_id=FrameworkIdStore(tree),
+            fires=FireStore(tree, ready, queue_size),
         )
 
     @classmethod

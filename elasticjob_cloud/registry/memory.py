@@ -1,11 +1,19 @@
-"""In-memory twin of the ZooKeeper tree, for unit tests and the contract suite."""
+"""In-memory twin of the ZooKeeper tree, for unit tests and the contract suite.
+
+Watches fire synchronously, after the change is applied and outside the lock, so a unit test sees
+the notification before ``commit`` returns (ZooKeeper delivers it a moment later).
+"""
 
 from __future__ import annotations
 
+import logging
 import threading
+from collections.abc import Callable
 
-from ..exceptions import AlreadyExists, Conflict, NotFound
-from .tree import Check, Create, Delete, Op, SetData
+from ..exceptions import AlreadyExists, Conflict, ElasticJobError, NotFound
+from .tree import Check, Create, Delete, Op, SetData, Watcher
+
+log = logging.getLogger(__name__)
 
 
 def _parent(path: str) -> str:
@@ -16,6 +24,7 @@ class MemoryTree:
     def __init__(self) -> None:
         self._nodes: dict[str, tuple[bytes, int]] = {"/": (b"", 0)}
         self._lock = threading.Lock()
+        self._watchers: list[tuple[str, Watcher]] = []
 
     def get(self, path: str) -> tuple[bytes, int] | None:
         with self._lock:
@@ -33,10 +42,57 @@ class MemoryTree:
             return path in self._nodes
 
     def ensure(self, path: str) -> None:
+        created = []
         with self._lock:
             parts = [p for p in path.split("/") if p]
             for i in range(1, len(parts) + 1):
-                self._nodes.setdefault("/" + "/".join(parts[:i]), (b"", 0))
+                node = "/" + "/".join(parts[:i])
+                if node not in self._nodes:
+                    self._nodes[node] = (b"", 0)
+                    created.append(node)
+        self._notify(created)
+
+    def child_count(self, path: str) -> int:
+        return len(self.children(path))
+
+    def get_many(self, paths: list[str]) -> list[tuple[bytes, int] | None]:
+        with self._lock:
+            return [self._nodes.get(path) for path in paths]
+
+    def commit_many(self, batches: list[list[Op]]) -> list[Exception | None]:
+        results: list[Exception | None] = []
+        for ops in batches:
+            try:
+                self.commit(ops)
+                results.append(None)
+            except ElasticJobError as exc:
+                results.append(exc)
+        return results
+
+    def watch(self, path: str, callback: Watcher) -> Callable[[], None]:
+        entry = (path.rstrip("/") or "/", callback)
+        with self._lock:
+            self._watchers.append(entry)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if entry in self._watchers:
+                    self._watchers.remove(entry)
+
+        return unsubscribe
+
+    def _notify(self, changed: list[str]) -> None:
+        if not changed:
+            return
+        with self._lock:
+            watchers = list(self._watchers)
+        for root, callback in watchers:
+            for path in changed:
+                if path == root or path.startswith(root.rstrip("/") + "/"):
+                    try:
+                        callback(path)
+                    except Exception:
+                        log.exception("watch callback for %s failed on %s", root, path)
 
     def descendants(self, path: str) -> list[str]:
         prefix = path.rstrip("/") + "/"
@@ -50,6 +106,7 @@ class MemoryTree:
             for op in ops:
                 self._apply(nodes, op)
             self._nodes = nodes
+        self._notify([op.path for op in ops if not isinstance(op, Check)])
 
     @staticmethod
     def _apply(nodes: dict[str, tuple[bytes, int]], op: Op) -> None:

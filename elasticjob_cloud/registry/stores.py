@@ -91,6 +91,20 @@ class ConfigStore:
         found = self.tree.get(paths.job(job_name))
         return _decode(found[0], paths.job(job_name), load_job) if found else None
 
+    def job_names(self) -> list[str]:
+        return self.tree.children(paths.CONFIG_JOB)
+
+    def get_jobs_versioned(self, job_names: list[str]) -> dict[str, tuple[JobConfig | None, int] | None]:
+        """Each job's config (None when unreadable) with its node version; None when missing.
+
+        One pipelined round trip for all names: the producer loads thousands of jobs this way.
+        """
+        found = self.tree.get_many([paths.job(name) for name in job_names])
+        return {
+            name: None if entry is None else (_decode(entry[0], paths.job(name), load_job), entry[1])
+            for name, entry in zip(job_names, found, strict=True)
+        }
+
     def list_jobs(self) -> list[JobConfig]:
         jobs = (self.get_job(name) for name in self.tree.children(paths.CONFIG_JOB))
         return [job for job in jobs if job is not None]
@@ -139,7 +153,7 @@ class ConfigStore:
 
     def _job_removal(self, job_name: str) -> list[Op]:
         ops: list[Op] = []
-        for path in (paths.disabled_job(job_name), paths.ready(job_name)):
+        for path in (paths.disabled_job(job_name), paths.ready(job_name), paths.last_fire(job_name)):
             if self.tree.exists(path):
                 ops.append(Delete(path))
         ops += _delete_subtree(self.tree, paths.failover_job(job_name))
@@ -155,8 +169,9 @@ class _CountedChildren:
         self.tree, self.root, self.limit = tree, root, limit
         tree.ensure(root)
 
-    def refuse_if_full(self, what: str) -> None:
-        if len(self.tree.children(self.root)) >= self.limit:
+    def refuse_if_full(self, what: str, adding: int = 0) -> None:
+        """Raise QueueFull when the root (plus ``adding`` entries about to be created) is at the limit."""
+        if self.tree.child_count(self.root) + adding >= self.limit:
             log.warning("%s refused: %s holds %s entries (job_state_queue_size)", what, self.root, self.limit)
             raise QueueFull(f"{what} refused: {self.root} is full (job_state_queue_size={self.limit})")
 
@@ -225,12 +240,22 @@ class ReadyQueue:
                     return 1
                 except AlreadyExists:
                     continue
-            count = (_to_int(current[0]) + 1) if misfire else 1
+            count = self.next_count(current, misfire)
             try:
                 self.tree.commit([SetData(path, str(count).encode(), current[1])])
                 return count
             except (NotFound, Conflict):
                 continue
+
+    @staticmethod
+    def next_count(current: tuple[bytes, int] | None, misfire: bool, runs: int = 1) -> int:
+        """The counter after ``runs`` more fires: added up with misfire, else one pending run."""
+        if current is None:
+            return runs if misfire else 1
+        return _to_int(current[0]) + runs if misfire else 1
+
+    def refuse_if_full(self, what: str, adding: int = 0) -> None:
+        self._root.refuse_if_full(what, adding)
 
     def counts(self) -> dict[str, int]:
         result = {}

@@ -6,6 +6,7 @@ are written once against this seam, so the same contract tests prove both.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -39,6 +40,10 @@ class Check:
 
 Op = Create | SetData | Delete | Check
 
+Watcher = Callable[[str | None], None]
+"""Told the path of a node created, changed or deleted under a watched path; ``None`` means "changes
+may have been missed (reconnection): re-read everything". Must return quickly and never raise."""
+
 
 class Tree(Protocol):
     def get(self, path: str) -> tuple[bytes, int] | None:
@@ -57,3 +62,22 @@ class Tree(Protocol):
 
     def descendants(self, path: str) -> list[str]:
         """Every node under ``path`` (deepest first), for recursive deletes."""
+
+    def child_count(self, path: str) -> int:
+        """How many children ``path`` has (0 when missing), without listing them."""
+
+    def get_many(self, paths: list[str]) -> list[tuple[bytes, int] | None]:
+        """``get`` of every path, pipelined where the backend can."""
+
+    def commit_many(self, batches: list[list[Op]]) -> list[Exception | None]:
+        """Commit each batch atomically and independently, pipelined where the backend can.
+
+        One result per batch: None on success, else the translated error (NotFound, AlreadyExists,
+        Conflict, RegistryUnavailable). Never raises for a single failed batch.
+        """
+
+    def watch(self, path: str, callback: Watcher) -> Callable[[], None]:
+        """Call ``callback`` for every change at or under ``path`` from now on; returns an unsubscribe.
+
+        Changes made before ``watch`` returns are not reported: read the state after subscribing.
+        """

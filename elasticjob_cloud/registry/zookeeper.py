@@ -30,7 +30,7 @@ from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.security import make_digest_acl
 
 from ..exceptions import AlreadyExists, Conflict, NotFound, RegistryUnavailable
-from .tree import Check, Create, Delete, Op, SetData
+from .tree import Check, Create, Delete, Op, SetData, Watcher
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -136,6 +136,11 @@ class ZooKeeperConnection:
         with self.translated(path):
             return start(*args).get(timeout=self.operation_timeout)
 
+    def wait(self, request: Any, path: str = "") -> Any:
+        """The answer of an already sent ``*_async`` request, bounded by the operation timeout."""
+        with self.translated(path):
+            return request.get(timeout=self.operation_timeout)
+
 
 class KazooTree:
     """The ``Tree`` seam over a ``ZooKeeperConnection``."""
@@ -177,9 +182,62 @@ class KazooTree:
             found.append(full)
         return found
 
+    def child_count(self, path: str) -> int:
+        stat = self.connection.call(self._client.exists_async, path, path=path)
+        return int(stat.numChildren) if stat is not None else 0
+
+    def get_many(self, paths: list[str]) -> list[tuple[bytes, int] | None]:
+        """Pipelined: every request is sent before the first answer is awaited."""
+        self._require_connected()
+        with self.connection.translated():
+            pending = [self._client.get_async(path) for path in paths]
+        found: list[tuple[bytes, int] | None] = []
+        for path, request in zip(paths, pending, strict=True):
+            try:
+                data, stat = self.connection.wait(request, path)
+            except NotFound:
+                found.append(None)
+            else:
+                found.append(((data or b""), stat.version))
+        return found
+
     def commit(self, ops: list[Op]) -> None:
         if not ops:
             return
+        results = self.connection.call(self._transaction(ops).commit_async)
+        _raise_first_failure(ops, results)
+
+    def commit_many(self, batches: list[list[Op]]) -> list[Exception | None]:
+        """Pipelined multis: all are sent, then all answers are collected (one write each)."""
+        self._require_connected()
+        pending = []
+        for ops in batches:
+            try:
+                pending.append(self._transaction(ops).commit_async() if ops else None)
+            except Exception as exc:
+                pending.append(translate(exc))
+        outcomes: list[Exception | None] = []
+        for ops, request in zip(batches, pending, strict=True):
+            if request is None or isinstance(request, Exception):
+                outcomes.append(request)
+                continue
+            try:
+                _raise_first_failure(ops, self.connection.wait(request))
+                outcomes.append(None)
+            except Exception as exc:
+                outcomes.append(exc)
+        return outcomes
+
+    def watch(self, path: str, callback: Watcher) -> Callable[[], None]:
+        from .watch import watch_subtree
+
+        return watch_subtree(self._client, path, callback, self.connection.operation_timeout)
+
+    def _require_connected(self) -> None:
+        if not self._client.connected:
+            raise RegistryUnavailable(f"ZooKeeper not connected (state {self._client.state})")
+
+    def _transaction(self, ops: list[Op]) -> Any:
         transaction = self._client.transaction()
         for op in ops:
             if isinstance(op, Create):
@@ -197,10 +255,13 @@ class KazooTree:
                     transaction.check(op.path, current[1])
                 else:
                     transaction.check(op.path, op.version)
-        results = self.connection.call(transaction.commit_async)
-        for op, result in zip(ops, results, strict=False):
-            if isinstance(result, KazooException) and not _is_rollback(result):
-                raise translate(result, op.path)
+        return transaction
+
+
+def _raise_first_failure(ops: list[Op], results: list[Any]) -> None:
+    for op, result in zip(ops, results, strict=False):
+        if isinstance(result, KazooException) and not _is_rollback(result):
+            raise translate(result, op.path)
 
 
 def _is_rollback(result: KazooException) -> bool:

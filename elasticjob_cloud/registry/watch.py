@@ -1,0 +1,58 @@
+"""Subtree watches over ZooKeeper: kazoo's ``TreeCache`` reduced to "this path changed".
+
+The original watched ``/config/job`` with Curator's TreeCache; this is the same mechanism (one data
+and one child watch per node, re-armed by the recipe, re-synchronised after a reconnection). Only
+paths are handed on: readers re-read the nodes they care about, so a watcher never acts on a stale
+copy. The cache's start-up burst (one "added" per existing node) is not reported: ``watch_subtree``
+returns once the cache is initialised, and the caller reads the current state after that.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from kazoo.recipe.cache import TreeCache, TreeEvent
+
+from ..exceptions import RegistryUnavailable
+from .tree import Watcher
+
+log = logging.getLogger(__name__)
+
+_NODE_EVENTS = (TreeEvent.NODE_ADDED, TreeEvent.NODE_UPDATED, TreeEvent.NODE_REMOVED)
+
+
+def watch_subtree(client: Any, path: str, callback: Watcher, timeout: float) -> Callable[[], None]:
+    """Start a TreeCache on ``path``; report changes after its initial load. Returns ``close``."""
+    initialised = threading.Event()
+    cache = TreeCache(client, path)
+
+    def deliver(changed: str | None) -> None:
+        try:
+            callback(changed)
+        except Exception:  # a watcher must not kill the cache's thread
+            log.exception("watch callback for %s failed", path)
+
+    def on_event(event: Any) -> None:
+        if event.event_type == TreeEvent.INITIALIZED:
+            initialised.set()
+        elif not initialised.is_set():
+            return  # the initial load: the caller reads the state itself once we return
+        elif event.event_type in _NODE_EVENTS and event.event_data is not None:
+            deliver(event.event_data.path)
+        elif event.event_type == TreeEvent.CONNECTION_RECONNECTED:
+            deliver(None)  # events may have been missed while disconnected
+
+    cache.listen(on_event)
+    cache.listen_fault(lambda exc: log.warning("watch on %s: %s", path, exc))
+    try:
+        cache.start()
+    except Exception as exc:
+        cache.close()
+        raise RegistryUnavailable(f"cannot watch {path}: {type(exc).__name__} {exc}") from exc
+    if not initialised.wait(max(timeout, 1.0) * 4):
+        cache.close()
+        raise RegistryUnavailable(f"watch on {path} did not initialise in time")
+    return cache.close
