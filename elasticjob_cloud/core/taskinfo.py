@@ -1,0 +1,148 @@
+"""Configuration models → Mesos v1 ``TaskInfo`` / ``ExecutorInfo`` dicts (as pymesos sends them).
+
+Every job runs under the framework's executor (``executor_command``, one per app per agent:
+``{app}@-@{agent}``), except TRANSIENT SCRIPT jobs, which need no app process and run under the
+Mesos command executor with the app fetched through ``CommandInfo.uris``. Unlike the original,
+the sharding JSON given to a script is shell-quoted, so the shell passes it intact as one argument.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..job import ShardingContext
+from .models import (
+    DELIMITER,
+    AppConfig,
+    JobConfig,
+    JobType,
+    TaskId,
+    executor_id,
+    parse_sharding_item_parameters,
+)
+from .taskdata import AppData, JobConfigContext, ShardingContexts, TaskData, encode_app_data, encode_task_data
+
+ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tar.bz2", ".tar.xz", ".gz", ".tgz", ".tbz2", ".txz", ".zip")
+
+
+def uses_command_executor(job: JobConfig) -> bool:
+    return job.is_transient and job.job_type is JobType.SCRIPT
+
+
+def task_name(task_id: TaskId) -> str:
+    """The task ID without its UUID (the original's task name)."""
+    return str(task_id).rsplit(DELIMITER, 1)[0]
+
+
+def _scalars(cpus: float, mem: float, offered: Iterable[Mapping[str, Any]] = ()) -> list[dict[str, Any]]:
+    """cpus/mem resources; each keeps the role/reservation of the first offered resource of its name."""
+    result = []
+    for name, value in (("cpus", cpus), ("mem", mem)):
+        template = next((dict(r) for r in offered if r.get("name") == name), {})
+        template.update(name=name, type="SCALAR", scalar={"value": float(value)})
+        for volatile in ("ranges", "set"):
+            template.pop(volatile, None)
+        result.append(template)
+    return result
+
+
+def task_data(job: JobConfig, app: AppConfig, task_id: TaskId) -> TaskData:
+    parameters = parse_sharding_item_parameters(job.sharding_item_parameters)
+    item = task_id.sharding_item
+    return TaskData(
+        ShardingContexts(
+            task_id=str(task_id),
+            job_name=job.job_name,
+            sharding_total_count=job.sharding_total_count,
+            job_parameter=job.job_parameter,
+            sharding_item_parameters={item: parameters.get(item, "")},
+            job_event_sampling_count=app.event_trace_sampling_count,
+        ),
+        JobConfigContext(
+            job_name=job.job_name,
+            job_type=job.job_type.value,
+            job_execution_type=job.execution_type.value,
+            job_class=job.job_class,
+            cron=job.cron if job.is_daemon else "",
+            time_zone=job.time_zone or "",
+            misfire=job.misfire,
+            streaming_process=job.streaming_process,
+            script_command_line=job.script_command_line,
+            bean_name=job.bean_name or "",
+            application_context=job.application_context or "",
+            job_properties=dict(job.job_properties),
+        ),
+    )
+
+
+def executor_info(
+    app: AppConfig,
+    agent_id: str,
+    executor_command: str,
+    idle_timeout_seconds: float,
+    default_time_zone: str = "",
+) -> dict[str, Any]:
+    return {
+        "executor_id": {"value": executor_id(app.app_name, agent_id)},
+        "name": f"elasticjob-cloud executor of {app.app_name}",
+        "command": {"value": executor_command, "shell": True},
+        "resources": _scalars(app.cpu_count, app.memory_mb),
+        "data": encode_app_data(
+            AppData(
+                app_name=app.app_name,
+                app_url=app.app_url,
+                bootstrap_script=app.bootstrap_script,
+                app_cache_enable=app.app_cache_enable,
+                event_trace_sampling_count=app.event_trace_sampling_count,
+                executor_idle_timeout_seconds=idle_timeout_seconds,
+            )
+        ),
+    }
+
+
+def script_command(job: JobConfig, task_id: TaskId) -> str:
+    parameters = parse_sharding_item_parameters(job.sharding_item_parameters)
+    context = ShardingContext(
+        job_name=job.job_name,
+        task_id=str(task_id),
+        sharding_total_count=job.sharding_total_count,
+        job_parameter=job.job_parameter,
+        sharding_item=task_id.sharding_item,
+        sharding_parameter=parameters.get(task_id.sharding_item, ""),
+    )
+    return f"{job.script_command_line} {shlex.quote(context.to_json())}"
+
+
+def app_uri(app: AppConfig) -> dict[str, Any]:
+    archive = app.app_url.lower().endswith(ARCHIVE_SUFFIXES)
+    return {
+        "value": app.app_url,
+        "cache": app.app_cache_enable,
+        "extract": archive,
+        "executable": not archive,
+    }
+
+
+def task_info(
+    job: JobConfig,
+    app: AppConfig,
+    task_id: TaskId,
+    offered: Iterable[Mapping[str, Any]] = (),
+    executor_command: str = "elasticjob-cloud-executor",
+    idle_timeout_seconds: float = 600.0,
+) -> dict[str, Any]:
+    offered = list(offered)
+    info: dict[str, Any] = {
+        "name": task_name(task_id),
+        "task_id": {"value": str(task_id)},
+        "agent_id": {"value": task_id.agent_id},
+        "resources": _scalars(job.cpu_count, job.memory_mb, offered),
+        "data": encode_task_data(task_data(job, app, task_id)),
+    }
+    if uses_command_executor(job):
+        info["command"] = {"value": script_command(job, task_id), "shell": True, "uris": [app_uri(app)]}
+    else:
+        info["executor"] = executor_info(app, task_id.agent_id, executor_command, idle_timeout_seconds)
+    return info

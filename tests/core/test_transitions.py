@@ -1,0 +1,61 @@
+"""The status-update decision table, row by row."""
+
+import pytest
+
+from elasticjob_cloud.core.models import ExecutionType, JobConfig, JobType
+from elasticjob_cloud.core.taskdata import job_failure_message
+from elasticjob_cloud.core.transitions import GRACE_EXPIRED, Action, decide
+
+A = Action
+
+
+def job(daemon=False, failover=False):
+    kind = ExecutionType.DAEMON if daemon else ExecutionType.TRANSIENT
+    return JobConfig("j", "app", JobType.SIMPLE, kind, "0 * * * * ?", 2, 1.0, 1.0, "a.B", failover=failover)
+
+
+ROWS = [
+    # (state, message, job, disabled, must include, must exclude)
+    ("TASK_STAGING", None, job(), False, {A.KEEP_RUNNING}, {A.REMOVE_RUNNING}),
+    ("TASK_STARTING", None, job(), False, {A.KEEP_RUNNING}, {A.REMOVE_RUNNING}),
+    ("TASK_KILLING", None, job(), False, {A.KEEP_RUNNING}, {A.RELAUNCH_DAEMON}),
+    ("TASK_RUNNING", None, job(), False, {A.KEEP_RUNNING, A.CANCEL_GRACE}, {A.KILL}),
+    ("TASK_RUNNING", None, None, False, {A.KILL}, {A.KEEP_RUNNING}),
+    ("TASK_RUNNING", "BEGIN", job(daemon=True), False, {A.MARK_BUSY}, {A.COUNT_SUCCESS}),
+    ("TASK_RUNNING", "COMPLETE", job(daemon=True), False, {A.MARK_IDLE, A.COUNT_SUCCESS}, set()),
+    (
+        "TASK_FINISHED",
+        None,
+        job(),
+        False,
+        {A.REMOVE_RUNNING, A.COUNT_SUCCESS},
+        {A.FAILOVER, A.RELAUNCH_DAEMON},
+    ),
+    ("TASK_FINISHED", None, job(daemon=True), False, {A.RELAUNCH_DAEMON}, set()),
+    ("TASK_KILLED", None, job(), False, {A.REMOVE_RUNNING}, {A.RELAUNCH_DAEMON, A.FAILOVER}),
+    ("TASK_KILLED", None, job(daemon=True), False, {A.REMOVE_RUNNING, A.RELAUNCH_DAEMON}, set()),
+    ("TASK_KILLED", None, job(daemon=True), True, {A.REMOVE_RUNNING}, {A.RELAUNCH_DAEMON}),
+    ("TASK_KILLED", None, None, False, {A.REMOVE_RUNNING}, {A.RELAUNCH_DAEMON}),
+    ("TASK_FAILED", job_failure_message("boom"), job(failover=True), False, {A.COUNT_FAILURE}, {A.FAILOVER}),
+    ("TASK_FAILED", job_failure_message("boom"), job(daemon=True), False, {A.FAILOVER}, set()),
+    ("TASK_FAILED", "Executor terminated", job(failover=True), False, {A.FAILOVER, A.COUNT_FAILURE}, set()),
+    ("TASK_FAILED", "Executor terminated", job(failover=False), False, {A.REMOVE_RUNNING}, {A.FAILOVER}),
+    ("TASK_LOST", None, job(failover=True), False, {A.REMOVE_RUNNING, A.FAILOVER}, set()),
+    ("TASK_LOST", None, job(failover=True), True, {A.REMOVE_RUNNING}, {A.FAILOVER}),
+    ("TASK_LOST", None, None, False, {A.REMOVE_RUNNING}, {A.FAILOVER}),
+    ("TASK_GONE", None, job(daemon=True), False, {A.FAILOVER}, set()),
+    ("TASK_GONE_BY_OPERATOR", None, job(failover=True), False, {A.FAILOVER}, set()),
+    ("TASK_DROPPED", None, job(failover=True), False, {A.FAILOVER}, set()),
+    ("TASK_ERROR", None, job(failover=True), False, {A.FAILOVER}, set()),
+    ("TASK_UNREACHABLE", None, job(failover=True), False, {A.KEEP_RUNNING, A.START_GRACE}, {A.FAILOVER}),
+    ("TASK_UNKNOWN", None, job(failover=True), False, {A.START_GRACE}, {A.REMOVE_RUNNING}),
+    (GRACE_EXPIRED, None, job(failover=True), False, {A.REMOVE_RUNNING, A.FAILOVER}, set()),
+    (GRACE_EXPIRED, None, job(failover=False), False, {A.REMOVE_RUNNING}, {A.FAILOVER}),
+]
+
+
+@pytest.mark.parametrize(("state", "message", "the_job", "disabled", "include", "exclude"), ROWS)
+def test_decision_table(state, message, the_job, disabled, include, exclude):
+    actions = set(decide(state, message, the_job, disabled).actions)
+    assert include <= actions, actions
+    assert not (exclude & actions), actions
