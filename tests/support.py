@@ -3,7 +3,7 @@
 import time
 
 
-def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05, message: str = "condition"):
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.02, message: str = "condition"):
     """Poll ``predicate`` until it returns a truthy value; fail with ``message`` after ``timeout``."""
     deadline = time.monotonic() + timeout
     while True:

@@ -23,6 +23,7 @@ from elasticjob_cloud.core.taskdata import (
     encode_app_data,
     encode_task_data,
 )
+from tests.support import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
@@ -90,15 +91,8 @@ def app_server(packed_app: Path) -> Iterator[CountingServer]:
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 15.0, what: str = "condition") -> Any:
-    """Poll ``predicate`` until it returns something truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        time.sleep(0.02)
+    """``tests.support.wait_until`` under the name these tests use."""
+    return wait_until(predicate, timeout, message=what)
 
 
 def task_data(

@@ -15,19 +15,9 @@ from typing import Any
 
 from pymesos import MesosSchedulerDriver, Scheduler, encode_data
 
+from tests.support import wait_until
+
 SAMPLE_EXECUTOR = Path(__file__).with_name("sample_executor.py")
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 10.0, interval: float = 0.02) -> Any:
-    """Poll until ``predicate()`` is truthy; return its value or fail with the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s: {predicate}")
-        time.sleep(interval)
 
 
 def stays_false(predicate: Callable[[], Any], duration: float) -> bool:
