@@ -210,7 +210,8 @@ class Producer:
                 job.schedule, job.anchor, job.anchor_unsaved = schedule, max(job.anchor, now), True
                 job.catch_up = False
                 self._schedule(job, now)
-        last_fires = self._registry.fires.last_fires([config.job_name for config, _, _ in new])
+        new_names = [config.job_name for config, _, _ in new]
+        last_fires = self._registry.fires.last_fires(new_names)
         for config, version, schedule in new:
             last = last_fires[config.job_name]
             job = ScheduledJob(config, version, schedule, now, -1 if last is None else last.version)

@@ -10,7 +10,9 @@ from elasticjob_cloud.exceptions import RegistryUnavailable
 from elasticjob_cloud.producer import Producer
 from elasticjob_cloud.producer_jobs import FireKind
 from elasticjob_cloud.registry import Registry
+from elasticjob_cloud.registry.fires import encode_instant
 from elasticjob_cloud.registry.memory import MemoryTree
+from elasticjob_cloud.registry.tree import SetData
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC).timestamp()  # a Thursday, 00:00:00 UTC
 APP = AppConfig("app", "http://h/app.tar.gz", "bin/start.sh")
@@ -248,3 +250,42 @@ def test_a_late_loop_writes_every_covered_instant_once(registry):
     h.producer.tick(h.clock.t)
     h.producer.tick(T0 + 21)  # :05 :10 :15 :20 all due in one tick
     assert h.ready() == 4 and h.producer.stats["job"].writes == 2  # the anchor and one fire write
+
+
+class CountingTree(MemoryTree):
+    multis: list[int]
+
+    def commit_many(self, batches):
+        self.multis = [*getattr(self, "multis", []), *(len(ops) for ops in batches)]
+        return super().commit_many(batches)
+
+
+def test_a_batched_round_with_one_conflicting_job_fires_every_other_job_once():
+    tree = CountingTree()
+    registry = Registry.over(tree)
+    registry.config.add_app(APP)
+    names = [f"j{i:02d}" for i in range(12)]
+    for name in names:
+        registry.config.add_job(job(name))
+    h = Harness(registry)
+    h.run_until(T0 + 6)  # anchors and :05, each round in one multi
+    assert all(h.ready(name) == 1 for name in names)
+    tree.multis = []
+    # another producer already wrote j05's :10 (its last fire and its run)
+    last = tree.get(paths.last_fire("j05"))
+    ready = tree.get(paths.ready("j05"))
+    tree.commit(
+        [
+            SetData(paths.last_fire("j05"), encode_instant(T0 + 10), last[1]),
+            SetData(paths.ready("j05"), b"2", ready[1]),
+        ]
+    )
+    h.run_until(T0 + 11)
+    assert {name: h.ready(name) for name in names} == {name: 2 for name in names}
+    assert len(tree.multis) == 1 + len(names)  # the batch failed whole, then each job alone
+    fired = [r.job_name for r in h.records if r.kind is FireKind.FIRE and r.instant == T0 + 10]
+    assert sorted(fired) == [n for n in names if n != "j05"]
+    assert h.producer.stats["j05"].lost_races == 1
+    tree.multis = []
+    h.run_until(T0 + 16)  # the next round is one multi again, j05 included
+    assert len(tree.multis) == 1 and all(h.ready(name) == 3 for name in names)

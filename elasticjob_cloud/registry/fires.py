@@ -1,11 +1,18 @@
-"""The producer's persistent state: ``/state/producer/{job}`` and the atomic fire write.
+"""The producer's persistent state: ``/state/producer/{job}`` and the atomic fire writes.
 
-A fire is one ZooKeeper multi: check the job's config node is still the version the producer
+A job's fire is three guarded ops: check the job's config node is still the version the producer
 scheduled, move the last-fire node from the version the producer last saw (create it when absent)
-and change the ready counter from the version just read. Two producers racing for one instant both
-read the same last-fire version; only one multi can succeed, the other gets ``Conflict`` /
-``AlreadyExists`` and learns the instant was produced. A multi whose answer is lost in a connection
+and change the ready counter from the version it was last seen at. Two producers racing for one
+instant both expect the same last-fire version; only one can succeed, the other gets ``Conflict`` /
+``AlreadyExists`` and learns the instant was produced. A write whose answer is lost in a connection
 loss is retried the same way, so it cannot be applied twice either.
+
+Fires due together go to ZooKeeper together: the ops of up to ``MULTI_JOBS`` jobs form one multi
+(all or nothing), the multis are pipelined. The ready counters are not read per fire: the store
+remembers each counter as of its own last write (or one read at load time) and the multi's version
+guard validates that. A batched multi that fails (one job's guard: another producer, the launcher,
+an update) is redone job by job with fresh reads, so the others still fire once and the conflicting
+job is decided alone.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..core import paths
+from ..exceptions import RegistryUnavailable
 from .stores import ReadyQueue
 from .tree import Check, Create, Op, SetData, Tree
 
@@ -63,9 +71,20 @@ class FireResult:
     last_fire_version: int = -1  # the node's version after a successful write
 
 
+MULTI_JOBS = 200  # jobs per batched multi
+MULTI_BYTES = 256 * 1024  # and bytes per multi: well under ZooKeeper's jute.maxbuffer (1 MB)
+
+
+@dataclass(frozen=True)
+class _Plan:
+    ops: list[Op]
+    count: int | None
+    refused: bool
+
+
 class FireStore:
-    def __init__(self, tree: Tree, ready: ReadyQueue, queue_size: int = 10000):
-        self.tree, self.ready, self.queue_size = tree, ready, queue_size
+    def __init__(self, tree: Tree, ready: ReadyQueue, queue_size: int = 10000, multi_jobs: int = MULTI_JOBS):
+        self.tree, self.ready, self.queue_size, self.multi_jobs = tree, ready, queue_size, multi_jobs
         tree.ensure(paths.PRODUCER)
 
     def last_fires(self, job_names: list[str]) -> dict[str, LastFire | None]:
@@ -79,12 +98,41 @@ class FireStore:
         return result
 
     def write(self, writes: list[FireWrite]) -> list[FireResult]:
-        """Apply every write, each atomically; pipelined (one read and one multi per job on the wire)."""
+        """Apply every write, each atomically: batched multis, pipelined; failed batches job by job.
+
+        The ready counters are read afresh for every round (one pipelined read), never cached
+        across rounds: the launcher and triggers change them between fires.
+        """
+        plans = self._plan(writes)
+        chunks = self._chunks(plans)
+        outcomes = self.tree.commit_many([[op for i in chunk for op in plans[i].ops] for chunk in chunks])
+        results: dict[int, FireResult] = {}
+        redo: list[int] = []
+        for chunk, error in zip(chunks, outcomes, strict=True):
+            if error is not None and not isinstance(error, RegistryUnavailable) and len(chunk) > 1:
+                redo.extend(chunk)
+                continue
+            for i in chunk:
+                results[i] = self._outcome(writes[i], plans[i], error)
+        if redo:  # one guard failed: each job of the batch alone, read afresh
+            try:
+                again = self._plan([writes[i] for i in redo])
+                alone = self.tree.commit_many([plan.ops for plan in again])
+            except RegistryUnavailable as exc:  # the batches that did apply are still reported
+                results.update((i, FireResult(error=exc)) for i in redo)
+            else:
+                for i, plan, error in zip(redo, again, alone, strict=True):
+                    results[i] = self._outcome(writes[i], plan, error)
+        return [results[i] for i in range(len(writes))]
+
+    def _plan(self, writes: list[FireWrite]) -> list[_Plan]:
         with_runs = [w.job_name for w in writes if w.runs > 0]
-        current = dict(zip(with_runs, self.tree.get_many([paths.ready(n) for n in with_runs]), strict=True))
-        occupied = self.tree.child_count(paths.READY) if any(current[n] is None for n in with_runs) else 0
-        batches: list[list[Op]] = []
-        planned: list[tuple[int | None, bool]] = []
+        ready_nodes = dict(
+            zip(with_runs, self.tree.get_many([paths.ready(n) for n in with_runs]), strict=True)
+        )
+        creates = any(node is None for node in ready_nodes.values())
+        occupied = self.tree.child_count(paths.READY) if creates else 0
+        plans = []
         for w in writes:
             ops: list[Op] = [Check(paths.job(w.job_name), w.config_version)]
             data = encode_instant(w.last_fire)
@@ -94,22 +142,33 @@ class FireStore:
                 ops.append(SetData(paths.last_fire(w.job_name), data, w.last_fire_version))
             count, refused = None, False
             if w.runs > 0:
-                found = current[w.job_name]
+                found = ready_nodes[w.job_name]
                 count = ReadyQueue.next_count(found, w.misfire, w.runs)
+                counter = str(count).encode()
                 if found is not None:
-                    ops.append(SetData(paths.ready(w.job_name), str(count).encode(), found[1]))
+                    ops.append(SetData(paths.ready(w.job_name), counter, found[1]))
                 elif occupied >= self.queue_size:
                     count, refused = None, True
                 else:
                     occupied += 1
-                    ops.append(Create(paths.ready(w.job_name), str(count).encode()))
-            batches.append(ops)
-            planned.append((count, refused))
-        results = []
-        for w, error, (count, refused) in zip(writes, self.tree.commit_many(batches), planned, strict=True):
-            if error is not None:
-                results.append(FireResult(error=error))
-            else:
-                version = 0 if w.last_fire_version < 0 else w.last_fire_version + 1
-                results.append(FireResult(ready_count=count, refused=refused, last_fire_version=version))
-        return results
+                    ops.append(Create(paths.ready(w.job_name), counter))
+            plans.append(_Plan(ops, count, refused))
+        return plans
+
+    def _chunks(self, plans: list[_Plan]) -> list[list[int]]:
+        chunks: list[list[int]] = []
+        size = MULTI_BYTES
+        for i, plan in enumerate(plans):
+            cost = sum(len(op.path) + len(getattr(op, "data", b"")) + 32 for op in plan.ops)
+            if not chunks or len(chunks[-1]) >= self.multi_jobs or size + cost > MULTI_BYTES:
+                chunks.append([])
+                size = 0
+            chunks[-1].append(i)
+            size += cost
+        return chunks
+
+    def _outcome(self, w: FireWrite, plan: _Plan, error: Exception | None) -> FireResult:
+        if error is not None:
+            return FireResult(error=error)
+        version = 0 if w.last_fire_version < 0 else w.last_fire_version + 1
+        return FireResult(ready_count=plan.count, refused=plan.refused, last_fire_version=version)
