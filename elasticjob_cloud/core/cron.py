@@ -8,7 +8,7 @@ time line of the zone with the DST policy:
 * a local time that occurs twice (fall back) fires once, at its first occurrence.
 
 Never skip, never double: every fire is strictly after the previous one. Pure: the caller passes
-``after``; nothing here reads the clock. See ``docs/cron.rst``.
+``after``; nothing here reads the clock. See README.rst, "Cron expressions and time zones".
 
 Engines. The wall-clock search is our own (bisect over sorted value sets, month day lists cached per
 schedule): it handles every construct and costs ~6 us a call. The rules croniter can express (no

@@ -2,7 +2,7 @@
 
 One addition the original does not have: ``/state/producer/{job}`` holds the last scheduled instant
 the cron producer accounted for (ISO-8601, UTC), so a restart or a new leader can tell which fires
-fell in the gap and never produces one instant twice (see ``docs/producer.rst``).
+fell in the gap and never produces one instant twice (see README.rst, "The cron producer").
 """
 
 from __future__ import annotations

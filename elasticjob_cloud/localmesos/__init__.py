@@ -1,7 +1,7 @@
 """The local Mesos: a master and agents speaking the Mesos v1 HTTP API (scheduler and executor).
 
 It lets the unmodified pymesos drivers run on one machine, in tests and in ``standalone``;
-``docs/local-mesos.rst`` lists what it emulates and what it does not. It imports nothing else
+README.rst, "Local Mesos fidelity", lists what it emulates and what it does not. It imports nothing else
 from ``elasticjob_cloud``.
 """
 

@@ -6,7 +6,7 @@ is not subscribed or the stream ID is stale; 307 + ``Location`` from a standby m
 ``Content-Length: 0`` for accepted calls; 200 chunked RecordIO for SUBSCRIBE.
 
 ``POST /faults/<name>`` (JSON body) is this emulator's own API for tests and demos; see
-``docs/local-mesos.rst`` for the list.
+README.rst, "Local Mesos fidelity", for the list.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """DST policy in America/New_York and Europe/Berlin, both 2026 transitions.
 
-Policy (docs/cron.rst): a local time that does not exist (spring forward) fires once, at the first
+Policy (README.rst): a local time that does not exist (spring forward) fires once, at the first
 instant after the gap; a local time that occurs twice (fall back) fires once, at its first
 occurrence. Never skip, never double.
 

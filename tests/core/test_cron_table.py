@@ -11,7 +11,7 @@ the expectation. Sources:
 * ``CAL``: the Gregorian calendar (weekdays of 2026 and leap years from ``cal 2026``; 2028 and
   2024 are leap years, 2026/2027/2029 are not).
 * ``VX:<rule>``: Vixie cron's crontab(5) (5-field Unix form).
-* ``PR:<rule>``: a project rule where Quartz is undefined (documented in docs/cron.rst).
+* ``PR:<rule>``: a project rule where Quartz is undefined (documented in README.rst).
 
 Weekdays used below (2026): Jan 1 Thu, Jan 4 Sun, Jan 5 Mon; Feb 1 Sun; Mar 1 Sun; Apr 1 Wed;
 May 1 Fri, May 31 Sun; Aug 1 Sat; Nov 1 Sun.
