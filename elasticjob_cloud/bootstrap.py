@@ -68,14 +68,14 @@ def start_api(
     try:
         app = create_app(Services(lifecycle=Lifecycle(registry), time_zone=effective_time_zone(settings)))
         rest = RestServer(app, host=host, port=settings.http_port).start()
-    except Exception:
+    except BaseException:  # Ctrl-C during start-up too: nothing started may outlive us
         connection.stop()
         raise
     stack = Stack(settings, registry, rest, connection, zookeeper)
     if run_producer:
         try:
             stack.producer = ProducerService(registry, effective_time_zone(settings)).start()
-        except Exception:
+        except BaseException:  # Ctrl-C during start-up too: nothing started may outlive us
             stack.stop()
             raise
     return stack
@@ -90,7 +90,7 @@ def start_standalone(settings: Settings, zk_data_dir: str | None = None) -> Stac
         log.info("private ZooKeeper on %s", zookeeper.hosts)
     try:
         return start_api(settings, zookeeper)
-    except Exception:
+    except BaseException:  # Ctrl-C during start-up too: nothing started may outlive us
         if zookeeper is not None:
             zookeeper.stop()
         raise

@@ -18,41 +18,47 @@ def _zookeeper_pids_under(path):
     return [int(pid) for pid in out.split()]
 
 
-def test_standalone_serves_the_api_and_stops_everything(tmp_path):
+def _start_standalone(tmp_path):
+    """Start ``elasticjob-cloud standalone`` as a user would and wait for its API."""
     port = free_port()
     work = tmp_path / "work"
+    command = [sys.executable, "-m", "elasticjob_cloud.cli", "standalone", "--http-port", str(port)]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "elasticjob_cloud.cli",
-            "standalone",
-            "--http-port",
-            str(port),
-            "--work-dir",
-            str(work),
-        ],
+        [*command, "--work-dir", str(work)],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
         cwd=tmp_path,
     )
+    url = f"http://127.0.0.1:{port}"
+
+    def up():
+        try:
+            return requests.get(url + "/api/app/list", timeout=2).status_code == 200
+        except requests.ConnectionError:
+            return False
+
     try:
-        url = f"http://127.0.0.1:{port}"
-
-        def up():
-            try:
-                return requests.get(url + "/api/app/list", timeout=2).status_code == 200
-            except requests.ConnectionError:
-                return False
-
         wait_until(up, 60, 0.2, "the standalone API")
+    except AssertionError:
+        process.kill()
+        raise
+    return process, port, work, url
+
+
+def test_standalone_serves_the_api_and_stops_everything(tmp_path):
+    process, port, work, url = _start_standalone(tmp_path)
+    try:
         assert requests.post(url + "/api/app", json=FOO_APP, timeout=10).status_code == 204
         assert requests.get(url + "/api/app/foo_app", timeout=10).json()["appName"] == "foo_app"
         assert _zookeeper_pids_under(work)
     finally:
         process.send_signal(signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
+        try:
+            output, _ = process.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            raise
     assert process.returncode == 0, output
     assert f"REST API on http://127.0.0.1:{port}/api" in output
     assert _zookeeper_pids_under(work) == []
@@ -70,3 +76,11 @@ def test_cli_rejects_bad_settings_with_exit_2(tmp_path):
     )
     assert result.returncode == 2
     assert "http_port must be an integer" in result.stderr
+
+
+def test_killed_standalone_leaves_no_zookeeper_behind(tmp_path):
+    process, _, work, _ = _start_standalone(tmp_path)
+    assert _zookeeper_pids_under(work)
+    process.kill()
+    process.communicate(timeout=30)
+    wait_until(lambda: _zookeeper_pids_under(work) == [], 20, message="the private ZooKeeper to exit")

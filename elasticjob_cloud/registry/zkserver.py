@@ -7,6 +7,7 @@ Production points ``zk_servers`` at a real ensemble instead.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import signal
@@ -14,10 +15,24 @@ import socket
 import subprocess
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
 ZOOKEEPER_JAR = Path("/usr/share/java/zookeeper.jar")
+
+
+def _parent_death_signal() -> Callable[[], None] | None:
+    """Linux: a pre-exec hook that makes the server get SIGTERM when its starter dies (even by
+    SIGKILL), so a private ZooKeeper never outlives ``standalone`` or a test run. ``prctl`` is
+    resolved here, in the parent: a forked child of a threaded process must not load libraries.
+    The "parent" is the starting thread, so start servers from a long-lived thread (the main one).
+    """
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    return lambda: prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
 class ZooKeeperStartError(RuntimeError):
@@ -110,6 +125,7 @@ class ZooKeeperServer:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_parent_death_signal(),
         )
 
     @property
