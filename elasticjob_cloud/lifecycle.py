@@ -33,6 +33,18 @@ def _require_name(body: dict[str, Any], key: str) -> str:
     return name
 
 
+def _implicit_app_name(body: dict[str, Any]) -> str | None:
+    """A 2.0-style body names no app but carries ``appURL``: its app is named after the job.
+
+    The original's guide still registers jobs this way; the app is made from the job's
+    ``appURL`` / ``bootstrapScript`` unless an app of that name exists.
+    """
+    name = body.get("jobName")
+    if body.get("appName") or not body.get("appURL") or not isinstance(name, str) or not name:
+        return None
+    return name
+
+
 class Lifecycle:
     def __init__(self, registry: Stores):
         self.registry = registry
@@ -81,36 +93,28 @@ class Lifecycle:
 
     # ----- jobs
     def register_job(self, body: Any) -> JobConfig:
-        job = load_job(self._with_implicit_app(_require_object(body, "job")))
-        missing_app = InvalidConfig.field("appName", f"app '{job.app_name}' does not exist: publish it first")
-        if self.config.get_app(job.app_name) is None:
-            raise missing_app
-        try:
-            self.config.add_job(job)
-        except NotFound:
-            raise missing_app from None
-        return job
-
-    def _with_implicit_app(self, body: dict[str, Any]) -> dict[str, Any]:
-        """2.0-style bodies name no app but carry ``appURL``: their app is named after the job.
-
-        The documented examples of the original's 2.0 API register jobs this way; the app is
-        created from the job's ``appURL`` / ``bootstrapScript`` when it does not exist yet.
-        """
-        if body.get("appName") or not body.get("appURL") or not isinstance(body.get("jobName"), str):
-            return body
-        app_name = body["jobName"]
-        if self.config.get_app(app_name) is None:
-            load_job({**body, "appName": app_name})  # validate the job before creating anything
+        body = _require_object(body, "job")
+        implicit_app = _implicit_app_name(body)
+        if implicit_app is not None:
+            body = {**body, "appName": implicit_app}
+        job = load_job(body)
+        if implicit_app is not None and self.config.get_app(implicit_app) is None:
             app = load_app(
                 {
-                    "appName": app_name,
+                    "appName": implicit_app,
                     "appURL": body["appURL"],
                     "bootstrapScript": body.get("bootstrapScript") or LEGACY_BOOTSTRAP_SCRIPT,
                 }
             )
-            self.config.add_app(app)
-        return {**body, "appName": app_name}
+            self.config.add_app_and_job(app, job)  # both or neither
+            return job
+        try:
+            self.config.add_job(job)
+        except NotFound:
+            raise InvalidConfig.field(
+                "appName", f"app '{job.app_name}' does not exist: publish it first"
+            ) from None
+        return job
 
     def update_job(self, body: Any) -> JobConfig:
         """Only the fields given change; the result is validated as a registration is."""

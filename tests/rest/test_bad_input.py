@@ -195,6 +195,15 @@ CASES = [
     ("job-name-delimiter", "POST", "/api/job/register", {**NEW_JOB, "jobName": "x@-@1"}, 400, "jobName"),
     ("job-name-slash", "POST", "/api/job/register", {**NEW_JOB, "jobName": "x/y"}, 400, "jobName"),
     ("job-duplicate", "POST", "/api/job/register", FOO_JOB, 409, None),
+    # a 2.0-style body (no appName, an appURL) would create app 'foo_job': not when the job exists
+    (
+        "job-implicit-app-duplicate",
+        "POST",
+        "/api/job/register",
+        {**without(FOO_JOB, "appName"), "appURL": "http://h/foo_job.tgz"},
+        409,
+        None,
+    ),
     ("job-update-unknown", "PUT", "/api/job/update", {**FOO_JOB, "jobName": "ghost"}, 404, None),
     (
         "job-update-bad-cron",
