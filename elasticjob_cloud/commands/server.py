@@ -15,15 +15,15 @@ from ..bootstrap import Stack, start_api, start_standalone
 from ..settings import Settings, SettingsError, load_settings
 
 
-def _add_setting_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per settings key: ``zk_servers`` → ``--zk-servers``."""
+def _add_setting_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
+    """One flag per settings key (``zk_servers`` → ``--zk-servers``), except keys in ``skip``."""
     parser.add_argument(
         "--conf", help="properties file (default conf/elastic-job-cloud-scheduler.properties)"
     )
     for item in fields(Settings):
-        flag = "--" + item.name.replace("_", "-")
-        if flag in parser._option_string_actions:
+        if item.name in skip:
             continue
+        flag = "--" + item.name.replace("_", "-")
         parser.add_argument(
             flag, dest=item.name, default=None, metavar=item.name.upper(), help=f"overrides {item.name}"
         )
@@ -41,7 +41,7 @@ def add_parser(subparsers: Any) -> None:
     standalone.add_argument("--zk-servers", dest="zk_servers", default="", help="use this ZooKeeper instead")
     standalone.add_argument("--agents", type=int, default=2, help="local Mesos agents (default 2)")
     standalone.add_argument("--work-dir", default=None, help="local Mesos work directory (default ./work)")
-    _add_setting_flags(standalone)
+    _add_setting_flags(standalone, skip=("http_port", "zk_servers"))
     standalone.set_defaults(func=run_standalone)
 
 

@@ -110,8 +110,7 @@ class ConfigStore:
         return [job for job in jobs if job is not None]
 
     def add_job(self, job: JobConfig) -> None:
-        if not self.tree.exists(paths.app(job.app_name)):
-            raise NotFound(f"app '{job.app_name}' not found: register the app first")
+        """The app check is part of the same transaction: the app cannot vanish in between."""
         try:
             self.tree.commit(
                 [
@@ -125,15 +124,17 @@ class ConfigStore:
             raise NotFound(f"app '{job.app_name}' not found: register the app first") from None
 
     def replace_job(self, job: JobConfig) -> None:
-        ops: list[Op] = [
-            Check(paths.app(job.app_name)),
-            SetData(paths.job(job.job_name), encode_json(job_to_wire(job))),
-        ]
         if not self.tree.exists(paths.job(job.job_name)):
             raise NotFound(f"job '{job.job_name}' not found")
-        if not self.tree.exists(paths.app(job.app_name)):
-            raise NotFound(f"app '{job.app_name}' not found")
-        self.tree.commit(ops)
+        try:
+            self.tree.commit(
+                [
+                    Check(paths.app(job.app_name)),
+                    SetData(paths.job(job.job_name), encode_json(job_to_wire(job))),
+                ]
+            )
+        except NotFound:
+            raise NotFound(f"job '{job.job_name}' or its app '{job.app_name}' not found") from None
 
     def remove_job(self, job_name: str) -> bool:
         ops = self._job_removal(job_name)
@@ -258,12 +259,11 @@ class ReadyQueue:
         self._root.refuse_if_full(what, adding)
 
     def counts(self) -> dict[str, int]:
-        result = {}
-        for job_name in self.tree.children(paths.READY):
-            found = self.tree.get(paths.ready(job_name))
-            if found is not None:
-                result[job_name] = _to_int(found[0])
-        return result
+        names = self.tree.children(paths.READY)
+        found = self.tree.get_many([paths.ready(name) for name in names])
+        return {
+            name: _to_int(entry[0]) for name, entry in zip(names, found, strict=True) if entry is not None
+        }
 
     def take(self, job_name: str) -> None:
         path = paths.ready(job_name)
@@ -337,12 +337,14 @@ class RunningStore:
 
 
 def _items_under(tree: Tree, root: str, make: Any) -> Any:
+    """``{root}/{job}/{job}@-@{item}`` = task id entries; one pipelined read per job."""
     for job_name in tree.children(root):
-        for child in tree.children(f"{root}/{job_name}"):
+        children = tree.children(f"{root}/{job_name}")
+        found = tree.get_many([f"{root}/{job_name}/{child}" for child in children])
+        for child, entry in zip(children, found, strict=True):
             item = _parse_item(child, job_name)
-            found = tree.get(f"{root}/{job_name}/{child}")
-            if item is not None and found is not None:
-                yield make(job_name, item, found[0].decode())
+            if item is not None and entry is not None:
+                yield make(job_name, item, entry[0].decode())
 
 
 def _remove_item(tree: Tree, job_path: str, item_path: str) -> None:

@@ -13,8 +13,13 @@ from .bodies import json_body, json_response, no_content
 blueprint = Blueprint("apps", __name__, url_prefix="/api/app")
 
 
+def services() -> Any:
+    """The app's ``Services`` (``rest.app``): the one way blueprints reach the use cases."""
+    return current_app.extensions["elasticjob"]
+
+
 def lifecycle() -> Lifecycle:
-    return current_app.extensions["elasticjob"].lifecycle
+    return services().lifecycle
 
 
 @blueprint.post("")
