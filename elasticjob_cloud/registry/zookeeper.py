@@ -124,9 +124,7 @@ class ZooKeeperConnection:
     def translated(self, path: str = "") -> Iterator[None]:
         try:
             yield
-        except KazooException as exc:
-            raise translate(exc, path) from exc
-        except KazooTimeoutError as exc:
+        except (KazooException, KazooTimeoutError) as exc:
             raise translate(exc, path) from exc
 
     def call(self, start: Callable[..., Any], *args: Any, path: str = "") -> Any:
@@ -166,13 +164,10 @@ class KazooTree:
         return self.connection.call(self._client.exists_async, path, path=path) is not None
 
     def ensure(self, path: str) -> None:
-        if not self.client_connected():
+        if not self._client.connected:
             raise RegistryUnavailable("ZooKeeper not connected")
         with self.connection.translated(path):
             self._client.ensure_path(path)
-
-    def client_connected(self) -> bool:
-        return bool(self._client.connected)
 
     def descendants(self, path: str) -> list[str]:
         found: list[str] = []
