@@ -9,7 +9,7 @@ Shards are spread over the agents with the most free cpus, so one agent loss hur
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +68,9 @@ def scalar(resources: Iterable[Mapping[str, Any]], name: str) -> float:
     return sum(float(r.get("scalar", {}).get("value", 0.0)) for r in resources if r.get("name") == name)
 
 
-def group_offers(offers: Iterable[Mapping[str, Any]], app_of_executor: Any) -> list[AgentOffers]:
+def group_offers(
+    offers: Iterable[Mapping[str, Any]], app_of_executor: Callable[[str], str | None]
+) -> list[AgentOffers]:
     """Mesos offer dicts → one ``AgentOffers`` per agent. ``app_of_executor(id) -> app | None``."""
     agents: dict[str, AgentOffers] = {}
     for offer in offers:

@@ -48,7 +48,8 @@ def _scalars(cpus: float, mem: float, offered: Iterable[Mapping[str, Any]] = ())
     return result
 
 
-def task_data(job: JobConfig, app: AppConfig, task_id: TaskId) -> TaskData:
+def task_data(job: JobConfig, app: AppConfig, task_id: TaskId, default_time_zone: str = "") -> TaskData:
+    """What the executor needs for one shard; a DAEMON job without a zone gets the scheduler's."""
     parameters = parse_sharding_item_parameters(job.sharding_item_parameters)
     item = task_id.sharding_item
     return TaskData(
@@ -66,7 +67,7 @@ def task_data(job: JobConfig, app: AppConfig, task_id: TaskId) -> TaskData:
             job_execution_type=job.execution_type.value,
             job_class=job.job_class,
             cron=job.cron if job.is_daemon else "",
-            time_zone=job.time_zone or "",
+            time_zone=job.time_zone or default_time_zone,
             misfire=job.misfire,
             streaming_process=job.streaming_process,
             script_command_line=job.script_command_line,
@@ -132,6 +133,7 @@ def task_info(
     offered: Iterable[Mapping[str, Any]] = (),
     executor_command: str = "elasticjob-cloud-executor",
     idle_timeout_seconds: float = 600.0,
+    default_time_zone: str = "",
 ) -> dict[str, Any]:
     offered = list(offered)
     info: dict[str, Any] = {
@@ -139,7 +141,7 @@ def task_info(
         "task_id": {"value": str(task_id)},
         "agent_id": {"value": task_id.agent_id},
         "resources": _scalars(job.cpu_count, job.memory_mb, offered),
-        "data": encode_task_data(task_data(job, app, task_id)),
+        "data": encode_task_data(task_data(job, app, task_id, default_time_zone)),
     }
     if uses_command_executor(job):
         info["command"] = {"value": script_command(job, task_id), "shell": True, "uris": [app_uri(app)]}

@@ -68,6 +68,11 @@ def test_daemon_task_carries_its_cron_and_zone():
     )
 
 
+def test_daemon_without_a_zone_gets_the_schedulers():
+    info = task_info(job(execution_type=ExecutionType.DAEMON), APP, TASK, default_time_zone="Europe/Berlin")
+    assert decode_task_data(info["data"]).job_config.time_zone == "Europe/Berlin"
+
+
 def test_transient_script_runs_under_the_command_executor_with_quoted_json():
     script = job(job_type=JobType.SCRIPT, script_command_line="bin/run.sh --x", job_class="")
     info = task_info(script, APP, TaskId("foo_job", 2, TaskType.FAILOVER, "S1", "u"))
