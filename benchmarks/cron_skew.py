@@ -128,7 +128,7 @@ def main() -> int:
     margin = 1.0  # an instant in the last second may still have been in flight at stop
     for name, anchor in anchors.items():
         schedule = CronSchedule.parse(f"{int(name[4:]) % 60} * * * * ?", "UTC")
-        count, _ = count_due(schedule, anchor, window_end - margin)
+        count, _, _ = count_due(schedule, anchor, window_end - margin)
         got = [t for t in produced.get(name, []) if t <= window_end - margin]
         expected += count
         missed += max(0, count - len(set(got)))

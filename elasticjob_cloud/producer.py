@@ -13,6 +13,8 @@ while down dropped), each job has its own entry and its own persisted last fire:
   not count the time it was disabled as missed): disabled jobs accumulate no backlog;
 * a fire that could not be written on time (slow loop, ZooKeeper outage) is written once possible,
   with every instant it covered (misfire=true adds them all, false keeps one run).
+
+Deciding and writing each due fire is ``producer_fire``; this module keeps the heap and the reloads.
 """
 
 from __future__ import annotations
@@ -22,7 +24,6 @@ import itertools
 import logging
 import threading
 import time
-from collections import defaultdict
 from collections.abc import Callable
 from typing import Protocol
 
@@ -30,9 +31,9 @@ from .core import paths
 from .core.cron import CronSchedule
 from .core.models import JobConfig
 from .exceptions import InvalidConfig, RegistryUnavailable
-from .producer_jobs import FireKind, FireRecord, JobStats, ScheduledJob, count_due, next_fire
-from .registry.fires import FireResult, FireStore, FireWrite
-from .registry.stores import ConfigStore, DisableStore
+from .producer_fire import FireStores, Firing, Listener
+from .producer_jobs import JobStats, ScheduledJob, next_fire
+from .registry.stores import DisableStore
 from .registry.tree import Tree
 
 log = logging.getLogger(__name__)
@@ -41,16 +42,12 @@ IDLE = 3600.0  # nothing scheduled: sleep until a change wakes us (or this long)
 MIN_BACKOFF, MAX_BACKOFF = 0.1, 5.0
 WATCHED = (paths.CONFIG_JOB, paths.DISABLE_JOB, paths.DISABLE_APP)
 
-Listener = Callable[[FireRecord], None]
 
-
-class ProducerStores(Protocol):
+class ProducerStores(FireStores, Protocol):
     """The part of ``registry.Registry`` the producer uses (typed here so kazoo stays out of reach)."""
 
     tree: Tree
-    config: ConfigStore
     disable: DisableStore
-    fires: FireStore
 
 
 class Producer:
@@ -64,8 +61,6 @@ class Producer:
     ):
         self._registry = registry
         self._zone = default_time_zone
-        self._clock = clock
-        self._listener = listener
         self._on_change = on_change
         self._jobs: dict[str, ScheduledJob] = {}
         self._apps: dict[str, str] = {}  # every TRANSIENT job seen -> its app, to map app events
@@ -76,7 +71,8 @@ class Producer:
         self._dirty_jobs: set[str] = set()
         self._dirty_apps: set[str] = set()
         self._backoff = 0.0
-        self.stats: dict[str, JobStats] = defaultdict(JobStats)
+        self._firing = Firing(registry, self._push, self.mark_dirty, clock, listener)
+        self.stats = self._firing.stats
 
     # ------------------------------------------------------------------ change detection
 
@@ -112,8 +108,8 @@ class Producer:
         except RegistryUnavailable as exc:
             return self._fail(exc)
         due = self._pop_due(now)
-        if due and not self._produce(due, now):
-            return self._backoff
+        if due and not self._firing.produce(due, now):
+            return self._fail(RegistryUnavailable("fires could not be written"))
         self._backoff = 0.0
         return self._next_delay(now)
 
@@ -234,112 +230,6 @@ class Producer:
         job = self._jobs.pop(name, None)
         if job is not None:
             job.gen += 1
-
-    # ---------------------------------------------------------------------------- firing
-
-    def _produce(self, due: list[tuple[ScheduledJob, float]], now: float) -> bool:
-        """Write the due fires in one pipelined batch. False when ZooKeeper is unavailable."""
-        planned: list[tuple[ScheduledJob, float, FireKind, FireWrite, int]] = []
-        for job, at in due:
-            kind, write, missed = self._plan(job, now)
-            self._schedule_after(job, write.last_fire)  # advance before the side effect
-            if kind is not None:
-                planned.append((job, at, kind, write, missed))
-        if not planned:
-            return True
-        try:
-            results = self._registry.fires.write([write for _, _, _, write, _ in planned])
-        except RegistryUnavailable as exc:
-            results = [FireResult(error=exc)] * len(planned)
-        written_at = self._clock()
-        available = True
-        for (job, at, kind, write, missed), result in zip(planned, results, strict=True):
-            if isinstance(result.error, RegistryUnavailable):
-                available = False
-                self._push(job, at)  # retried after the back-off: nothing lost
-            elif result.error is not None:
-                try:
-                    self._lost_cas(job, at, write, result.error)
-                except RegistryUnavailable:
-                    available = False
-                    self._push(job, at)
-            else:
-                self._written(job, kind, write, missed, result, written_at)
-        if not available:
-            self._fail(RegistryUnavailable("fires could not be written"))
-        return available
-
-    def _plan(self, job: ScheduledJob, now: float) -> tuple[FireKind | None, FireWrite, int]:
-        count, latest = count_due(job.schedule, job.anchor, now)
-        misfire = job.config.misfire
-        kind: FireKind | None
-        if job.catch_up:
-            kind = None if count == 0 else FireKind.CATCH_UP if misfire else FireKind.SKIP
-            runs, missed = (1 if misfire and count else 0), count
-        elif count:
-            kind, runs, missed = FireKind.FIRE, count, 0
-        else:
-            kind, runs, missed = (FireKind.ANCHOR if job.anchor_unsaved else None), 0, 0
-        if kind is None:
-            job.catch_up = job.anchor_unsaved = False
-        instant = latest if latest is not None else job.anchor
-        write = FireWrite(job.name, job.config_version, instant, job.last_fire_version, runs, misfire)
-        return kind, write, missed
-
-    def _schedule_after(self, job: ScheduledJob, instant: float) -> None:
-        self._push(job, next_fire(job.schedule, instant))
-
-    def _written(
-        self, job: ScheduledJob, kind: FireKind, write: FireWrite, missed: int, result: FireResult, at: float
-    ) -> None:
-        job.anchor, job.last_fire_version = write.last_fire, result.last_fire_version
-        job.catch_up = job.anchor_unsaved = False
-        stats = self.stats[job.name]
-        stats.writes += 1
-        if result.refused:
-            kind = FireKind.REFUSED
-            stats.refused += 1
-            log.warning(
-                "producer: run of %s refused: the ready queue is full (job_state_queue_size)", job.name
-            )
-        elif kind is FireKind.FIRE:
-            stats.fires += write.runs
-        if missed:
-            stats.missed += missed
-            stats.catch_ups += kind is FireKind.CATCH_UP
-            log.warning(
-                "producer: %s missed %s fire(s) while no producer ran; %s",
-                job.name,
-                missed,
-                "one catch-up run queued" if kind is FireKind.CATCH_UP else "skipped (misfire=false)",
-            )
-        self._report(FireRecord(job.name, kind, write.last_fire, write.runs, missed, result.ready_count, at))
-
-    def _lost_cas(self, job: ScheduledJob, at: float, write: FireWrite, error: Exception) -> None:
-        """Someone else wrote first (another producer, the launcher, an update): re-read and decide."""
-        found = self._registry.config.get_jobs_versioned([job.name])[job.name]
-        if found is None or found[1] != job.config_version:
-            self.mark_dirty(paths.job(job.name))  # deleted or changed: reload before firing
-        last = self._registry.fires.last_fires([job.name])[job.name]
-        job.last_fire_version = -1 if last is None else last.version
-        if last is not None and last.instant >= write.last_fire:
-            job.anchor, job.catch_up, job.anchor_unsaved = max(job.anchor, last.instant), False, False
-            self.stats[job.name].lost_races += 1
-            log.info("producer: %s at %s was already produced elsewhere: skipped", job.name, write.last_fire)
-            self._schedule_after(job, job.anchor)
-        else:
-            if last is not None:
-                job.anchor = max(job.anchor, last.instant)
-            log.debug("producer: retrying %s after %s", job.name, error)
-            self._push(job, at)
-
-    def _report(self, record: FireRecord) -> None:
-        if self._listener is None:
-            return
-        try:
-            self._listener(record)
-        except Exception:
-            log.exception("producer: fire listener failed")
 
 
 def _child_of(path: str, root: str) -> str | None:

@@ -74,13 +74,14 @@ def next_fire(schedule: CronSchedule, after: float) -> float | None:
     return None if found is None else found.timestamp()
 
 
-def count_due(schedule: CronSchedule, after: float, now: float) -> tuple[int, float | None]:
-    """How many instants fall in ``(after, now]``, and the latest of them."""
+def count_due(schedule: CronSchedule, after: float, now: float) -> tuple[int, float | None, float | None]:
+    """How many instants fall in ``(after, now]``, the latest of them, and the first instant after
+    those accounted for (after ``after`` when none fell due): the next one to schedule."""
     count, latest = 0, None
     instant = next_fire(schedule, after)
     while instant is not None and instant <= now and count < MAX_COUNTED:
         count, latest = count + 1, instant
         instant = next_fire(schedule, instant)
-    if count >= MAX_COUNTED and latest is not None:
-        latest = now  # do not walk a century of every-second fires: account up to now
-    return count, latest
+    if count >= MAX_COUNTED:  # do not walk a century of every-second fires: account up to now
+        return count, now, next_fire(schedule, now)
+    return count, latest, instant

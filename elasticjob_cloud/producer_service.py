@@ -13,7 +13,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from .producer import MAX_BACKOFF, Listener, Producer, ProducerStores
+from .producer import MAX_BACKOFF, MIN_BACKOFF, Producer, ProducerStores
+from .producer_fire import Listener
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ class ProducerService:
                 delay = self.producer.tick(self._clock())
                 backoff = 0.0
             except Exception:  # the loop must survive anything; the same work is retried
-                backoff = min(MAX_BACKOFF, max(0.1, backoff * 2))
+                backoff = min(MAX_BACKOFF, max(MIN_BACKOFF, backoff * 2))
                 log.exception("producer: tick failed; retrying in %.1fs", backoff)
                 delay = backoff
             if delay > 0:

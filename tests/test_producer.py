@@ -34,8 +34,8 @@ class Clock:
 class Harness:
     """A producer plus a simulated loop: jump the clock exactly to each returned delay."""
 
-    def __init__(self, registry, start=T0 + 0.5, zone="UTC"):
-        self.registry, self.clock, self.records = registry, Clock(start), []
+    def __init__(self, registry, start=T0 + 0.5, zone="UTC", clock=None):
+        self.registry, self.clock, self.records = registry, clock or Clock(start), []
         self.producer = Producer(registry, zone, self.clock, self.records.append)
         self.unwatch = self.producer.watch()
 
@@ -174,9 +174,8 @@ def test_new_job_starts_at_registration_without_catch_up(registry):
 def test_two_producers_never_double_fire(registry):
     registry.config.add_job(job())
     registry.config.add_job(job("other", cron="* * * * * ?", misfire=True))
-    a, b = Harness(registry), Harness(registry)
-    b.clock = a.clock
-    b.producer._clock = a.clock
+    a = Harness(registry)
+    b = Harness(registry, clock=a.clock)
     for step in range(1, 41):  # both wake at every half second and race for the same instants
         a.clock.t = T0 + 0.5 * step
         (a if step % 2 else b).producer.tick(a.clock.t)

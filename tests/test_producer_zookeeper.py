@@ -13,6 +13,7 @@ from elasticjob_cloud.producer_jobs import FireKind
 from elasticjob_cloud.producer_service import ProducerService
 from elasticjob_cloud.registry import connect
 from elasticjob_cloud.registry.fires import encode_instant
+from elasticjob_cloud.registry.tree import SetData
 from tests.support import wait_until
 
 APP = AppConfig("app", "http://h/app.tar.gz", "bin/start.sh")
@@ -110,8 +111,6 @@ def test_restart_settles_the_gap_once(open_registry, start_producer):
     registry.ready.clear("job")
     # as if the producer had been down for ten seconds: the stored last fire lies ten seconds back
     found = registry.tree.get(paths.last_fire("job"))
-    from elasticjob_cloud.registry.tree import SetData
-
     registry.tree.commit([SetData(paths.last_fire("job"), encode_instant(int(time.time()) - 10), found[1])])
     _, after = start_producer(open_registry())
     catch_up = wait_until(lambda: after.of("job", FireKind.CATCH_UP), 2, message="the catch-up")

@@ -26,16 +26,15 @@ class Registry:
 
     @classmethod
     def over(cls, tree: Tree, queue_size: int = 10000) -> Registry:
-        ready = ReadyQueue(tree, queue_size)
         return cls(
             tree=tree,
             config=ConfigStore(tree),
             disable=DisableStore(tree, queue_size),
-            ready=ready,
+            ready=ReadyQueue(tree, queue_size),
             failover=FailoverQueue(tree, queue_size),
             running=RunningStore(tree),
             framework_id=FrameworkIdStore(tree),
-            fires=FireStore(tree, ready, queue_size),
+            fires=FireStore(tree, queue_size),
         )
 
     @classmethod

@@ -8,11 +8,11 @@ instant both expect the same last-fire version; only one can succeed, the other 
 loss is retried the same way, so it cannot be applied twice either.
 
 Fires due together go to ZooKeeper together: the ops of up to ``MULTI_JOBS`` jobs form one multi
-(all or nothing), the multis are pipelined. The ready counters are not read per fire: the store
-remembers each counter as of its own last write (or one read at load time) and the multi's version
-guard validates that. A batched multi that fails (one job's guard: another producer, the launcher,
-an update) is redone job by job with fresh reads, so the others still fire once and the conflicting
-job is decided alone.
+(all or nothing), the multis are pipelined, and the ready counters they change are read in one
+pipelined read per round (never cached across rounds: the launcher and triggers change them between
+fires). A batched multi that fails (one job's guard: another producer, the launcher, an update) is
+redone job by job with fresh reads, so the others still fire once and the conflicting job is decided
+alone.
 """
 
 from __future__ import annotations
@@ -83,8 +83,8 @@ class _Plan:
 
 
 class FireStore:
-    def __init__(self, tree: Tree, ready: ReadyQueue, queue_size: int = 10000, multi_jobs: int = MULTI_JOBS):
-        self.tree, self.ready, self.queue_size, self.multi_jobs = tree, ready, queue_size, multi_jobs
+    def __init__(self, tree: Tree, queue_size: int = 10000):
+        self.tree, self.queue_size = tree, queue_size
         tree.ensure(paths.PRODUCER)
 
     def last_fires(self, job_names: list[str]) -> dict[str, LastFire | None]:
@@ -98,11 +98,7 @@ class FireStore:
         return result
 
     def write(self, writes: list[FireWrite]) -> list[FireResult]:
-        """Apply every write, each atomically: batched multis, pipelined; failed batches job by job.
-
-        The ready counters are read afresh for every round (one pipelined read), never cached
-        across rounds: the launcher and triggers change them between fires.
-        """
+        """Apply every write, each atomically: batched multis, pipelined; failed batches job by job."""
         plans = self._plan(writes)
         chunks = self._chunks(plans)
         outcomes = self.tree.commit_many([[op for i in chunk for op in plans[i].ops] for chunk in chunks])
@@ -157,10 +153,10 @@ class FireStore:
 
     def _chunks(self, plans: list[_Plan]) -> list[list[int]]:
         chunks: list[list[int]] = []
-        size = MULTI_BYTES
+        size = 0
         for i, plan in enumerate(plans):
             cost = sum(len(op.path) + len(getattr(op, "data", b"")) + 32 for op in plan.ops)
-            if not chunks or len(chunks[-1]) >= self.multi_jobs or size + cost > MULTI_BYTES:
+            if not chunks or len(chunks[-1]) >= MULTI_JOBS or size + cost > MULTI_BYTES:
                 chunks.append([])
                 size = 0
             chunks[-1].append(i)

@@ -44,7 +44,10 @@ def test_changes_under_the_path_are_reported_and_unsubscribe_stops_them(tree):
     wait_until(lambda: seen.paths.count("/w/sub/a") >= 3, 1.0, message="update and delete reported")
     assert not any(p and p.startswith("/other") for p in seen.paths)
     unsubscribe()
+    still = Seen()  # a watch that stays: once it has seen /w/b, the closed one would have too
+    tree.watch("/w", still)
     tree.commit([Create("/w/b")])
+    wait_until(lambda: still.has("/w/b"), 1.0, message="the change reported to the open watch")
     assert not seen.has("/w/b")
 
 

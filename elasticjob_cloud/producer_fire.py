@@ -1,0 +1,157 @@
+"""The cron producer's firing half: what each due job's write is, one batched write for a round, and
+what every outcome means (fired, refused, lost race, ZooKeeper unavailable).
+
+The heap stays with ``producer.Producer``: this side only asks it, through ``push``, to (re)schedule a
+job, and through ``mark_dirty`` to reload one whose config changed under it.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from .core import paths
+from .exceptions import RegistryUnavailable
+from .producer_jobs import FireKind, FireRecord, JobStats, ScheduledJob, count_due, next_fire
+from .registry.fires import FireResult, FireStore, FireWrite
+from .registry.stores import ConfigStore
+
+log = logging.getLogger(__name__)
+
+Listener = Callable[[FireRecord], None]
+Push = Callable[[ScheduledJob, float | None], None]  # (re)schedule a job at an instant; None: never
+
+
+class FireStores(Protocol):
+    config: ConfigStore
+    fires: FireStore
+
+
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    job: ScheduledJob
+    at: float  # the heap instant it was popped at: where a failed write is retried
+    kind: FireKind
+    write: FireWrite
+    missed: int
+
+
+class Firing:
+    def __init__(
+        self,
+        registry: FireStores,
+        push: Push,
+        mark_dirty: Callable[[str | None], None],
+        clock: Callable[[], float] = time.time,
+        listener: Listener | None = None,
+    ):
+        self._registry = registry
+        self._push = push
+        self._mark_dirty = mark_dirty
+        self._clock = clock
+        self._listener = listener
+        self.stats: dict[str, JobStats] = defaultdict(JobStats)
+
+    def produce(self, due: list[tuple[ScheduledJob, float]], now: float) -> bool:
+        """Write the due fires in one pipelined batch. False when ZooKeeper is unavailable."""
+        planned: list[_Planned] = []
+        for job, at in due:
+            kind, write, missed, following = self._plan(job, now)
+            self._push(job, following)  # advance before the side effect
+            if kind is not None:
+                planned.append(_Planned(job, at, kind, write, missed))
+        if not planned:
+            return True
+        try:
+            results = self._registry.fires.write([p.write for p in planned])
+        except RegistryUnavailable as exc:
+            results = [FireResult(error=exc)] * len(planned)
+        written_at = self._clock()
+        available = True
+        for p, result in zip(planned, results, strict=True):
+            if isinstance(result.error, RegistryUnavailable):
+                available = False
+                self._push(p.job, p.at)  # retried after the back-off: nothing lost
+            elif result.error is not None:
+                try:
+                    self._lost_cas(p.job, p.at, p.write, result.error)
+                except RegistryUnavailable:
+                    available = False
+                    self._push(p.job, p.at)
+            else:
+                self._written(p, result, written_at)
+        return available
+
+    @staticmethod
+    def _plan(job: ScheduledJob, now: float) -> tuple[FireKind | None, FireWrite, int, float | None]:
+        """The job's write, the instants it missed, and its next fire once this write is accounted."""
+        count, latest, following = count_due(job.schedule, job.anchor, now)
+        misfire = job.config.misfire
+        kind: FireKind | None
+        if job.catch_up:
+            kind = None if count == 0 else FireKind.CATCH_UP if misfire else FireKind.SKIP
+            runs, missed = (1 if misfire and count else 0), count
+        elif count:
+            kind, runs, missed = FireKind.FIRE, count, 0
+        else:
+            kind, runs, missed = (FireKind.ANCHOR if job.anchor_unsaved else None), 0, 0
+        if kind is None:
+            job.catch_up = job.anchor_unsaved = False
+        instant = latest if latest is not None else job.anchor
+        write = FireWrite(job.name, job.config_version, instant, job.last_fire_version, runs, misfire)
+        return kind, write, missed, following
+
+    def _written(self, p: _Planned, result: FireResult, at: float) -> None:
+        job, kind, write, missed = p.job, p.kind, p.write, p.missed
+        job.anchor, job.last_fire_version = write.last_fire, result.last_fire_version
+        job.catch_up = job.anchor_unsaved = False
+        stats = self.stats[job.name]
+        stats.writes += 1
+        if result.refused:
+            kind = FireKind.REFUSED
+            stats.refused += 1
+            log.warning(
+                "producer: run of %s refused: the ready queue is full (job_state_queue_size)", job.name
+            )
+        elif kind is FireKind.FIRE:
+            stats.fires += write.runs
+        if missed:
+            stats.missed += missed
+            stats.catch_ups += kind is FireKind.CATCH_UP
+            log.warning(
+                "producer: %s missed %s fire(s) while no producer ran; %s",
+                job.name,
+                missed,
+                "one catch-up run queued" if kind is FireKind.CATCH_UP else "skipped (misfire=false)",
+            )
+        self._report(FireRecord(job.name, kind, write.last_fire, write.runs, missed, result.ready_count, at))
+
+    def _lost_cas(self, job: ScheduledJob, at: float, write: FireWrite, error: Exception) -> None:
+        """Someone else wrote first (another producer, the launcher, an update): re-read and decide."""
+        found = self._registry.config.get_jobs_versioned([job.name])[job.name]
+        if found is None or found[1] != job.config_version:
+            self._mark_dirty(paths.job(job.name))  # deleted or changed: reload before firing
+        last = self._registry.fires.last_fires([job.name])[job.name]
+        job.last_fire_version = -1 if last is None else last.version
+        if last is not None and last.instant >= write.last_fire:
+            job.anchor, job.catch_up, job.anchor_unsaved = max(job.anchor, last.instant), False, False
+            self.stats[job.name].lost_races += 1
+            log.info("producer: %s at %s was already produced elsewhere: skipped", job.name, write.last_fire)
+            self._push(job, next_fire(job.schedule, job.anchor))
+        else:
+            if last is not None:
+                job.anchor = max(job.anchor, last.instant)
+            log.debug("producer: retrying %s after %s", job.name, error)
+            self._push(job, at)
+
+    def _report(self, record: FireRecord) -> None:
+        if self._listener is None:
+            return
+        try:
+            self._listener(record)
+        except Exception:
+            log.exception("producer: fire listener failed")
