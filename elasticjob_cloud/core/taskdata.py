@@ -185,13 +185,13 @@ class _Reader:
         self.prefix = prefix
         self.errors: dict[str, list[str]] = {}
 
-    def _bad(self, key: str, message: str) -> None:
+    def bad(self, key: str, message: str) -> None:
         self.errors.setdefault(f"{self.prefix}{key}", []).append(message)
 
     def _get(self, key: str, default: Any) -> Any:
         if key not in self.document or self.document[key] is None:
             if default is _REQUIRED:
-                self._bad(key, "is required")
+                self.bad(key, "is required")
             return default
         return self.document[key]
 
@@ -199,7 +199,7 @@ class _Reader:
         value = self._get(key, default)
         if not isinstance(value, str):
             if value is not _REQUIRED:
-                self._bad(key, "must be a string")
+                self.bad(key, "must be a string")
             return ""
         return value
 
@@ -209,16 +209,16 @@ class _Reader:
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             if value is not _REQUIRED:
-                self._bad(key, "must be an integer")
+                self.bad(key, "must be an integer")
             return minimum
         if value < minimum:
-            self._bad(key, f"must be >= {minimum}")
+            self.bad(key, f"must be >= {minimum}")
         return value
 
     def number(self, key: str, default: float = 0.0) -> float:
         value = self._get(key, default)
         if isinstance(value, bool) or not isinstance(value, int | float):
-            self._bad(key, "must be a number")
+            self.bad(key, "must be a number")
             return default
         return float(value)
 
@@ -227,41 +227,39 @@ class _Reader:
         if isinstance(value, str) and value.lower() in ("true", "false"):
             return value.lower() == "true"
         if not isinstance(value, bool):
-            self._bad(key, "must be a boolean")
+            self.bad(key, "must be a boolean")
             return default
         return value
 
     def choice(self, key: str, choices: tuple[str, ...], default: Any = _REQUIRED) -> str:
         value = self.text(key, default)
         if value and value not in choices:
-            self._bad(key, f"must be one of {', '.join(choices)}")
+            self.bad(key, f"must be one of {', '.join(choices)}")
         return value
 
     def obj(self, key: str) -> Mapping[str, Any]:
         value = self._get(key, _REQUIRED)
         if not isinstance(value, dict):
             if value is not _REQUIRED:
-                self._bad(key, "must be a JSON object")
+                self.bad(key, "must be a JSON object")
             return {}
         return value
 
+    def string_map(self, key: str) -> dict[str, str]:
+        value = self.document.get(key) or {}
+        if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
+            self.bad(key, "must map strings to strings")
+            return {}
+        return {str(k): v for k, v in value.items()}
 
-def _string_map(reader: _Reader, key: str) -> dict[str, str]:
-    value = reader.document.get(key) or {}
-    if not isinstance(value, dict) or not all(isinstance(v, str) for v in value.values()):
-        reader._bad(key, "must map strings to strings")
-        return {}
-    return {str(k): v for k, v in value.items()}
-
-
-def _item_parameters(reader: _Reader) -> dict[int, str]:
-    result: dict[int, str] = {}
-    for key, value in _string_map(reader, "shardingItemParameters").items():
-        if not key.strip().isdigit():
-            reader._bad("shardingItemParameters", f"key {key!r} is not a non-negative integer")
-            continue
-        result[int(key)] = value
-    return result
+    def item_parameters(self, key: str) -> dict[int, str]:
+        result: dict[int, str] = {}
+        for item, value in self.string_map(key).items():
+            if item.strip().isdigit():
+                result[int(item)] = value
+            else:
+                self.bad(key, f"key {item!r} is not a non-negative integer")
+        return result
 
 
 def _raise_if(errors: dict[str, list[str]], what: str) -> None:
@@ -281,7 +279,7 @@ def decode_task_data(data: str | bytes) -> TaskData:
         job_name=sharding.text("jobName", _REQUIRED),
         sharding_total_count=sharding.integer("shardingTotalCount", _REQUIRED, minimum=1),
         job_parameter=sharding.text("jobParameter"),
-        sharding_item_parameters=_item_parameters(sharding),
+        sharding_item_parameters=sharding.item_parameters("shardingItemParameters"),
         job_event_sampling_count=sharding.integer("jobEventSamplingCount"),
     )
     jc = JobConfigContext(
@@ -296,22 +294,22 @@ def decode_task_data(data: str | bytes) -> TaskData:
         script_command_line=config.text("scriptCommandLine"),
         bean_name=config.text("beanName"),
         application_context=config.text("applicationContext"),
-        job_properties=_string_map(config, "jobProperties"),
+        job_properties=config.string_map("jobProperties"),
     )
-    errors = {**sharding.errors, **config.errors}
-    if not sc.sharding_item_parameters and "shardingContext.shardingItemParameters" not in errors:
-        errors["shardingContext.shardingItemParameters"] = ["must name at least one sharding item"]
+    if not sc.sharding_item_parameters and "shardingContext.shardingItemParameters" not in sharding.errors:
+        sharding.bad("shardingItemParameters", "must name at least one sharding item")
     for item in sc.sharding_item_parameters:
         if sc.sharding_total_count and item >= sc.sharding_total_count:
-            errors.setdefault("shardingContext.shardingItemParameters", []).append(
-                f"item {item} is not below shardingTotalCount {sc.sharding_total_count}"
+            sharding.bad(
+                "shardingItemParameters",
+                f"item {item} is not below shardingTotalCount {sc.sharding_total_count}",
             )
     has_bean = bool(jc.bean_name and jc.application_context)
     if jc.job_type in ("SIMPLE", "DATAFLOW") and not jc.job_class and not has_bean:
-        errors.setdefault("jobConfigContext.jobClass", []).append("is required for SIMPLE and DATAFLOW jobs")
+        config.bad("jobClass", "is required for SIMPLE and DATAFLOW jobs")
     if jc.is_daemon and not jc.cron:
-        errors.setdefault("jobConfigContext.cron", []).append("is required for DAEMON jobs")
-    _raise_if(errors, "task data")
+        config.bad("cron", "is required for DAEMON jobs")
+    _raise_if({**sharding.errors, **config.errors}, "task data")
     return TaskData(sc, jc)
 
 
@@ -326,6 +324,6 @@ def decode_app_data(data: str | bytes) -> AppData:
         executor_idle_timeout_seconds=reader.number("executorIdleTimeoutSeconds"),
     )
     if not app.app_url and "appURL" not in reader.errors:
-        reader._bad("appURL", "must not be empty")
+        reader.bad("appURL", "must not be empty")
     _raise_if(reader.errors, "app data")
     return app

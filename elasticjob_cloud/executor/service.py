@@ -90,10 +90,8 @@ class ExecutorService:
         task_id = str(task_info["task_id"]["value"])
         run = TaskRun(task_id, str(task_info.get("data") or ""), self.env, self._reporter_for(task_id))
         with self._lock:
-            if self._exiting:
-                refused = True
-            else:
-                refused = False
+            refused = self._exiting
+            if not refused:
                 self._tasks[task_id] = run
         if refused:
             log.warning("refusing task %s: the executor is exiting (%s)", task_id, self.exit_reason)

@@ -168,6 +168,13 @@ class TaskRun:
         except (FetchError, UnsafeArchive, OSError) as exc:
             raise TaskFailed(f"cannot prepare app from {self.env.workspace.app.app_url}: {exc}") from None
 
+    def _job_environment(
+        self, data: TaskData, app_dir: Path, shards: list[ShardingContext]
+    ) -> dict[str, str]:
+        """Write the context file the runner reads; return the environment that names it."""
+        ctx.write_context(self.dir / "context.json", job_spec(data), shards)
+        return self._environment(app_dir, shards)
+
     def _environment(self, app_dir: Path, shards: list[ShardingContext]) -> dict[str, str]:
         python_dir = os.path.dirname(sys.executable)
         env = dict(self.env.base_env)
@@ -191,7 +198,7 @@ class TaskRun:
             self._child = child
             return child
 
-    def _bootstrap(self, app_dir: Path) -> str:
+    def _bootstrap(self) -> str:
         assert self.env.workspace is not None
         script = self.env.workspace.app.bootstrap_script.strip()
         if not script:
@@ -205,10 +212,9 @@ class TaskRun:
         if data.job_config.job_type == "SCRIPT":
             outcome = self._run_script(data, app_dir, shards)
         else:
-            env = self._environment(app_dir, shards)
-            ctx.write_context(self.dir / "context.json", job_spec(data), shards)
+            env = self._job_environment(data, app_dir, shards)
             (self.dir / "result").unlink(missing_ok=True)
-            child = self._spawn(self._bootstrap(app_dir), app_dir, env)
+            child = self._spawn(self._bootstrap(), app_dir, env)
             code = child.wait()
             outcome = Outcome(code == 0, self._reason(code))
         if self.stopped.is_set():
@@ -286,18 +292,17 @@ class TaskRun:
 
     def _sampling(self, data: TaskData) -> int:
         """``jobEventSamplingCount`` of the task, else the app's ``eventTraceSamplingCount``."""
-        app = self.env.workspace.app if self.env.workspace else None
-        return data.sharding_context.job_event_sampling_count or (
-            app.event_trace_sampling_count if app else 0
+        assert self.env.workspace is not None  # a task without an app fails before it gets here
+        return (
+            data.sharding_context.job_event_sampling_count
+            or self.env.workspace.app.event_trace_sampling_count
         )
 
     def _start_warm(self, data: TaskData, app_dir: Path, shards: list[ShardingContext]) -> WarmProcess:
-        env = self._environment(app_dir, shards)
-        ctx.write_context(self.dir / "context.json", job_spec(data), shards)
         warm = WarmProcess(
-            self._bootstrap(app_dir),
+            self._bootstrap(),
             cwd=app_dir,
-            env=env,
+            env=self._job_environment(data, app_dir, shards),
             stdout=self.dir / "stdout",
             stderr=self.dir / "stderr",
         )

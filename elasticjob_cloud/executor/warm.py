@@ -10,6 +10,7 @@ between fires it is started again on the next fire.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -105,14 +106,15 @@ class WarmProcess:
             return Outcome(False, str(reply.get("error")))
         return Outcome(bool(reply["ok"]), str(reply.get("error") or ""))
 
-    def _discard(self) -> None:
+    def _close_pipes(self) -> None:
         for stream in (self._requests, self._replies):
             if stream is not None:
-                try:
+                with contextlib.suppress(OSError):
                     stream.close()
-                except OSError:
-                    pass
         self._requests = self._replies = None
+
+    def _discard(self) -> None:
+        self._close_pipes()
         if self.child is not None:
             self.child.kill(0)
             self.child.wait()
@@ -129,9 +131,4 @@ class WarmProcess:
         self.kill(grace)
         if self.child is not None:
             self.child.wait()
-        for stream in (self._requests, self._replies):
-            if stream is not None:
-                try:
-                    stream.close()
-                except OSError:
-                    pass
+        self._close_pipes()

@@ -48,6 +48,12 @@ def b64(document: object) -> str:
     return base64.b64encode(json.dumps(document).encode()).decode()
 
 
+def task_doc(config: dict[str, object], **sharding: object) -> str:
+    """Encoded task data: one valid shard (overridden by ``sharding``) and ``config``."""
+    context = {"taskId": "t", "jobName": "j", "shardingTotalCount": 1, "shardingItemParameters": {"0": ""}}
+    return b64({"shardingContext": {**context, **sharding}, "jobConfigContext": config})
+
+
 def test_task_data_round_trips_and_matches_the_documented_wire_form() -> None:
     encoded = encode_task_data(TASK)
     assert decode_task_data(encoded) == TASK
@@ -101,43 +107,27 @@ def test_app_data_round_trips() -> None:
         (base64.b64encode(b"{bad json").decode(), "taskData"),
         (b64({"jobConfigContext": {"jobType": "SIMPLE", "jobClass": "a.B"}}), "shardingContext"),
         (
-            b64({"shardingContext": {"taskId": "t", "jobName": "j", "shardingTotalCount": 0,
-                                     "shardingItemParameters": {"0": ""}},
-                 "jobConfigContext": {"jobType": "SIMPLE", "jobClass": "a.B"}}),
+            task_doc({"jobType": "SIMPLE", "jobClass": "a.B"}, shardingTotalCount=0),
             "shardingContext.shardingTotalCount",
         ),
         (
-            b64({"shardingContext": {"taskId": "t", "jobName": "j", "shardingTotalCount": 1,
-                                     "shardingItemParameters": {"x": ""}},
-                 "jobConfigContext": {"jobType": "SIMPLE", "jobClass": "a.B"}}),
+            task_doc({"jobType": "SIMPLE", "jobClass": "a.B"}, shardingItemParameters={"x": ""}),
             "shardingContext.shardingItemParameters",
         ),
         (
-            b64({"shardingContext": {"taskId": "t", "jobName": "j", "shardingTotalCount": 1,
-                                     "shardingItemParameters": {"0": ""}},
-                 "jobConfigContext": {"jobType": "JAVA", "jobClass": "a.B"}}),
-            "jobConfigContext.jobType",
+            task_doc({"jobType": "SIMPLE", "jobClass": "a.B"}, shardingItemParameters={"1": ""}),
+            "shardingContext.shardingItemParameters",
         ),
         (
-            b64({"shardingContext": {"taskId": "t", "jobName": "j", "shardingTotalCount": 1,
-                                     "shardingItemParameters": {"0": ""}},
-                 "jobConfigContext": {"jobType": "SIMPLE"}}),
-            "jobConfigContext.jobClass",
+            task_doc({"jobType": "SIMPLE", "jobClass": "a.B"}, shardingItemParameters={}),
+            "shardingContext.shardingItemParameters",
         ),
-        (
-            b64({"shardingContext": {"taskId": "t", "jobName": "j", "shardingTotalCount": 1,
-                                     "shardingItemParameters": {"0": ""}},
-                 "jobConfigContext": {"jobType": "SCRIPT", "jobExecutionType": "DAEMON"}}),
-            "jobConfigContext.cron",
-        ),
-        (
-            b64({"shardingContext": {"taskId": "t", "jobName": "j", "shardingTotalCount": 1,
-                                     "shardingItemParameters": {"0": ""}},
-                 "jobConfigContext": {"jobType": "SCRIPT", "misfire": "maybe"}}),
-            "jobConfigContext.misfire",
-        ),
+        (task_doc({"jobType": "JAVA", "jobClass": "a.B"}), "jobConfigContext.jobType"),
+        (task_doc({"jobType": "SIMPLE"}), "jobConfigContext.jobClass"),
+        (task_doc({"jobType": "SCRIPT", "jobExecutionType": "DAEMON"}), "jobConfigContext.cron"),
+        (task_doc({"jobType": "SCRIPT", "misfire": "maybe"}), "jobConfigContext.misfire"),
     ],
-)  # fmt: skip
+)
 def test_malformed_task_data_is_rejected_naming_the_field(payload: str, field: str) -> None:
     with pytest.raises(InvalidConfig) as caught:
         decode_task_data(payload)

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import base64
 import itertools
+import os
+import signal
 import sys
 import threading
 import time
@@ -21,6 +23,7 @@ import pymesos
 import pytest
 
 from elasticjob_cloud.core.taskdata import JOB_FAILURE_PREFIX
+from elasticjob_cloud.executor.child import group_members
 from elasticjob_cloud.localmesos import LocalMesosCluster
 
 pytestmark = pytest.mark.slow
@@ -321,32 +324,15 @@ def test_agent_shutdown_kills_the_jobs_before_the_executor_goes(
 
 
 def test_sigterm_to_the_executor_ends_its_jobs_and_itself(harness: Harness, kit, packed_app, records) -> None:
-    import os
-    import signal
-
     app = kit.app_data(packed_app.as_uri())
     [task_id] = harness.launch("demo", app, [kit.task_data("long", job_parameter="sleep=60")])
     [(_, pid, _)] = kit.wait_for(lambda: kit.read_records(records), 20, "the job to start")
     [group] = harness.executor_pids()
-    executor = next(p for p in group_processes(group) if b"-m\0elasticjob_cloud.executor.main" in cmdline(p))
+    executor = next(p for p in group_members(group) if b"-m\0elasticjob_cloud.executor.main" in cmdline(p))
     os.kill(executor, signal.SIGTERM)  # the executor itself (the agent's ``sh -c`` may be its parent)
     kit.wait_for(lambda: not harness.executor_pids(), 15, "the executor to exit")
     assert not kit.pid_alive(pid)
     assert harness.finish(task_id)[0] in ("TASK_KILLED", "TASK_FAILED")
-
-
-def group_processes(pgid: int) -> list[int]:
-    import os
-
-    found = []
-    for entry in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                if int(handle.read().rsplit(b")", 1)[1].split()[2]) == pgid:
-                    found.append(int(entry))
-        except (OSError, IndexError, ValueError):
-            continue
-    return found
 
 
 def cmdline(pid: int) -> bytes:
@@ -359,8 +345,6 @@ def cmdline(pid: int) -> bytes:
 
 def processes_under(directory: Path) -> list[int]:
     """Live processes whose working directory is inside ``directory`` (executors, jobs)."""
-    import os
-
     root = str(directory)
     found = []
     for entry in filter(str.isdigit, os.listdir("/proc")):
