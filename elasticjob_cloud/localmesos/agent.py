@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .command_executor import CommandRunner, start_custom_executor
+from .command_executor import CommandRunner, command_executor_info, start_custom_executor
 from .executors import AgentTask, Executor, kill_group, sandbox_path
 from .fetcher import Fetcher
 from .httpbase import TrackingHTTPServer
-from .records import TERMINAL_STATES, ExecutorRecord, Task, make_status
+from .records import TERMINAL_STATES, make_status
 from .resources import Resources
 from .simulated import SimulatedRunner
 from .status_updates import StatusUpdateManager
@@ -119,15 +119,16 @@ class Agent:
         fid = framework_info["id"]["value"]
         self.frameworks[fid] = framework_info
         task_id = task["task_id"]["value"]
-        simulated = self.config.simulate_tasks is not None
         if "executor" in task:
             info = task["executor"]
             eid = info["executor_id"]["value"]
-            kind = "simulated" if simulated else "custom"
+            kind = "custom"
         else:
             eid = task_id
-            info = _command_executor_info(fid, task)
-            kind = "simulated" if simulated else "command"
+            info = command_executor_info(fid, task)
+            kind = "command"
+        if self.config.simulate_tasks is not None:
+            kind = "simulated"
         self.tasks[(fid, task_id)] = AgentTask(task, fid, eid)
         self.resources_of[(fid, task_id)] = Resources.from_mesos(task.get("resources", []))
         executor = self.executors.get((fid, eid))
@@ -265,8 +266,7 @@ class Agent:
         executor.state = "terminated"
         executor.cancel_timers()
         if executor.stream is not None:
-            executor.stream.on_closed = None
-            executor.stream.close()
+            executor.stream.close_quietly()
             executor.stream = None
         fid, eid = executor.framework_id, executor.executor_id
         for task_id in list(executor.queued) + list(executor.launched):
@@ -284,33 +284,7 @@ class Agent:
         if executor.kind == "custom" and returncode is not None and not self.partitioned and not self.removed:
             self.master.executor_exited(self.agent_id, fid, eid, returncode)
 
-    # ---- master bookkeeping ----------------------------------------------------------------
-
-    def snapshot(self) -> list[tuple[str, dict[str, Any], list[ExecutorRecord], list[Task]]]:
-        """What a (re-)registering agent tells the master: frameworks, executors, tasks."""
-        result = []
-        for fid, info in self.frameworks.items():
-            records = [
-                ExecutorRecord(
-                    e.info, self.agent_id, Resources.from_mesos(e.info.get("resources", [])), str(e.directory)
-                )
-                for (f, _), e in self.executors.items()
-                if f == fid and not e.command_task and e.state != "terminated"
-            ]
-            tasks = [
-                Task(
-                    t.info,
-                    fid,
-                    self.agent_id,
-                    "" if "command" in t.info else t.executor_id,
-                    self.resources_of.get(key, Resources()),
-                    state=t.state,
-                )
-                for key, t in self.tasks.items()
-                if key[0] == fid
-            ]
-            result.append((fid, info, records, tasks))
-        return result
+    # ---- shutdown ------------------------------------------------------------------------
 
     def stop(self, wait: float = 2.0) -> None:
         """End every executor (SHUTDOWN, then SIGKILL of its group) and close the endpoint."""
@@ -336,16 +310,3 @@ class Agent:
                 time.sleep(0.02)
             kill_group(proc.pid)
         self.server.close_all()
-
-
-def _command_executor_info(framework_id: str, task: dict[str, Any]) -> dict[str, Any]:
-    task_id = task["task_id"]["value"]
-    value = task.get("command", {}).get("value", "")
-    return {
-        "executor_id": {"value": task_id},
-        "framework_id": {"value": framework_id},
-        "name": f"Command Executor (Task: {task_id}) (Command: sh -c '{value[:60]}')",
-        "source": task_id,
-        "command": {"value": "mesos-executor (emulated in-process)"},
-        "resources": [],
-    }

@@ -66,8 +66,7 @@ def validate_update(call: dict[str, Any], executor_id: str) -> dict[str, Any]:
 def subscribe(agent: Agent, executor: Executor, call: dict[str, Any]) -> EventStream:
     """Caller holds the lock. SUBSCRIBED, then LAUNCH for every task queued before it."""
     if executor.stream is not None:
-        executor.stream.on_closed = None
-        executor.stream.close()
+        executor.stream.close_quietly()
     stream = EventStream(str(uuid.uuid4()), agent.config.heartbeat_interval)
     executor.stream = stream
 

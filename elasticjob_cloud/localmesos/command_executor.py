@@ -45,6 +45,20 @@ def _environment(agent: Agent, executor: Executor, command: dict[str, Any]) -> d
     )
 
 
+def command_executor_info(framework_id: str, task: dict[str, Any]) -> dict[str, Any]:
+    """The ``ExecutorInfo`` a real agent makes up for a ``TaskInfo.command`` task."""
+    task_id = task["task_id"]["value"]
+    value = task.get("command", {}).get("value", "")
+    return {
+        "executor_id": {"value": task_id},
+        "framework_id": {"value": framework_id},
+        "name": f"Command Executor (Task: {task_id}) (Command: sh -c '{value[:60]}')",
+        "source": task_id,
+        "command": {"value": "mesos-executor (emulated in-process)"},
+        "resources": [],
+    }
+
+
 def start_custom_executor(agent: Agent, executor: Executor) -> None:
     command = executor.info.get("command") or {}
     env = _environment(agent, executor, command)

@@ -4,7 +4,8 @@ Everything here runs under the cluster's one re-entrant lock (``self.lock``): ag
 live in one process and call each other directly where real Mesos would send libprocess
 messages, and one lock keeps those hand-offs free of ordering bugs. Nothing blocking happens
 under it: events go into :class:`EventStream` queues and processes are spawned by agent threads.
-Offers live in :mod:`offers`, call handling in :mod:`scheduler_api`, ``/state`` in :mod:`state`.
+Framework lifecycle lives in :mod:`frameworks`, agent membership in :mod:`membership`, offers in
+:mod:`offers`, call handling in :mod:`scheduler_api`, ``/state`` in :mod:`state`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from . import maintenance, membership, offers
+from . import frameworks, membership, offers
 from .records import TERMINAL_STATES, ExecutorRecord, Framework, Task
 from .resources import Resources
 from .streams import EventStream
@@ -28,8 +29,6 @@ if TYPE_CHECKING:
     from .agent import Agent
 
 logger = logging.getLogger(__name__)
-
-MAX_FAILOVER_TIMEOUT = 365 * 24 * 3600.0
 
 
 @dataclass
@@ -52,9 +51,10 @@ class Master:
         self.redirect_to: str | None = None  # standby mode: answer 307 to this leader
         self.agents: dict[str, Agent] = {}
         self._allocation_pending = False
-        self._reset()
+        self.reset()
 
-    def _reset(self) -> None:
+    def reset(self) -> None:
+        """The state a master failover loses (agents and configuration stay)."""
         self.master_id = str(uuid.uuid4())
         self.elected_time = time.time()
         self.frameworks: dict[str, Framework] = {}
@@ -76,6 +76,9 @@ class Master:
     def next_offer_id(self) -> str:
         return f"{self.master_id}-O{next(self._offer_seq)}"
 
+    def reachable_agents(self) -> list[Agent]:
+        return [agent for agent_id, agent in self.agents.items() if agent_id not in self.unreachable]
+
     @property
     def address(self) -> str:
         return f"{self.config.host}:{self.config.port}"
@@ -93,114 +96,16 @@ class Master:
             "address": {"hostname": self.config.hostname, "ip": self.config.host, "port": self.config.port},
         }
 
-    # ---- frameworks ------------------------------------------------------------------------
+    # ---- frameworks (bodies in frameworks.py) ------------------------------------------------
 
     def subscribe(self, info: dict[str, Any], framework_id: str | None) -> EventStream:
-        """Register or re-register a framework; returns the new stream (SUBSCRIBED queued)."""
-        stream = EventStream(str(uuid.uuid4()), self.config.heartbeat_interval)
-        if framework_id and framework_id in self.removed_framework_ids:
-            stream.send({"type": "ERROR", "error": {"message": "Framework has been removed"}})
-            stream.close()
-            return stream
-        info = dict(info)
-        framework = self.frameworks.get(framework_id) if framework_id else None
-        if framework is None:
-            framework_id = framework_id or self.next_framework_id()
-            info["id"] = {"value": framework_id}
-            framework = Framework(framework_id, info, time.time())
-            self.frameworks[framework_id] = framework
-            logger.info("framework %s (%s) subscribed", framework_id, info.get("name"))
-        else:
-            info["id"] = {"value": framework.framework_id}
-            if framework.stream is not None and not framework.stream.closed:
-                framework.stream.send({"type": "ERROR", "error": {"message": "Framework failed over"}})
-                framework.stream.on_closed = None
-                framework.stream.close()
-            offers.remove_framework_offers(self, framework, rescind=False)
-            framework.info = info
-            framework.recovered = False
-            logger.info("framework %s (%s) re-subscribed", framework.framework_id, info.get("name"))
-        if framework.failover_timer is not None:
-            framework.failover_timer.cancel()
-            framework.failover_timer = None
-        framework.stream = stream
-        framework.unregistered_time = 0.0
-        stream.on_closed = lambda s, fw=framework: self._stream_closed(fw, s)
-        stream.send(
-            {
-                "type": "SUBSCRIBED",
-                "subscribed": {
-                    "framework_id": {"value": framework.framework_id},
-                    "heartbeat_interval_seconds": self.config.heartbeat_interval,
-                    "master_info": self.master_info(),
-                },
-            }
-        )
-        for agent_id, agent in self.agents.items():
-            if agent_id not in self.unreachable:
-                agent.flush_updates(framework.framework_id)
-        maintenance.send_inverse_offers(self, framework)
-        self.request_allocation()
-        return stream
-
-    def _stream_closed(self, framework: Framework, stream: EventStream) -> None:
-        with self.lock:
-            if framework.stream is not stream:
-                return
-            self.framework_disconnected(framework)
-
-    def framework_disconnected(self, framework: Framework) -> None:
-        """Stream gone: offers go back, the failover timer starts (0 s means tear down now)."""
-        logger.info("framework %s disconnected", framework.framework_id)
-        framework.stream = None
-        framework.unregistered_time = time.time()
-        offers.remove_framework_offers(self, framework, rescind=False)
-        timeout = min(float(framework.info.get("failover_timeout") or 0.0), MAX_FAILOVER_TIMEOUT)
-
-        def expire(fw: Framework = framework) -> None:
-            with self.lock:
-                if not fw.connected and self.frameworks.get(fw.framework_id) is fw:
-                    logger.info("framework %s failover timeout expired", fw.framework_id)
-                    self.remove_framework(fw)
-
-        framework.failover_timer = self.timers.call_later(timeout, expire)
+        return frameworks.subscribe(self, info, framework_id)
 
     def drop_streams(self, framework_id: str | None = None) -> int:
-        """Fault injection: close scheduler streams (all, or one framework's)."""
-        count = 0
-        for framework in list(self.frameworks.values()):
-            if framework_id and framework.framework_id != framework_id:
-                continue
-            if framework.stream is not None and not framework.stream.closed:
-                framework.stream.close()
-                count += 1
-        return count
+        return frameworks.drop_streams(self, framework_id)
 
     def remove_framework(self, framework: Framework) -> None:
-        """TEARDOWN or failover expiry: executors shut down, tasks killed, framework completed."""
-        fid = framework.framework_id
-        if framework.failover_timer is not None:
-            framework.failover_timer.cancel()
-        offers.remove_framework_offers(self, framework, rescind=False)
-        maintenance.remove_framework_inverse_offers(self, framework)
-        if framework.stream is not None:
-            framework.stream.on_closed = None
-            framework.stream.close()
-            framework.stream = None
-        for agent_id, agent in self.agents.items():
-            if agent_id not in self.unreachable:
-                agent.shutdown_framework(fid)
-        for task in list(framework.tasks.values()) + list(framework.unreachable_tasks.values()):
-            task.state = "TASK_KILLED"
-            framework.completed_tasks.append(task)
-        framework.tasks.clear()
-        framework.unreachable_tasks.clear()
-        framework.executors.clear()
-        framework.unregistered_time = framework.unregistered_time or time.time()
-        self.frameworks.pop(fid, None)
-        self.completed_frameworks.append(framework)
-        self.removed_framework_ids.add(fid)
-        logger.info("framework %s removed", fid)
+        frameworks.remove_framework(self, framework)
 
     # ---- tasks and status updates ----------------------------------------------------------
 
@@ -302,9 +207,6 @@ class Master:
 
     def restart(self) -> None:
         membership.restart(self)
-
-    def reset(self) -> None:
-        self._reset()
 
     # ---- accounting ------------------------------------------------------------------------
 

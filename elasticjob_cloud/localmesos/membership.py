@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from . import offers
-from .records import TERMINAL_STATES, Framework, make_status
+from .records import TERMINAL_STATES, ExecutorRecord, Framework, Task, make_status
+from .resources import Resources
 
 if TYPE_CHECKING:
     from .agent import Agent
@@ -36,7 +37,7 @@ def _recover_from_agent(master: Master, agent: Agent) -> None:
     for known in master.frameworks.values():
         for key in [k for k in known.executors if k[0] == agent.agent_id]:
             known.executors.pop(key)
-    for fid, info, executors, tasks in agent.snapshot():
+    for fid, info, executors, tasks in _snapshot(agent):
         framework = master.frameworks.get(fid)
         if framework is None:
             if fid in master.removed_framework_ids:
@@ -49,6 +50,33 @@ def _recover_from_agent(master: Master, agent: Agent) -> None:
         for task in tasks:
             framework.unreachable_tasks.pop(task.task_id, None)
             framework.tasks[task.task_id] = task
+
+
+def _snapshot(agent: Agent) -> list[tuple[str, dict[str, Any], list[ExecutorRecord], list[Task]]]:
+    """What a (re-)registering agent tells the master: frameworks, executors, tasks."""
+    result = []
+    for fid, info in agent.frameworks.items():
+        records = [
+            ExecutorRecord(
+                e.info, agent.agent_id, Resources.from_mesos(e.info.get("resources", [])), str(e.directory)
+            )
+            for (f, _), e in agent.executors.items()
+            if f == fid and not e.command_task and e.state != "terminated"
+        ]
+        tasks = [
+            Task(
+                t.info,
+                fid,
+                agent.agent_id,
+                "" if "command" in t.info else t.executor_id,
+                agent.resources_of.get(key, Resources()),
+                state=t.state,
+            )
+            for key, t in agent.tasks.items()
+            if key[0] == fid
+        ]
+        result.append((fid, info, records, tasks))
+    return result
 
 
 def _lose_agent_tasks(master: Master, agent_id: str, state_if_aware: str, message: str, keep: bool) -> None:
@@ -103,12 +131,11 @@ def restart(master: Master) -> None:
         if framework.failover_timer is not None:
             framework.failover_timer.cancel()
         if framework.stream is not None:
-            framework.stream.on_closed = None
-            framework.stream.close()
+            framework.stream.close_quietly()
     for offer in master.offers.values():
         if offer.timer is not None:
             offer.timer.cancel()
-    agents = [a for a_id, a in master.agents.items() if a_id not in master.unreachable]
+    agents = master.reachable_agents()
     unreachable = [a for a_id, a in master.agents.items() if a_id in master.unreachable]
     master.reset()
     master.agents = {}

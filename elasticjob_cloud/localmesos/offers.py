@@ -118,10 +118,14 @@ def _expirer(master: Master, offer_id: str) -> Callable[[], None]:
     return expire
 
 
-def rescind(master: Master, offer: Offer) -> None:
+def _discard(master: Master, offer: Offer) -> None:
     master.offers.pop(offer.offer_id, None)
     if offer.timer is not None:
         offer.timer.cancel()
+
+
+def rescind(master: Master, offer: Offer) -> None:
+    _discard(master, offer)
     framework = master.frameworks.get(offer.framework_id)
     if framework is not None:
         framework.send({"type": "RESCIND", "rescind": {"offer_id": {"value": offer.offer_id}}})
@@ -134,13 +138,10 @@ def remove_agent_offers(master: Master, agent_id: str) -> None:
         rescind_inverse(master, inverse)
 
 
-def remove_framework_offers(master: Master, framework: Framework, rescind: bool) -> None:
+def remove_framework_offers(master: Master, framework: Framework) -> None:
+    """The framework's offers go back without RESCIND (it is gone or re-subscribing)."""
     for offer in [o for o in master.offers.values() if o.framework_id == framework.framework_id]:
-        master.offers.pop(offer.offer_id, None)
-        if offer.timer is not None:
-            offer.timer.cancel()
-        if rescind:
-            framework.send({"type": "RESCIND", "rescind": {"offer_id": {"value": offer.offer_id}}})
+        _discard(master, offer)
 
 
 def _take_offers(
@@ -156,9 +157,7 @@ def _take_offers(
             continue
         if taken and offer.agent_id != taken[0].agent_id:
             error = "Aggregated offers must belong to one agent"
-        master.offers.pop(offer_id)
-        if offer.timer is not None:
-            offer.timer.cancel()
+        _discard(master, offer)
         taken.append(offer)
     if not offer_ids:
         error = "No offers specified"
@@ -223,9 +222,7 @@ def accept(master: Master, framework: Framework, body: dict[str, Any]) -> None:
         return
     agent_id = taken[0].agent_id
     agent = master.agents[agent_id]
-    pool = Resources()
-    for offer in taken:
-        pool = pool + offer.resources
+    pool = Resources.total(o.resources for o in taken)
     seen: set[str] = set()
     for op in operations:
         kind = op.get("type")

@@ -14,7 +14,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from .executors import Executor
-from .records import TERMINAL_STATES, make_status
+from .records import make_status
 from .timers import TimerHandle
 
 if TYPE_CHECKING:
@@ -69,10 +69,3 @@ class SimulatedRunner:
     def _maybe_end(self) -> None:
         if self.executor.command_task and not self._timers:
             self.agent.executor_terminated(self.executor, None, "REASON_EXECUTOR_TERMINATED")
-
-    def active(self) -> bool:
-        return any(
-            t.state not in TERMINAL_STATES
-            for t in self.agent.tasks.values()
-            if t.executor_id == self.executor.executor_id
-        )

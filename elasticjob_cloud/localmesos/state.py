@@ -43,15 +43,11 @@ def _task(task: Task) -> dict[str, Any]:
 
 def _framework(master: Master, fw: Framework) -> dict[str, Any]:
     info = fw.info
-    used = Resources()
-    for task in fw.tasks.values():
-        used = used + task.resources
-    for record in fw.executors.values():
-        used = used + record.resources
+    used = Resources.total(
+        [t.resources for t in fw.tasks.values()] + [r.resources for r in fw.executors.values()]
+    )
     offers = [o for o in master.offers.values() if o.framework_id == fw.framework_id]
-    offered = Resources()
-    for offer in offers:
-        offered = offered + offer.resources
+    offered = Resources.total(o.resources for o in offers)
     return {
         "id": fw.framework_id,
         "name": info.get("name", ""),
@@ -108,12 +104,13 @@ def _directory(master: Master, agent_id: str, framework_id: str, executor_id: st
 
 def master_state(master: Master) -> dict[str, Any]:
     slaves = []
+    used_by_agent = master.used_by_agent()  # one pass over all tasks, not one per agent
+    offered_parts: dict[str, list[Resources]] = {}
+    for offer in master.offers.values():
+        offered_parts.setdefault(offer.agent_id, []).append(offer.resources)
     for agent_id, agent in sorted(master.agents.items()):
-        used = master.used_on(agent_id)
-        offered = Resources()
-        for offer in master.offers.values():
-            if offer.agent_id == agent_id:
-                offered = offered + offer.resources
+        used = used_by_agent.get(agent_id, Resources())
+        offered = Resources.total(offered_parts.get(agent_id, []))
         slaves.append(
             {
                 "id": agent_id,

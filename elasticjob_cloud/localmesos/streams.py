@@ -63,6 +63,11 @@ class EventStream:
             self._closed = True
         self._wake()
 
+    def close_quietly(self) -> None:
+        """Close without the ``on_closed`` callback: its owner has already replaced or dropped it."""
+        self.on_closed = None
+        self.close()
+
     def _wake(self) -> None:
         try:
             self._wake_w.send(b"\0")

@@ -174,6 +174,22 @@ def task_info(
     return info
 
 
+def launch_hanging(
+    driver: Any,
+    rec: Recorder,
+    task_id: str = "h",
+    executor_id: str = "e",
+    agent_id: str | None = None,
+    **kwargs: Any,
+) -> Any:
+    """Launch one task that runs until killed on a sample executor; wait for TASK_RUNNING."""
+    offer = rec.take_offer(agent_id)
+    task = task_info(task_id, offer, executor=executor_info(executor_id), behaviour={"hang": True})
+    driver.launchTasks(offer.id, [task], **kwargs)
+    wait_until(lambda: rec.states(task_id) == ["TASK_RUNNING"])
+    return offer
+
+
 def decode(data: str) -> str:
     return base64.b64decode(data).decode()
 

@@ -26,6 +26,10 @@ sys.exit(args.func(args))
 """
 
 
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-c", RUNNER, "local-mesos", "--port", "0", *args]
+
+
 def _get(address: str, path: str):
     conn = http.client.HTTPConnection(address, timeout=5)
     conn.request("GET", path)
@@ -39,13 +43,7 @@ def _get(address: str, path: str):
 def test_cli_runs_until_signalled_and_cleans_up(tmp_path, sig):
     work = tmp_path / "work"
     proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            RUNNER,
-            "local-mesos",
-            "--port",
-            "0",
+        _cli(
             "--agents",
             "2",
             "--work-dir",
@@ -54,7 +52,7 @@ def test_cli_runs_until_signalled_and_cleans_up(tmp_path, sig):
             "rack:r1",
             "--allocation-interval",
             "0.2",
-        ],
+        ),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -81,18 +79,7 @@ def test_cli_runs_until_signalled_and_cleans_up(tmp_path, sig):
 
 def test_cli_rejects_bad_resources(tmp_path):
     result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            RUNNER,
-            "local-mesos",
-            "--port",
-            "0",
-            "--work-dir",
-            str(tmp_path),
-            "--resources",
-            "cpus",
-        ],
+        _cli("--work-dir", str(tmp_path), "--resources", "cpus"),
         capture_output=True,
         text=True,
         timeout=30,

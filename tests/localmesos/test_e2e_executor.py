@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from lmhelpers import decode, executor_info, offer_scalar, stays_false, task_info, wait_until
+from lmhelpers import decode, executor_info, launch_hanging, offer_scalar, stays_false, task_info, wait_until
 
 
 def test_subscribe_receives_offers_with_agent_resources(make_cluster, drivers):
@@ -80,11 +80,7 @@ def test_custom_executor_runs_tasks_reuses_executor_and_charges_it_once(cluster,
 
 def test_kill_known_and_unknown_tasks(cluster, drivers):
     driver, rec = drivers(cluster.master_url)
-    offer = rec.take_offer()
-    driver.launchTasks(
-        offer.id, [task_info("hang", offer, executor=executor_info("e"), behaviour={"hang": True})]
-    )
-    wait_until(lambda: rec.states("hang") == ["TASK_RUNNING"])
+    launch_hanging(driver, rec, "hang")
     driver.killTask({"value": "hang"})
     wait_until(lambda: rec.states("hang") == ["TASK_RUNNING", "TASK_KILLED"])
     driver.killTask({"value": "nope"})
@@ -94,11 +90,7 @@ def test_kill_known_and_unknown_tasks(cluster, drivers):
 
 def test_reconcile_implicit_and_explicit(cluster, drivers):
     driver, rec = drivers(cluster.master_url)
-    offer = rec.take_offer()
-    driver.launchTasks(
-        offer.id, [task_info("r", offer, executor=executor_info("e"), behaviour={"hang": True})]
-    )
-    wait_until(lambda: rec.states("r") == ["TASK_RUNNING"])
+    offer = launch_hanging(driver, rec, "r")
     driver.reconcileTasks([])
     wait_until(lambda: len(rec.states("r")) == 2)
     update = rec.last("r")
@@ -113,11 +105,7 @@ def test_reconcile_implicit_and_explicit(cluster, drivers):
 
 def test_framework_messages_both_ways(cluster, drivers):
     driver, rec = drivers(cluster.master_url)
-    offer = rec.take_offer()
-    driver.launchTasks(
-        offer.id, [task_info("m", offer, executor=executor_info("e"), behaviour={"hang": True})]
-    )
-    wait_until(lambda: rec.states("m") == ["TASK_RUNNING"])
+    offer = launch_hanging(driver, rec, "m")
     from pymesos import encode_data
 
     driver.sendFrameworkMessage({"value": "e"}, offer.agent_id, encode_data(b"hello"))

@@ -6,14 +6,11 @@ from __future__ import annotations
 import http.client
 import json
 
-from lmhelpers import executor_info, make_driver, stays_false, task_info, wait_until
+from lmhelpers import executor_info, launch_hanging, make_driver, stays_false, task_info, wait_until
 
 
-def _run_hanging(cluster, driver, rec, task_id="h", executor_id="e", agent_id=None):
-    offer = rec.take_offer(agent_id)
-    task = task_info(task_id, offer, executor=executor_info(executor_id), behaviour={"hang": True})
-    driver.launchTasks(offer.id, [task], filters={"refuse_seconds": 0})
-    wait_until(lambda: rec.states(task_id) == ["TASK_RUNNING"])
+def _run_hanging(cluster, driver, rec, agent_id=None):
+    offer = launch_hanging(driver, rec, agent_id=agent_id, filters={"refuse_seconds": 0})
     settle(cluster)
     return offer
 
