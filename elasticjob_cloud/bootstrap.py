@@ -1,14 +1,27 @@
-"""Composition root: the only module that wires concrete classes together."""
+"""Composition root: the only module that wires concrete classes together.
+
+Every scheduler instance connects to ZooKeeper, serves the REST API and enters the leader election
+(identity ``hostname:http_port``); only the elected leader runs the cron producer, the engine and
+the Mesos driver (``mesos.node.SchedulerNode``). ``standalone`` adds a private ZooKeeper and the
+local Mesos in front of that.
+"""
 
 from __future__ import annotations
 
 import logging
+import shlex
+import sys
 import threading
 from dataclasses import dataclass, field
+from typing import Any
 
 from .lifecycle import Lifecycle
-from .producer_service import ProducerService
+from .localmesos import LocalMesosCluster
+from .mesos import driver as _pymesos_seam  # noqa: F401  pymesos must be imported on the main thread
+from .mesos.engine import Listener
+from .mesos.node import SchedulerNode
 from .registry import Registry, connect
+from .registry.election import LeaderElection
 from .registry.zkserver import ZooKeeperServer
 from .registry.zookeeper import ZooKeeperConnection
 from .rest.app import Services, create_app
@@ -16,6 +29,8 @@ from .rest.server import RestServer
 from .settings import Settings, effective_time_zone
 
 log = logging.getLogger(__name__)
+
+LOCAL_EXECUTOR_COMMAND = f"exec {shlex.quote(sys.executable)} -m elasticjob_cloud.executor.main"
 
 
 @dataclass
@@ -27,7 +42,9 @@ class Stack:
     rest: RestServer
     connection: ZooKeeperConnection | None = None
     zookeeper: ZooKeeperServer | None = None
-    producer: ProducerService | None = None
+    node: SchedulerNode | None = None
+    election: LeaderElection | None = None
+    cluster: LocalMesosCluster | None = None
     stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -38,25 +55,29 @@ class Stack:
         if self.stopped.is_set():
             return
         self.stopped.set()
-        if self.producer is not None:
-            self.producer.stop()
-        self.rest.stop()
-        if self.connection is not None:
-            self.connection.stop()
-        if self.zookeeper is not None:
-            self.zookeeper.stop()
+        for step in (
+            self.election and self.election.stop,
+            self.node and self.node.stop,
+            self.rest.stop,
+            self.connection and self.connection.stop,
+            self.cluster and self.cluster.stop,
+            self.zookeeper and self.zookeeper.stop,
+        ):
+            if step:
+                try:
+                    step()
+                except Exception:
+                    log.exception("stopping %s failed", step)
 
 
 def start_api(
     settings: Settings,
     zookeeper: ZooKeeperServer | None = None,
     host: str = "0.0.0.0",
-    run_producer: bool = True,
+    run_scheduler: bool = True,
+    listener: Listener | None = None,
 ) -> Stack:
-    """Connect to ZooKeeper and serve the REST API (every scheduler instance serves it).
-
-    ``run_producer`` starts the cron producer too; once leader election exists only the leader will.
-    """
+    """Connect to ZooKeeper, serve the REST API and (``run_scheduler``) stand for election."""
     registry, connection = connect(
         settings.zk_servers,
         settings.zk_namespace,
@@ -65,32 +86,69 @@ def start_api(
         session_timeout=settings.zk_session_timeout_seconds,
         operation_timeout=settings.zk_operation_timeout_seconds,
     )
+    node = SchedulerNode(
+        settings, registry, settings.http_port, zookeeper_state=lambda: _zk_state(connection)
+    )
     try:
-        app = create_app(Services(lifecycle=Lifecycle(registry), time_zone=effective_time_zone(settings)))
-        rest = RestServer(app, host=host, port=settings.http_port).start()
+        services = Services(
+            lifecycle=Lifecycle(registry),
+            time_zone=effective_time_zone(settings),
+            control=node if run_scheduler else None,
+        )
+        rest = RestServer(create_app(services), host=host, port=settings.http_port).start()
     except BaseException:  # Ctrl-C during start-up too: nothing started may outlive us
         connection.stop()
         raise
-    stack = Stack(settings, registry, rest, connection, zookeeper)
-    if run_producer:
+    node.webui_port = rest.port
+    stack = Stack(settings, registry, rest, connection, zookeeper, node=node)
+    node.listener = listener
+    if run_scheduler:
         try:
-            stack.producer = ProducerService(registry, effective_time_zone(settings)).start()
-        except BaseException:  # Ctrl-C during start-up too: nothing started may outlive us
+            identity = f"{settings.hostname}:{rest.port}"
+            stack.election = LeaderElection(connection, identity, node.elected, node.revoked)
+            node.leader_identity = stack.election.leader_identity
+            stack.election.start()
+        except BaseException:
             stack.stop()
             raise
     return stack
 
 
-def start_standalone(settings: Settings, zk_data_dir: str | None = None) -> Stack:
-    """A private ZooKeeper (unless ``zk_servers`` was given) plus the API; later also local Mesos."""
-    zookeeper = None
-    if not settings.zk_servers:
-        zookeeper = ZooKeeperServer(data_dir=zk_data_dir).start()
-        settings = settings.replace(zk_servers=zookeeper.hosts)
-        log.info("private ZooKeeper on %s", zookeeper.hosts)
+def _zk_state(connection: ZooKeeperConnection) -> str:
     try:
-        return start_api(settings, zookeeper)
+        return str(connection.client.state)
+    except Exception:
+        return "unknown"
+
+
+def start_standalone(
+    settings: Settings,
+    zk_data_dir: str | None = None,
+    agents: int = 2,
+    work_dir: str | None = None,
+    **cluster_options: Any,
+) -> Stack:
+    """A private ZooKeeper (unless ``zk_servers`` was given), the local Mesos, and a scheduler."""
+    zookeeper = None
+    cluster = None
+    try:
+        if not settings.zk_servers:
+            zookeeper = ZooKeeperServer(data_dir=zk_data_dir).start()
+            settings = settings.replace(zk_servers=zookeeper.hosts)
+            log.info("private ZooKeeper on %s", zookeeper.hosts)
+        cluster = LocalMesosCluster(
+            agents=agents, work_dir=work_dir, hostname=settings.hostname, **cluster_options
+        )
+        cluster.start()
+        settings = settings.replace(mesos_url=cluster.master_url.removeprefix("http://"))
+        if settings.executor_command == Settings().executor_command:
+            settings = settings.replace(executor_command=LOCAL_EXECUTOR_COMMAND)  # this very interpreter
+        stack = start_api(settings, zookeeper)
     except BaseException:  # Ctrl-C during start-up too: nothing started may outlive us
+        if cluster is not None:
+            cluster.stop()
         if zookeeper is not None:
             zookeeper.stop()
         raise
+    stack.cluster = cluster
+    return stack

@@ -67,3 +67,9 @@ class NotLeader(ElasticJobError):
     def __init__(self, message: str, leader_url: str | None = None):
         super().__init__(message)
         self.leader_url = leader_url
+
+
+class MesosUnavailable(ElasticJobError):
+    """The Mesos master or an agent cannot be reached, or answered something unreadable."""
+
+    status = 503

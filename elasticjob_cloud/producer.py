@@ -71,6 +71,7 @@ class Producer:
         self._dirty_jobs: set[str] = set()
         self._dirty_apps: set[str] = set()
         self._backoff = 0.0
+        self.next_due: float | None = None  # the next fire's instant, for the launcher's offer holding
         self._firing = Firing(registry, self._push, self.mark_dirty, clock, listener)
         self.stats = self._firing.stats
 
@@ -111,7 +112,9 @@ class Producer:
         if due and not self._firing.produce(due, now):
             return self._fail(RegistryUnavailable("fires could not be written"))
         self._backoff = 0.0
-        return self._next_delay(now)
+        delay = self._next_delay(now)
+        self.next_due = now + delay if delay < IDLE else None
+        return delay
 
     @property
     def scheduled(self) -> dict[str, float | None]:

@@ -50,7 +50,9 @@ def api(zk_hosts):
     from elasticjob_cloud.settings import Settings
 
     stack = start_api(
-        Settings(zk_servers=zk_hosts, http_port=0, hostname="127.0.0.1"), host="127.0.0.1", run_producer=False
+        Settings(zk_servers=zk_hosts, http_port=0, hostname="127.0.0.1"),
+        host="127.0.0.1",
+        run_scheduler=False,
     )
     stack.base_url = f"http://127.0.0.1:{stack.rest.port}"
     yield stack

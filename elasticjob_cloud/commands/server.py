@@ -87,9 +87,14 @@ def run_standalone(args: argparse.Namespace) -> int:
     work_dir = Path(args.work_dir or "work").resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
     stack = start_standalone(
-        settings, zk_data_dir=str(work_dir / "zookeeper") if not args.zk_servers else None
+        settings,
+        zk_data_dir=str(work_dir / "zookeeper") if not args.zk_servers else None,
+        agents=args.agents,
+        work_dir=str(work_dir / "mesos"),
     )
     print(f"elasticjob-cloud standalone: REST API on {stack.api_url}/api", flush=True)
     print(f"  ZooKeeper: {stack.settings.zk_servers}  namespace: {stack.settings.zk_namespace}", flush=True)
+    print(f"  local Mesos master: http://{stack.settings.mesos_url} ({args.agents} agents)", flush=True)
+    print(f"  sandboxes under {work_dir / 'mesos'}", flush=True)
     print("  Ctrl-C stops everything.", flush=True)
     return _serve_until_signalled(stack)

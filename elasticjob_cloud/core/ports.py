@@ -90,3 +90,17 @@ class Stores(Protocol):
     def running(self) -> RunningStore: ...
     @property
     def framework_id(self) -> FrameworkIdStore: ...
+
+
+class SchedulerControl(Protocol):
+    """What the REST layer asks of this instance's scheduler side (implemented in ``mesos``).
+
+    Every instance serves the REST API; operations that need the elected leader raise
+    ``exceptions.NotLeader`` (with the leader's URL when one is known) on a standby.
+    """
+
+    def role(self) -> str: ...  # "leader" | "standby" | "stopped"
+    def leader_url(self) -> str | None: ...  # http://host:port of the leader's REST API
+    def health(self) -> dict[str, object]: ...  # role, leader, zookeeper and mesos connection state
+    def reconcile(self, explicit: bool) -> None: ...  # NotLeader on a standby
+    def sandbox(self, app_name: str) -> list[dict[str, str]]: ...  # [{"hostname", "path"}]

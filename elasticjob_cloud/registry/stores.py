@@ -265,6 +265,22 @@ class ReadyQueue:
             name: _to_int(entry[0]) for name, entry in zip(names, found, strict=True) if entry is not None
         }
 
+    def snapshot(self) -> dict[str, tuple[int, int]]:
+        """Every queued job's count and node version (for a guarded ``take_op``), in one pipelined read."""
+        names = self.tree.children(paths.READY)
+        found = self.tree.get_many([paths.ready(name) for name in names])
+        return {
+            name: (_to_int(entry[0]), entry[1])
+            for name, entry in zip(names, found, strict=True)
+            if entry is not None
+        }
+
+    @staticmethod
+    def take_op(job_name: str, count: int, version: int) -> Op:
+        """One run taken, guarded by the version read: fails if the counter moved since."""
+        path = paths.ready(job_name)
+        return Delete(path, version) if count <= 1 else SetData(path, str(count - 1).encode(), version)
+
     def take(self, job_name: str) -> None:
         path = paths.ready(job_name)
         while (current := self.tree.get(path)) is not None:

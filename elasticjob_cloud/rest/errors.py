@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
-from flask import Flask, Response, jsonify
+from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from ..exceptions import ElasticJobError, InvalidConfig, NotLeader
@@ -16,13 +17,20 @@ def error_body(message: str, errors: dict[str, list[str]] | None = None) -> dict
     return {"message": message, "errors": errors or {}}
 
 
+def leader_location(leader_url: str) -> str:
+    """The same path (re-quoted: Flask hands it decoded) and raw query on the leader's REST API."""
+    query = request.query_string.decode("latin-1")
+    return leader_url.rstrip("/") + quote(request.path, safe="/@:") + (f"?{query}" if query else "")
+
+
 def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(ElasticJobError)
     def project_error(exc: ElasticJobError) -> tuple[Response, int] | Response:
         if isinstance(exc, NotLeader) and exc.leader_url:
+            # 307 keeps the method and the body: the leader answers the very same request.
             response = jsonify(error_body(exc.message))
             response.status_code = 307
-            response.headers["Location"] = exc.leader_url
+            response.headers["Location"] = leader_location(exc.leader_url)
             return response
         errors = exc.errors if isinstance(exc, InvalidConfig) else None
         if exc.status >= 500:

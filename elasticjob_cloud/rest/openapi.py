@@ -47,6 +47,19 @@ def _list(name: str) -> dict[str, Any]:
 
 _BOOL: dict[str, Any] = {"content": {"application/json": {"schema": {"type": "boolean"}}}}
 _ANY: dict[str, Any] = {"content": {"application/json": {"schema": {}}}}
+_SANDBOX: dict[str, Any] = {
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {"hostname": {"type": "string"}, "path": {"type": "string"}},
+                },
+            }
+        }
+    }
+}
 
 PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/api/app": {
@@ -89,6 +102,28 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
     },
     "/api/job/jobs/{jobName}/next-fire-times": {
         "get": _op("Next fire times of a job (?count=&after=)", ok=_ANY, status="200", errors=("404",))
+    },
+    "/api/operate/reconcile/explicit": {
+        "post": _op(
+            "Reconcile the running tasks with Mesos (leader only; a standby answers 307 to the leader)",
+            errors=("307", "429"),
+        )
+    },
+    "/api/operate/reconcile/implicit": {
+        "post": _op("Ask Mesos for every task's state (leader only)", errors=("307", "429"))
+    },
+    "/api/operate/sandbox": {
+        "get": {
+            **_op(
+                "Sandboxes of an app's executors (leader only)", ok=_SANDBOX, status="200", errors=("307",)
+            ),
+            "parameters": [
+                {"name": "appName", "in": "query", "required": True, "schema": {"type": "string"}}
+            ],
+        }
+    },
+    "/health": {
+        "get": _op("Role of this instance, the leader, ZooKeeper and Mesos state", ok=_ANY, status="200")
     },
     "/job/register": {
         "post": _op("Prototype API: register a script job with its own app", _ANY, errors=("409",))

@@ -26,12 +26,23 @@ class RestServer:
         return self
 
     def stop(self) -> None:
-        """Close every socket from inside waitress's own loop thread, so its loop ends cleanly."""
+        """Close every socket from inside waitress's own loop thread, so its loop ends cleanly.
+
+        The trigger (waitress's wake-up pipe) is only taken out of the loop there and closed after the
+        loop thread ended: closing it inside the loop could race with ``pull_trigger`` writing to it.
+        """
+        trigger = self._server.trigger
         if self._thread.is_alive():
-            self._server.trigger.pull_trigger(self._close_all)
+            trigger.pull_trigger(self._close_all)
             self._thread.join(10)
         self._server.task_dispatcher.shutdown()
+        if not self._thread.is_alive():
+            trigger.close()
 
     def _close_all(self) -> None:
+        trigger = self._server.trigger
         for channel in list(self._server._map.values()):
-            channel.close()
+            if channel is trigger:
+                channel.del_channel()
+            else:
+                channel.close()

@@ -18,7 +18,7 @@ def test_outage_gives_503_then_service_resumes_intact(tmp_path):
         zk_operation_timeout_seconds=2.0,
         zk_session_timeout_seconds=30.0,
     )
-    stack = start_api(settings, host="127.0.0.1", run_producer=False)
+    stack = start_api(settings, host="127.0.0.1", run_scheduler=False)
     url = f"http://127.0.0.1:{stack.rest.port}"
     try:
         assert requests.post(url + "/api/app", json=FOO_APP, timeout=10).status_code == 204

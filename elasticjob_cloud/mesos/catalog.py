@@ -1,0 +1,157 @@
+"""Jobs, apps and disable marks as the launcher sees them: loaded once, then kept fresh by watches.
+
+Reading every config from ZooKeeper in every launch round would cost a round trip per job; instead
+watch callbacks (any thread) only record which names changed and wake the engine, and the engine's
+thread re-reads exactly those names at the start of its next round (``refresh``). What changed is
+returned, so the engine can kill tasks of jobs that were deregistered or disabled, restart updated
+DAEMON jobs, and stop the executors of a deleted app.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ..core import paths
+from ..core.models import AppConfig, JobConfig
+from ..registry.stores import ConfigStore, DisableStore
+from ..registry.tree import Tree
+
+log = logging.getLogger(__name__)
+
+WATCHED = (paths.CONFIG_JOB, paths.CONFIG_APP, paths.DISABLE_JOB, paths.DISABLE_APP)
+
+
+class CatalogStores(Protocol):
+    tree: Tree
+    config: ConfigStore
+    disable: DisableStore
+
+
+@dataclass
+class Changes:
+    jobs: set[str] = field(default_factory=set)  # config or disable mark changed (or job gone)
+    apps: set[str] = field(default_factory=set)
+    removed_apps: set[str] = field(default_factory=set)
+    full: bool = False
+
+    def __bool__(self) -> bool:
+        return bool(self.jobs or self.apps or self.removed_apps or self.full)
+
+
+class Catalog:
+    def __init__(self, registry: CatalogStores):
+        self._registry = registry
+        self.jobs: dict[str, JobConfig] = {}
+        self.apps: dict[str, AppConfig] = {}
+        self.disabled_jobs: set[str] = set()
+        self.disabled_apps: set[str] = set()
+        self.daemons: set[str] = set()  # names of DAEMON jobs (the launcher's desired state)
+        self._lock = threading.Lock()
+        self._full = True
+        self._dirty_jobs: set[str] = set()
+        self._dirty_apps: set[str] = set()
+
+    def watch(self, on_change: Callable[[], None]) -> list[Callable[[], None]]:
+        def changed(path: str | None) -> None:
+            try:
+                self._mark(path)
+                on_change()
+            except Exception:
+                log.exception("catalog: handling a change of %s failed", path)
+
+        return [self._registry.tree.watch(root, changed) for root in WATCHED]
+
+    def _mark(self, path: str | None) -> None:
+        with self._lock:
+            if path is None:
+                self._full = True
+            elif (
+                name := _child_of(path, paths.CONFIG_JOB) or _child_of(path, paths.DISABLE_JOB)
+            ) is not None:
+                self._dirty_jobs.add(name)
+            elif (app := _child_of(path, paths.CONFIG_APP) or _child_of(path, paths.DISABLE_APP)) is not None:
+                self._dirty_apps.add(app)
+
+    def refresh(self) -> Changes:
+        """Re-read what changed since the last call (everything the first time). Engine thread only.
+
+        Raises ``RegistryUnavailable``; the marks are then kept, so the next call retries them.
+        """
+        with self._lock:
+            full, jobs, apps = self._full, set(self._dirty_jobs), set(self._dirty_apps)
+            self._full, self._dirty_jobs, self._dirty_apps = False, set(), set()
+        try:
+            return self._reload_all() if full else self._reload(jobs, apps)
+        except Exception:
+            with self._lock:
+                self._full |= full
+                self._dirty_jobs |= jobs
+                self._dirty_apps |= apps
+            raise
+
+    def _reload_all(self) -> Changes:
+        before_apps = set(self.apps)
+        names = self._registry.config.job_names()
+        found = self._registry.config.get_jobs_versioned(names)
+        self.jobs = {
+            name: entry[0] for name, entry in found.items() if entry is not None and entry[0] is not None
+        }
+        self.apps = {app.app_name: app for app in self._registry.config.list_apps()}
+        self.disabled_jobs = self._registry.disable.disabled_jobs()
+        self.disabled_apps = self._registry.disable.disabled_apps()
+        self.daemons = {name for name, job in self.jobs.items() if job.is_daemon}
+        return Changes(jobs=set(self.jobs), removed_apps=before_apps - set(self.apps), full=True)
+
+    def _reload(self, jobs: set[str], apps: set[str]) -> Changes:
+        changes = Changes(jobs=set(jobs), apps=set(apps))
+        if jobs:
+            names = sorted(jobs)
+            found = self._registry.config.get_jobs_versioned(names)
+            for name in names:
+                entry = found.get(name)
+                if entry is None or entry[0] is None:
+                    self.jobs.pop(name, None)
+                    self.daemons.discard(name)
+                else:
+                    self.jobs[name] = entry[0]
+                    if entry[0].is_daemon:
+                        self.daemons.add(name)
+                    else:
+                        self.daemons.discard(name)
+                if self._registry.disable.is_job_disabled(name):
+                    self.disabled_jobs.add(name)
+                else:
+                    self.disabled_jobs.discard(name)
+        for app_name in apps:
+            app = self._registry.config.get_app(app_name)
+            if app is None:
+                if self.apps.pop(app_name, None) is not None:
+                    changes.removed_apps.add(app_name)
+            else:
+                self.apps[app_name] = app
+            if self._registry.disable.is_app_disabled(app_name):
+                self.disabled_apps.add(app_name)
+            else:
+                self.disabled_apps.discard(app_name)
+        changes.jobs |= {name for name, job in self.jobs.items() if job.app_name in apps}
+        return changes
+
+    def launchable(self, job_name: str) -> JobConfig | None:
+        """The job's config when it exists, its app exists, and neither is disabled."""
+        job = self.jobs.get(job_name)
+        if job is None or job_name in self.disabled_jobs or job.app_name in self.disabled_apps:
+            return None
+        return job if job.app_name in self.apps else None
+
+    def is_disabled(self, job_name: str) -> bool:
+        job = self.jobs.get(job_name)
+        return job_name in self.disabled_jobs or (job is not None and job.app_name in self.disabled_apps)
+
+
+def _child_of(path: str, root: str) -> str | None:
+    prefix = root + "/"
+    return path[len(prefix) :].split("/", 1)[0] or None if path.startswith(prefix) else None

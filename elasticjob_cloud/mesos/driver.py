@@ -1,0 +1,207 @@
+"""The pymesos seam of the scheduler: the only module on this side that imports pymesos.
+
+pymesos runs callbacks on its I/O thread and aborts the driver (re-raising in the main thread) when
+one raises, so every callback here is wrapped, logs, and only hands the event to the engine's queue.
+Every call the engine makes goes through :class:`MesosDriver`, which never raises either: a call the
+master refused or that could not be sent is logged and reported as ``False``; the engine's own state
+(running tasks in ZooKeeper, reconciliation) recovers from a lost call. pymesos installs a SIGINT
+handler on import, so this module must be imported from the main thread (the composition root
+imports it at start-up).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol, TypeVar
+
+from pymesos import MesosSchedulerDriver, Scheduler, encode_data
+
+log = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+CONNECT_DEADLINE = 7 * 24 * 3600.0  # pymesos's default (a day) would give up on a long master outage
+
+
+class EventSink(Protocol):
+    """Where translated callbacks go (the engine); each method must only enqueue."""
+
+    def registered(self, framework_id: str, master: str) -> None: ...
+    def reregistered(self, master: str) -> None: ...
+    def disconnected(self) -> None: ...
+    def offers(self, offers: list[dict[str, Any]]) -> None: ...
+    def rescinded(self, offer_id: str) -> None: ...
+    def status(self, status: dict[str, Any]) -> None: ...
+    def agent_lost(self, agent_id: str) -> None: ...
+    def executor_lost(self, executor_id: str, agent_id: str) -> None: ...
+    def error(self, message: str) -> None: ...
+
+
+def _guarded(method: F) -> F:
+    @functools.wraps(method)
+    def wrapper(self: Any, *args: Any) -> None:
+        try:
+            method(self, *args)
+        except Exception:
+            log.exception("scheduler callback %s failed", method.__name__)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _value(item: Any) -> str:
+    return str(item["value"]) if isinstance(item, dict) else str(item)
+
+
+def _master(info: Any) -> str:
+    return f"{info.get('hostname', '')}:{info.get('port', '')}" if isinstance(info, dict) else ""
+
+
+class _Callbacks(Scheduler):
+    def __init__(self, sink: EventSink):
+        self.sink = sink
+
+    @_guarded
+    def registered(self, driver: Any, framework_id: Any, master_info: Any) -> None:
+        self.sink.registered(_value(framework_id), _master(master_info))
+
+    @_guarded
+    def reregistered(self, driver: Any, master_info: Any) -> None:
+        self.sink.reregistered(_master(master_info))
+
+    @_guarded
+    def disconnected(self, driver: Any) -> None:
+        self.sink.disconnected()
+
+    @_guarded
+    def resourceOffers(self, driver: Any, offers: list[Any]) -> None:
+        self.sink.offers([dict(offer) for offer in offers])
+
+    @_guarded
+    def offerRescinded(self, driver: Any, offer_id: Any) -> None:
+        self.sink.rescinded(_value(offer_id))
+
+    @_guarded
+    def statusUpdate(self, driver: Any, status: Any) -> None:
+        self.sink.status(dict(status))
+
+    @_guarded
+    def slaveLost(self, driver: Any, agent_id: Any) -> None:
+        self.sink.agent_lost(_value(agent_id))
+
+    @_guarded
+    def executorLost(self, driver: Any, executor_id: Any, agent_id: Any, status: Any) -> None:
+        self.sink.executor_lost(_value(executor_id), _value(agent_id))
+
+    @_guarded
+    def frameworkMessage(self, driver: Any, executor_id: Any, agent_id: Any, data: Any) -> None:
+        log.debug("framework message from %s on %s", _value(executor_id), _value(agent_id))
+
+    @_guarded
+    def error(self, driver: Any, message: Any) -> None:
+        self.sink.error(str(message))
+
+
+class MesosDriver:
+    """The calls the engine makes; each logs and returns False instead of raising."""
+
+    def __init__(
+        self,
+        framework: dict[str, Any],
+        master_url: str,
+        sink: EventSink,
+        principal: str | None = None,
+        secret: str | None = None,
+        connect_deadline: float = CONNECT_DEADLINE,
+    ):
+        self._driver = MesosSchedulerDriver(
+            _Callbacks(sink),
+            dict(framework),
+            master_url,
+            use_addict=False,
+            implicit_acknowledgements=True,
+            principal=principal or None,
+            secret=secret or None,
+            timeout=connect_deadline,
+        )
+
+    def start(self) -> None:
+        self._driver.start()
+
+    def stop(self, failover: bool = True) -> None:
+        """``failover=True`` keeps the framework's tasks running for the next leader (never TEARDOWN)."""
+        try:
+            self._driver.stop(failover=failover)
+            self._driver.join()
+        except Exception:
+            log.exception("stopping the Mesos driver failed")
+
+    @property
+    def master(self) -> str | None:
+        return getattr(self._driver, "master", None)
+
+    def launch(self, offer_ids: Sequence[str], tasks: list[dict[str, Any]], refuse_seconds: float) -> bool:
+        return self._call(
+            "launch",
+            self._driver.launchTasks,
+            [{"value": o} for o in offer_ids],
+            tasks,
+            {"refuse_seconds": refuse_seconds},
+        )
+
+    def decline(self, offer_ids: Sequence[str], refuse_seconds: float) -> bool:
+        if not offer_ids:
+            return True
+        return self._call(
+            "decline",
+            self._driver.declineOffer,
+            [{"value": o} for o in offer_ids],
+            {"refuse_seconds": refuse_seconds},
+        )
+
+    def suppress(self) -> bool:
+        return self._call("suppress", self._driver.suppressOffers)
+
+    def revive(self) -> bool:
+        return self._call("revive", self._driver.reviveOffers)
+
+    def kill(self, task_id: str, agent_id: str) -> bool:
+        """KILL with the agent ID, which pymesos's ``killTask`` would leave out (faster on a real master)."""
+        return self._call(
+            "kill", self._send, "KILL", {"task_id": {"value": task_id}, "agent_id": {"value": agent_id}}
+        )
+
+    def reconcile(self, tasks: Sequence[tuple[str, str]]) -> bool:
+        """Explicit with ``[(task_id, agent_id)]``, implicit with ``[]``.
+
+        The agent ID goes along (pymesos's ``reconcileTasks`` drops it): a partition-aware master then
+        answers TASK_GONE for a task unknown on a registered agent, instead of TASK_UNKNOWN.
+        """
+        entries = [{"task_id": {"value": t}, "agent_id": {"value": a}} for t, a in tasks]
+        return self._call("reconcile", self._send, "RECONCILE", {"tasks": entries})
+
+    def message(self, executor_id: str, agent_id: str, data: bytes) -> bool:
+        return self._call(
+            "message",
+            self._driver.sendFrameworkMessage,
+            {"value": executor_id},
+            {"value": agent_id},
+            encode_data(data),
+        )
+
+    def _send(self, kind: str, body: dict[str, Any]) -> None:
+        framework_id = self._driver.framework_id
+        if not framework_id or not self._driver.connected:
+            raise RuntimeError("not subscribed")
+        # pymesos's own request path (stream id, credentials, keep-alive connection); its public
+        # wrappers for these two calls cannot carry the agent ID.
+        self._driver._send({"type": kind, "framework_id": {"value": framework_id}, kind.lower(): body})
+
+    @staticmethod
+    def _call(what: str, method: Callable[..., Any], *args: Any) -> bool:
+        try:
+            method(*args)
+            return True
+        except Exception as exc:
+            log.warning("Mesos call %s failed: %s", what, exc)
+            return False

@@ -1,0 +1,393 @@
+"""The leader's scheduling engine: offers + ready/failover queues + desired daemons → LAUNCH, and
+status updates → running state, failover, relaunch, kills. One thread runs it (``EngineLoop``).
+
+Ordering that makes a leader change safe: a run is taken off its queue and its tasks are recorded
+under ``/state/running`` in one ZooKeeper transaction *before* the LAUNCH is sent; a new leader loads
+those records and reconciles them (explicit, then implicit) before it launches anything, so a shard
+is never started twice. A LAUNCH the master never received puts its shards on the failover queue
+(they never ran), so no run is lost either.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from ..core import paths
+from ..core.matching import group_offers, match
+from ..core.ports import FailoverEntry
+from ..core.taskdata import STOP_MESSAGE
+from ..core.taskinfo import task_info
+from ..exceptions import AlreadyExists, ElasticJobError, NotFound
+from ..registry.stores import FailoverQueue, FrameworkIdStore, ReadyQueue, RunningStore
+from ..registry.tree import Op, SetData
+from .catalog import Catalog, CatalogStores, Changes
+from .launcher import PendingRun, app_of_executor, avoid_agents, executor_of, new_task_id, pending_runs
+from .offers import BUSY_REFUSE_SECONDS, IDLE_REFUSE_SECONDS, OfferBook
+from .running import RunningTask, RunningTasks
+from .statuses import StatusHandler
+
+log = logging.getLogger(__name__)
+
+RECONCILE_WAIT = 10.0  # the longest a new leader waits for explicit reconciliation answers
+
+
+class Driver(Protocol):
+    def launch(self, offer_ids: list[str], tasks: list[dict[str, Any]], refuse_seconds: float) -> bool: ...
+    def decline(self, offer_ids: list[str], refuse_seconds: float) -> bool: ...
+    def suppress(self) -> bool: ...
+    def revive(self) -> bool: ...
+    def kill(self, task_id: str, agent_id: str) -> bool: ...
+    def reconcile(self, tasks: list[tuple[str, str]]) -> bool: ...
+    def message(self, executor_id: str, agent_id: str, data: bytes) -> bool: ...
+
+
+class EngineStores(CatalogStores, Protocol):
+    """The part of ``registry.Registry`` the engine uses (typed here so kazoo stays out of reach)."""
+
+    ready: ReadyQueue
+    failover: FailoverQueue
+    running: RunningStore
+    framework_id: FrameworkIdStore
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    executor_command: str = "elasticjob-cloud-executor"
+    executor_idle_timeout_seconds: float = 600.0
+    time_zone: str = "UTC"
+    offer_hold_seconds: float = 1.0
+    unreachable_grace_seconds: float = 300.0
+    reconcile_interval_seconds: float = 0.0  # <= 0: no periodic reconciliation
+
+
+@dataclass
+class EngineStats:
+    launched: int = 0
+    launch_failures: int = 0
+    finished: int = 0
+    failed: int = 0
+    failovers: int = 0
+    killed_by_scheduler: int = 0
+    offers_received: int = 0
+    offers_declined: int = 0
+    zk_transactions: int = 0
+    zk_ops: int = 0
+    counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+Listener = Callable[[str, Any, float], None]  # ("launch", [task ids], now), ("status", status dict, now)
+
+
+class Engine:
+    def __init__(
+        self,
+        registry: EngineStores,
+        config: EngineConfig,
+        next_fire: Callable[[], float | None] = lambda: None,
+        listener: Listener | None = None,
+    ):
+        self.registry = registry
+        self.config = config
+        self.next_fire = next_fire
+        self.listener = listener
+        self.catalog = Catalog(registry)
+        self.running = RunningTasks()
+        self.offers = OfferBook(config.offer_hold_seconds)
+        self.stats = EngineStats()
+        self.driver: Driver | None = None
+        self.framework_id: str | None = None
+        self.master: str | None = None
+        self.subscribed = False
+        self.suppressed = False
+        self.awaiting: set[str] | None = None  # explicit reconciliation answers still expected
+        self.reconcile_deadline = 0.0
+        self.next_periodic: float | None = None
+        self.dirty = True
+        self.loaded = False
+        self.executors: dict[str, set[tuple[str, str]]] = defaultdict(set)  # app -> {(executor, agent)}
+        self.pending_ops: list[Op] = []
+        self.statuses = StatusHandler(self)
+        # (executor, agent) of an app's executors as the master's /state lists them (set by the service)
+        self.find_executors: Callable[[str], list[tuple[str, str]]] = lambda app: []
+
+    # ------------------------------------------------------------------ subscription
+    def on_registered(self, framework_id: str, master: str, now: float) -> None:
+        self.framework_id = framework_id
+        self.registry.framework_id.save(framework_id)
+        self.on_subscribed(master, now)
+
+    def on_subscribed(self, master: str, now: float) -> None:
+        log.info("subscribed to the Mesos master %s as framework %s", master, self.framework_id)
+        self.master, self.subscribed, self.suppressed = master, True, False
+        self.offers.clear()  # offers of an earlier subscription are void
+        if not self.loaded:
+            self._load_running()
+        self.reconcile(explicit=True, now=now, blocking=True)
+        if self.config.reconcile_interval_seconds > 0:
+            self.next_periodic = now + self.config.reconcile_interval_seconds
+        self.dirty = True
+
+    def on_disconnected(self) -> None:
+        log.warning("disconnected from the Mesos master")
+        self.subscribed = False
+        self.offers.clear()
+
+    def _load_running(self) -> None:
+        entries = self.registry.running.entries()
+        job_nodes = self.registry.tree.children(paths.RUNNING)
+        self.catalog.refresh()
+        apps = {name: job.app_name for name, job in self.catalog.jobs.items()}
+        self.running.load(entries, job_nodes, apps)
+        self.loaded = True
+        log.info("loaded %d running tasks from ZooKeeper", len(self.running))
+
+    # ------------------------------------------------------------------ reconciliation
+    def reconcile(self, explicit: bool, now: float, blocking: bool = False) -> None:
+        """Explicit: ask for every task we think runs (then implicit when the answers are in)."""
+        if self.driver is None or not self.subscribed:
+            return
+        if not explicit:
+            self.driver.reconcile([])
+            return
+        tasks = [(t.task_id, t.agent_id) for t in self.running]
+        if tasks:
+            self.driver.reconcile(tasks)
+        if blocking and tasks:
+            self.awaiting = {t for t, _ in tasks}
+            self.reconcile_deadline = now + RECONCILE_WAIT
+        else:
+            self.driver.reconcile([])
+
+    def answered(self, task_id: str, now: float) -> None:
+        if self.awaiting is not None:
+            self.awaiting.discard(task_id)
+            self._finish_reconciling(now)
+
+    def _finish_reconciling(self, now: float) -> None:
+        if self.awaiting is not None and (not self.awaiting or now >= self.reconcile_deadline):
+            if self.awaiting:
+                log.warning("no reconciliation answer for %d tasks; launching anyway", len(self.awaiting))
+            self.awaiting = None
+            if self.driver is not None:
+                self.driver.reconcile([])
+            self.enforce(Changes(jobs={t.job_name for t in self.running}))
+            self.dirty = True
+
+    # ------------------------------------------------------------------ events
+    def on_offers(self, offers: list[dict[str, Any]], now: float) -> None:
+        self.stats.offers_received += len(offers)
+        self.offers.add(offers, now)
+        for offer in offers:
+            agent = offer["agent_id"]["value"]
+            for executor in offer.get("executor_ids", []) or []:
+                app = app_of_executor(executor["value"])
+                if app:
+                    self.executors[app].add((executor["value"], agent))
+        self.dirty = True
+
+    def kill(self, task: RunningTask, why: str) -> None:
+        if task.killing or self.driver is None:
+            return
+        log.info("killing %s: %s", task.task_id, why)
+        if self.driver.kill(task.task_id, task.agent_id):
+            task.killing = True
+            self.stats.killed_by_scheduler += 1
+
+    def enforce(self, changes: Changes) -> None:
+        """Kill tasks of jobs deregistered or disabled, restart updated DAEMON jobs, STOP deleted apps."""
+        names = {t.job_name for t in self.running} if changes.full else changes.jobs
+        for name in names:
+            job = self.catalog.jobs.get(name)
+            for task in self.running.of_job(name):
+                if job is None:
+                    self.kill(task, "job deregistered")
+                elif self.catalog.launchable(name) is None:
+                    self.kill(task, "job or app disabled")
+                elif job.is_daemon and task.config is not None and task.config != job:
+                    self.kill(task, "daemon job updated: restarting it")
+        for app in changes.removed_apps:
+            self.stop_executors(app)
+
+    def stop_executors(self, app: str) -> None:
+        if self.driver is None:
+            return
+        executors = self.executors.pop(app, set())
+        try:
+            executors |= set(self.find_executors(app))
+        except Exception as exc:  # the master's /state is a supplement: known executors still get STOP
+            log.warning("looking up the executors of %s in the master's state failed: %s", app, exc)
+        for executor, agent in sorted(executors):
+            log.info("app %s deleted: sending STOP to %s", app, executor)
+            self.driver.message(executor, agent, STOP_MESSAGE.encode())
+
+    # ------------------------------------------------------------------ launch round
+    def round(self, now: float) -> None:
+        self.dirty = False
+        changes = self.catalog.refresh()
+        if changes and self.loaded:
+            self.enforce(changes)
+        if not self.subscribed or self.driver is None or self.awaiting is not None:
+            return
+        pending = pending_runs(
+            self.registry.ready.snapshot(),
+            self.registry.failover.entries(),
+            self.catalog,
+            self.running,
+            self.registry.ready.take_op,
+        )
+        for orphan in pending.orphans:  # a ready mark of a job that no longer exists (as the original)
+            self.registry.ready.clear(orphan)
+        unplaced = False
+        if pending.runs:
+            if self.suppressed and self.driver.revive():
+                self.suppressed = False
+            unplaced = self._launch(pending.runs, now) if len(self.offers) else True
+        self._settle_offers(now, unplaced)
+
+    def _launch(self, runs: list[PendingRun], now: float) -> bool:
+        """Place and launch what fits; True when some work is left unplaced."""
+        agents = group_offers(self.offers.offers(), app_of_executor)
+        cost = {name: (app.cpu_count, app.memory_mb) for name, app in self.catalog.apps.items()}
+        plan = match([run.request(avoid_agents(run)) for run in runs], agents, cost)
+        offered = defaultdict(list)
+        for offer in self.offers.offers():
+            offered[offer["agent_id"]["value"]].extend(offer.get("resources", []))
+        placed: dict[tuple[str, int], str] = {
+            (p.shard.job_name, p.shard.sharding_item): p.agent_id for p in plan.placements
+        }
+        batches: list[list[Op]] = []
+        prepared: list[list[tuple[RunningTask, dict[str, Any]]]] = []
+        for run in runs:
+            if (run.job.job_name, run.items[0]) not in placed:
+                continue
+            app = self.catalog.apps[run.job.app_name]
+            tasks = []
+            for item in run.items:
+                agent = placed[(run.job.job_name, item)]
+                task_id = new_task_id(run.job.job_name, item, run.task_type, agent)
+                info = task_info(
+                    run.job,
+                    app,
+                    task_id,
+                    offered[agent],
+                    self.config.executor_command,
+                    self.config.executor_idle_timeout_seconds,
+                    self.config.time_zone,
+                )
+                executor = executor_of(run.job, agent)
+                task = RunningTask(
+                    str(task_id), run.job.job_name, item, agent, app.app_name, executor, run.job
+                )
+                tasks.append((task, info))
+            if self.running.needs_job_node(run.job.job_name):
+                self.registry.tree.ensure(paths.running_job(run.job.job_name))
+                self.running.job_nodes.add(run.job.job_name)
+            batches.append(run.consume + [op for task, _ in tasks for op in self.running.add_ops(task)])
+            prepared.append(tasks)
+        results = self.registry.tree.commit_many(batches) if batches else []
+        self.stats.zk_transactions += len(batches)
+        self.stats.zk_ops += sum(len(b) for b in batches)
+        by_agent: dict[str, list[tuple[RunningTask, dict[str, Any]]]] = defaultdict(list)
+        for tasks, error in zip(prepared, results, strict=True):
+            if error is not None:  # the queue moved under us, or ZooKeeper is away: next round
+                log.info("launch of %s deferred: %s", tasks[0][0].job_name, error)
+                self.dirty = True
+                continue
+            for task, info in tasks:
+                self.running.add(task)
+                by_agent[task.agent_id].append((task, info))
+        for agent, launches in by_agent.items():
+            offer_ids = plan.used_offer_ids[agent]
+            self.offers.take(offer_ids)
+            if self.driver is not None and self.driver.launch(offer_ids, [i for _, i in launches], 0.0):
+                self.stats.launched += len(launches)
+                for task, _ in launches:
+                    if task.executor_id:
+                        self.executors[task.app_name].add((task.executor_id, agent))
+                if self.listener is not None:
+                    self.listener("launch", [t.task_id for t, _ in launches], now)
+            else:
+                self._launch_failed([t for t, _ in launches])
+        return bool(plan.unplaced) or any(error is not None for error in results)
+
+    def _launch_failed(self, tasks: list[RunningTask]) -> None:
+        """The master never got them: they never ran, so they go back as failover shards."""
+        self.stats.launch_failures += len(tasks)
+        for task in tasks:
+            _, ops = self.running.remove(task.task_id)
+            self.pending_ops.extend(ops)
+            self.add_failover(task, force=True)
+        self.dirty = True
+
+    def add_failover(self, task: RunningTask, force: bool = False) -> None:
+        if self.running.at(task.job_name, task.item) is not None:
+            return  # that shard runs again already
+        try:
+            if self.registry.failover.add(FailoverEntry(task.job_name, task.item, task.task_id)):
+                self.stats.failovers += 1
+        except ElasticJobError as exc:
+            log.error("shard %s of %s could not be queued for failover: %s", task.item, task.job_name, exc)
+        self.dirty = True
+
+    def _settle_offers(self, now: float, unplaced: bool) -> None:
+        if self.driver is None:
+            return
+        upcoming = self.next_fire()
+        imminent = upcoming is not None and upcoming - now <= self.config.offer_hold_seconds
+        if unplaced or imminent:
+            return  # held; each offer at most offer_hold_seconds (see timers)
+        declined = self.offers.clear()
+        if declined:
+            self.driver.decline(declined, IDLE_REFUSE_SECONDS)
+            self.stats.offers_declined += len(declined)
+        if not self.suppressed and self.driver.suppress():
+            self.suppressed = True
+
+    # ------------------------------------------------------------------ timers and writes
+    def next_deadline(self) -> float | None:
+        candidates = [self.offers.next_expiry(), self.next_periodic]
+        if self.awaiting is not None:
+            candidates.append(self.reconcile_deadline)
+        grace = [t.unreachable_since for t in self.running if t.unreachable_since is not None]
+        if grace:
+            candidates.append(min(grace) + self.config.unreachable_grace_seconds)
+        if self.suppressed and (upcoming := self.next_fire()) is not None:
+            candidates.append(upcoming - self.config.offer_hold_seconds)
+        return min((c for c in candidates if c is not None), default=None)
+
+    def timers(self, now: float) -> None:
+        expired = self.offers.expired(now)
+        if expired and self.driver is not None:
+            self.driver.decline(expired, BUSY_REFUSE_SECONDS)
+            self.stats.offers_declined += len(expired)
+        if self.awaiting is not None:
+            self._finish_reconciling(now)
+        if self.next_periodic is not None and now >= self.next_periodic:
+            self.next_periodic = now + self.config.reconcile_interval_seconds
+            self.reconcile(explicit=True, now=now)
+        self.statuses.expire_grace(now)
+        upcoming = self.next_fire()
+        imminent = upcoming is not None and upcoming - now <= self.config.offer_hold_seconds
+        if self.suppressed and imminent and self.driver is not None and self.driver.revive():
+            self.suppressed = False  # offers will be there by the fire
+
+    def flush(self) -> None:
+        """Commit the queued running-state writes in one pipelined batch."""
+        ops, self.pending_ops = self.pending_ops, []
+        if not ops:
+            return
+        results = self.registry.tree.commit_many([[op] for op in ops])
+        self.stats.zk_transactions += 1
+        self.stats.zk_ops += len(ops)
+        for op, error in zip(ops, results, strict=True):
+            if error is None or isinstance(error, NotFound):
+                continue
+            if isinstance(error, AlreadyExists):  # a stale record of the same shard: overwrite it
+                self.registry.tree.commit([SetData(op.path, getattr(op, "data", b""))])
+            else:
+                self.pending_ops.append(op)  # ZooKeeper away: retried after the next event
+                log.warning("running-state write %s failed: %s", op.path, error)

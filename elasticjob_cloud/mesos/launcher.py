@@ -1,0 +1,144 @@
+"""One launch round's decisions, without I/O: what is pending, and what each placed run writes.
+
+Pending work, in launch order (reference §3.3 to §3.5, improved):
+1. FAILOVER shards (one by one) whose shard is not running;
+2. READY runs of TRANSIENT jobs (all shards, or wait) when no task of the job runs: a run that fired
+   while the previous one is still going waits for it, as the original;
+3. DAEMON jobs: every shard of an enabled DAEMON job should run. With none running they start
+   together as one READY run; a missing shard of a partly running daemon is relaunched alone
+   (FAILOVER type). This is desired state, so a killed or lost daemon shard needs no queue entry.
+Disabled jobs and apps, and jobs whose app is missing, launch nothing (their queue entries stay).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ..core import paths
+from ..core.matching import RunRequest, ShardRequest
+from ..core.models import DELIMITER, JobConfig, TaskId, TaskType, executor_id
+from ..core.ports import FailoverEntry
+from ..core.taskinfo import uses_command_executor
+from ..registry.tree import Delete, Op
+from .catalog import Catalog
+from .running import RunningTasks
+
+TakeOp = Callable[[str, int, int], Op]
+
+
+@dataclass
+class PendingRun:
+    job: JobConfig
+    items: tuple[int, ...]
+    task_type: TaskType
+    consume: list[Op] = field(default_factory=list)  # queue entries this run takes, in its transaction
+    original_task_ids: dict[int, str] = field(default_factory=dict)
+
+    def request(self, avoid: Mapping[int, str] | None = None) -> RunRequest:
+        command = uses_command_executor(self.job)
+        return RunRequest(
+            tuple(
+                ShardRequest(
+                    job_name=self.job.job_name,
+                    sharding_item=item,
+                    task_type=self.task_type,
+                    app_name=self.job.app_name,
+                    cpus=self.job.cpu_count,
+                    mem=self.job.memory_mb,
+                    uses_executor=not command,
+                    avoid_agent=(avoid or {}).get(item),
+                )
+                for item in self.items
+            )
+        )
+
+
+@dataclass
+class Pending:
+    runs: list[PendingRun]
+    orphans: list[str]  # ready nodes of jobs without a config: deleted (as the original)
+
+
+def pending_runs(
+    ready: Mapping[str, tuple[int, int]],
+    failover: Sequence[FailoverEntry],
+    catalog: Catalog,
+    running: RunningTasks,
+    take_op: TakeOp,
+) -> Pending:
+    runs: list[PendingRun] = []
+    orphans: list[str] = []
+    queued: set[tuple[str, int]] = set()
+    failover_jobs = {entry.job_name for entry in failover}
+    for entry in failover:
+        queued.add((entry.job_name, entry.sharding_item))
+        job = catalog.launchable(entry.job_name)
+        if job is None or running.at(entry.job_name, entry.sharding_item) is not None:
+            continue
+        if entry.sharding_item >= job.sharding_total_count:
+            continue
+        runs.append(
+            PendingRun(
+                job,
+                (entry.sharding_item,),
+                TaskType.FAILOVER,
+                [Delete(paths.failover_task(entry.job_name, entry.sharding_item))],
+                {entry.sharding_item: entry.original_task_id},
+            )
+        )
+    for name, (count, version) in ready.items():
+        job = catalog.jobs.get(name)
+        if job is None:
+            orphans.append(name)
+            continue
+        if count <= 0 or catalog.launchable(name) is None or running.is_job_running(name):
+            continue
+        if name in failover_jobs:  # its failover shards go first
+            continue
+        if job.is_daemon:  # an old-style daemon ready mark: the desired-state rule below covers it
+            if name not in catalog.daemons:
+                orphans.append(name)
+            continue
+        items = tuple(range(job.sharding_total_count))
+        runs.append(PendingRun(job, items, TaskType.READY, [take_op(name, count, version)]))
+    for name in sorted(catalog.daemons):
+        job = catalog.launchable(name)
+        if job is None:
+            continue
+        missing = tuple(
+            i
+            for i in range(job.sharding_total_count)
+            if running.at(name, i) is None and (name, i) not in queued
+        )
+        if not missing:
+            continue
+        if len(missing) == job.sharding_total_count:
+            runs.append(PendingRun(job, missing, TaskType.READY))
+        else:
+            runs.extend(PendingRun(job, (item,), TaskType.FAILOVER) for item in missing)
+    return Pending(runs, orphans)
+
+
+def new_task_id(job_name: str, item: int, task_type: TaskType, agent_id: str) -> TaskId:
+    return TaskId(job_name, item, task_type, agent_id, str(uuid.uuid4()))
+
+
+def app_of_executor(executor: str) -> str | None:
+    return executor.split(DELIMITER, 1)[0] if DELIMITER in executor else None
+
+
+def executor_of(job: JobConfig, agent_id: str) -> str | None:
+    return None if uses_command_executor(job) else executor_id(job.app_name, agent_id)
+
+
+def avoid_agents(run: PendingRun) -> dict[int, str]:
+    """A FAILOVER shard prefers another agent than the one it failed on."""
+    avoid = {}
+    for item, original in run.original_task_ids.items():
+        try:
+            avoid[item] = TaskId.parse(original).agent_id
+        except ValueError:
+            continue
+    return avoid

@@ -1,0 +1,105 @@
+"""One scheduler instance's role in the cluster: standby, or the leader running ``SchedulerService``.
+
+The election itself lives in ``registry.election`` (ZooKeeper); the composition root wires its
+callbacks to :meth:`SchedulerNode.elected` / :meth:`SchedulerNode.revoked`, which it calls on one
+thread, never concurrently. This class is also the REST layer's ``SchedulerControl``: leader-only
+operations asked of a standby raise ``NotLeader`` with the leader's URL (307 there, 503 without one).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..exceptions import NotLeader
+from ..settings import Settings
+from . import master_state
+from .engine import Listener
+from .service import SchedulerService, SchedulerStores
+
+log = logging.getLogger(__name__)
+
+
+class SchedulerNode:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: SchedulerStores,
+        webui_port: int,
+        leader_identity: Callable[[], str | None] = lambda: None,
+        zookeeper_state: Callable[[], str] = lambda: "unknown",
+        listener: Listener | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.settings = settings
+        self.registry = registry
+        self.webui_port = webui_port
+        self.leader_identity = leader_identity
+        self.zookeeper_state = zookeeper_state
+        self.listener = listener
+        self.clock = clock
+        self.service: SchedulerService | None = None
+        self._lock = threading.Lock()
+        self.leaderships = 0
+
+    # ------------------------------------------------------------ election callbacks
+    def elected(self) -> None:
+        with self._lock:
+            if self.service is not None:
+                return
+            log.info("elected leader: starting the producer, the engine and the Mesos driver")
+            try:
+                self.service = SchedulerService(
+                    self.settings, self.registry, self.webui_port, self.listener, self.clock
+                ).start()
+                self.leaderships += 1
+            except Exception:
+                log.exception("starting the scheduler as leader failed")
+                self.service = None
+
+    def revoked(self) -> None:
+        with self._lock:
+            service, self.service = self.service, None
+        if service is not None:
+            log.warning("leadership lost: stopping the scheduler (tasks keep running)")
+            service.stop()
+
+    def stop(self) -> None:
+        self.revoked()
+
+    # ------------------------------------------------------------ SchedulerControl
+    def role(self) -> str:
+        return "leader" if self.service is not None else "standby"
+
+    def leader_url(self) -> str | None:
+        identity = self.leader_identity()
+        return f"http://{identity}" if identity else None
+
+    def health(self) -> dict[str, Any]:
+        service = self.service
+        return {
+            "role": self.role(),
+            "leader": self.leader_url(),
+            "zookeeper": self.zookeeper_state(),
+            "mesos": service.status() if service is not None else None,
+        }
+
+    def _leader(self) -> SchedulerService:
+        service = self.service
+        if service is None:
+            url = self.leader_url()
+            raise NotLeader("this scheduler is a standby" + (f"; the leader is {url}" if url else ""), url)
+        return service
+
+    def reconcile(self, explicit: bool) -> None:
+        self._leader().reconcile(explicit)
+
+    def sandbox(self, app_name: str) -> list[dict[str, str]]:
+        service = self._leader()
+        engine = service.engine
+        if not engine.master or not engine.framework_id:
+            return []
+        return master_state.sandbox(f"http://{engine.master}", engine.framework_id, app_name)

@@ -1,0 +1,118 @@
+"""The tasks this framework has launched and not yet seen end: in memory, mirrored in ZooKeeper.
+
+The original kept TRANSIENT running tasks only in memory, so a new leader did not know them and could
+launch a shard twice (its issue #2170). Here every launched task is written to
+``/state/running/{job}/{job}@-@{item}`` (value: the task ID) in the same ZooKeeper transaction that
+takes its run off the ready or failover queue, before the LAUNCH is sent; a new leader loads them all
+and reconciles them with the master before it launches anything.
+
+Only the leader's engine thread touches this; ZooKeeper writes are returned as ops for the engine to
+batch. Job nodes under ``/state/running`` are kept while the job exists (one write less per run).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from ..core import paths
+from ..core.models import JobConfig, TaskId
+from ..core.ports import RunningEntry
+from ..registry.tree import Create, Delete, Op
+
+
+@dataclass
+class RunningTask:
+    task_id: str
+    job_name: str
+    item: int
+    agent_id: str
+    app_name: str
+    executor_id: str | None  # None under the Mesos command executor
+    config: JobConfig | None  # what it was launched with; None when adopted after a leader change
+    state: str = "TASK_STAGING"
+    idle: bool = True
+    unreachable_since: float | None = None
+    killing: bool = False
+
+    @property
+    def shard(self) -> tuple[str, int]:
+        return (self.job_name, self.item)
+
+
+class RunningTasks:
+    def __init__(self) -> None:
+        self._by_id: dict[str, RunningTask] = {}
+        self._by_shard: dict[tuple[str, int], RunningTask] = {}
+        self._by_job: dict[str, set[str]] = {}
+        self.job_nodes: set[str] = set()  # /state/running/{job} nodes known to exist
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def __iter__(self) -> Iterator[RunningTask]:
+        return iter(list(self._by_id.values()))
+
+    def load(
+        self, entries: Iterable[RunningEntry], job_nodes: Iterable[str], app_of_job: dict[str, str]
+    ) -> None:
+        """What ZooKeeper says runs (a new leader's starting point)."""
+        self.job_nodes = set(job_nodes)
+        for entry in entries:
+            try:
+                parsed = TaskId.parse(entry.task_id)
+            except ValueError:
+                continue
+            app = app_of_job.get(entry.job_name, "")
+            self._index(
+                RunningTask(
+                    entry.task_id,
+                    entry.job_name,
+                    entry.sharding_item,
+                    parsed.agent_id,
+                    app,
+                    None,
+                    None,
+                    state="TASK_UNKNOWN",
+                )
+            )
+
+    def get(self, task_id: str) -> RunningTask | None:
+        return self._by_id.get(task_id)
+
+    def at(self, job_name: str, item: int) -> RunningTask | None:
+        return self._by_shard.get((job_name, item))
+
+    def is_job_running(self, job_name: str) -> bool:
+        return bool(self._by_job.get(job_name))
+
+    def of_job(self, job_name: str) -> list[RunningTask]:
+        return [self._by_id[t] for t in self._by_job.get(job_name, ())]
+
+    def add_ops(self, task: RunningTask) -> list[Op]:
+        """The ZooKeeper ops recording ``task``; ``ensure`` the job node first if ``needs_job_node``."""
+        return [Create(paths.running_task(task.job_name, task.item), task.task_id.encode())]
+
+    def needs_job_node(self, job_name: str) -> bool:
+        return job_name not in self.job_nodes
+
+    def add(self, task: RunningTask) -> None:
+        self._index(task)
+
+    def remove(self, task_id: str) -> tuple[RunningTask | None, list[Op]]:
+        task = self._by_id.pop(task_id, None)
+        if task is None:
+            return None, []
+        if self._by_shard.get(task.shard) is task:
+            del self._by_shard[task.shard]
+        ids = self._by_job.get(task.job_name)
+        if ids is not None:
+            ids.discard(task_id)
+            if not ids:
+                del self._by_job[task.job_name]
+        return task, [Delete(paths.running_task(task.job_name, task.item))]
+
+    def _index(self, task: RunningTask) -> None:
+        self._by_id[task.task_id] = task
+        self._by_shard[task.shard] = task
+        self._by_job.setdefault(task.job_name, set()).add(task.task_id)

@@ -1,0 +1,122 @@
+"""What the elected leader runs: the cron producer, the engine's loop and the Mesos driver.
+
+Started on leadership, stopped when it is lost. Stopping never tears the framework down: the driver
+stops with ``failover=True``, so Mesos keeps every task running for the next leader, which finds
+them under ``/state/running`` and in the master's reconciliation answers.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from ..core import paths
+from ..producer import ProducerStores
+from ..producer_service import ProducerService
+from ..settings import Settings, effective_time_zone
+from . import master_state
+from .driver import MesosDriver
+from .engine import Engine, EngineConfig, EngineStores, Listener
+from .events import Inbox
+from .framework import framework_info, master_address
+from .loop import EngineLoop
+
+log = logging.getLogger(__name__)
+
+
+class SchedulerStores(EngineStores, ProducerStores, Protocol):
+    """Everything the leader's parts use (``registry.Registry`` is the implementation)."""
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    return EngineConfig(
+        executor_command=settings.executor_command,
+        executor_idle_timeout_seconds=settings.executor_idle_timeout_seconds,
+        time_zone=effective_time_zone(settings),
+        offer_hold_seconds=settings.offer_hold_seconds,
+        unreachable_grace_seconds=settings.unreachable_grace_seconds,
+        reconcile_interval_seconds=settings.reconcile_interval_minutes * 60.0,
+    )
+
+
+class SchedulerService:
+    def __init__(
+        self,
+        settings: Settings,
+        registry: SchedulerStores,
+        webui_port: int,
+        listener: Listener | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
+        self.settings = settings
+        self.registry = registry
+        self.webui_port = webui_port
+        self.inbox = Inbox()
+        self.producer = ProducerService(registry, effective_time_zone(settings), listener=self.inbox.wake)
+        self.engine = Engine(registry, engine_config(settings), self._next_fire, listener)
+        self.engine.find_executors = self._app_executors
+        self.loop = EngineLoop(self.engine, self.inbox, clock)
+        self.driver: MesosDriver | None = None
+        self._unwatch: list[Callable[[], None]] = []
+
+    def _next_fire(self) -> float | None:
+        return self.producer.producer.next_due
+
+    def _app_executors(self, app_name: str) -> list[tuple[str, str]]:
+        """Executors of the app the master knows (idle ones too, which the engine may never have seen)."""
+        master, framework_id = self.engine.master, self.engine.framework_id
+        if not master or not framework_id:
+            return []
+        state = master_state.fetch_state(master, timeout=2.0)
+        return [
+            (e.executor_id, e.agent_id) for e in master_state.app_executors(state, framework_id, app_name)
+        ]
+
+    def start(self) -> SchedulerService:
+        """Watch first, then load (in the first round): no change falls between the two."""
+        try:
+            self._unwatch = self.engine.catalog.watch(self.inbox.wake)
+            self._unwatch += [
+                self.registry.tree.watch(p, self.inbox.wake) for p in (paths.READY, paths.FAILOVER)
+            ]
+            framework = framework_info(self.settings, self.registry.framework_id.get(), self.webui_port)
+            self.driver = MesosDriver(framework, master_address(self.settings.mesos_url), self.inbox)
+            self.engine.driver = self.driver
+            self.loop.start()
+            self.producer.start()
+            self.driver.start()
+        except BaseException:
+            self.stop()
+            raise
+        log.info("scheduler started (framework %s)", framework.get("id", {}).get("value", "new"))
+        return self
+
+    def stop(self) -> None:
+        self.producer.stop()
+        if self.driver is not None:
+            self.driver.stop(failover=True)
+        self.loop.stop()
+        for unwatch in self._unwatch:
+            try:
+                unwatch()
+            except Exception:
+                log.exception("closing a watch failed")
+        self._unwatch = []
+
+    def reconcile(self, explicit: bool) -> None:
+        self.inbox.put("reconcile", explicit)
+
+    def status(self) -> dict[str, Any]:
+        engine = self.engine
+        return {
+            "subscribed": engine.subscribed,
+            "master": engine.master,
+            "frameworkId": engine.framework_id,
+            "reconciling": engine.awaiting is not None,
+            "suppressed": engine.suppressed,
+            "offersHeld": len(engine.offers),
+            "runningTasks": len(engine.running),
+            "engineAlive": self.loop.alive,
+        }

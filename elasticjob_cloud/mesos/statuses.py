@@ -1,0 +1,121 @@
+"""Status updates → the engine's running state, failover queue, relaunches and kills.
+
+The decision table is ``core.transitions.decide``; this module applies its actions. Rules on top:
+- an update of a task we do not know (another leader launched it, or implicit reconciliation found
+  it): adopted when it is active and its shard is free and launchable, killed when its shard already
+  runs as another task or its job is gone or disabled; a final state of an unknown task is only logged;
+- UNREACHABLE/UNKNOWN start a grace period (``unreachable_grace_seconds``); when it ends without news
+  the task is treated as lost (the original left such tasks "running" forever).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from ..core import paths
+from ..core.models import TaskId
+from ..core.transitions import ACTIVE, GRACE_EXPIRED, MAYBE_RUNNING, Action, decide
+from .launcher import executor_of
+from .running import RunningTask
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+log = logging.getLogger(__name__)
+
+STILL_ALIVE = ACTIVE | MAYBE_RUNNING | {"TASK_RUNNING"}
+
+
+class StatusHandler:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    def on_status(self, status: dict[str, Any], now: float) -> None:
+        engine = self.engine
+        task_id = str(status.get("task_id", {}).get("value", ""))
+        state = str(status.get("state", ""))
+        message = status.get("message")
+        engine.answered(task_id, now)
+        if engine.listener is not None:
+            engine.listener("status", status, now)
+        task = engine.running.get(task_id)
+        if task is None:
+            self._unknown(task_id, state, status, now)
+            return
+        self.apply(task, state, message, now)
+
+    def apply(self, task: RunningTask, state: str, message: str | None, now: float) -> None:
+        engine = self.engine
+        job = engine.catalog.jobs.get(task.job_name)
+        decision = decide(state, message, job, engine.catalog.is_disabled(task.job_name))
+        log.debug("%s %s: %s", task.task_id, state, decision.reason)
+        counters = engine.stats.counters
+        counters[state] += 1
+        for action in decision.actions:
+            if action is Action.KEEP_RUNNING:
+                task.state = state
+            elif action is Action.REMOVE_RUNNING:
+                _, ops = engine.running.remove(task.task_id)
+                engine.pending_ops.extend(ops)
+                engine.dirty = True  # the job may launch its next queued run
+            elif action is Action.FAILOVER:
+                engine.add_failover(task)
+            elif action is Action.RELAUNCH_DAEMON:
+                engine.dirty = True  # desired state: the launcher starts the missing shard
+            elif action is Action.KILL:
+                engine.kill(task, decision.reason)
+            elif action is Action.MARK_BUSY:
+                task.idle = False
+            elif action is Action.MARK_IDLE:
+                task.idle = True
+            elif action is Action.COUNT_SUCCESS:
+                engine.stats.finished += 1
+            elif action is Action.COUNT_FAILURE:
+                engine.stats.failed += 1
+            elif action is Action.START_GRACE:
+                if task.unreachable_since is None:
+                    task.unreachable_since = now
+            elif action is Action.CANCEL_GRACE:
+                task.unreachable_since = None
+
+    def _unknown(self, task_id: str, state: str, status: dict[str, Any], now: float) -> None:
+        engine = self.engine
+        try:
+            parsed = TaskId.parse(task_id)
+        except ValueError:
+            log.warning("status %s of a task that is not ours: %s", state, task_id)
+            return
+        if state not in STILL_ALIVE:
+            log.debug("final status %s of a task no longer tracked: %s", state, task_id)
+            return
+        agent = str(status.get("agent_id", {}).get("value", parsed.agent_id))
+        job = engine.catalog.launchable(parsed.job_name)
+        current = engine.running.at(parsed.job_name, parsed.sharding_item)
+        app = job.app_name if job else ""
+        task = RunningTask(
+            task_id, parsed.job_name, parsed.sharding_item, agent, app, None, None, state=state
+        )
+        if job is None or current is not None:
+            why = (
+                "its job is gone or disabled"
+                if job is None
+                else f"shard already runs as {current and current.task_id}"
+            )
+            engine.kill(task, f"unknown task: {why}")
+            return
+        task.executor_id = executor_of(job, agent)
+        log.info("adopting running task %s", task_id)
+        if engine.running.needs_job_node(task.job_name):
+            engine.registry.tree.ensure(paths.running_job(task.job_name))
+            engine.running.job_nodes.add(task.job_name)
+        engine.running.add(task)
+        engine.pending_ops.extend(engine.running.add_ops(task))
+        self.apply(task, state, status.get("message"), now)
+
+    def expire_grace(self, now: float) -> None:
+        grace = self.engine.config.unreachable_grace_seconds
+        for task in self.engine.running:
+            if task.unreachable_since is not None and now - task.unreachable_since >= grace:
+                log.warning("%s unreachable for %.0fs: treated as lost", task.task_id, grace)
+                self.apply(task, GRACE_EXPIRED, None, now)

@@ -1,0 +1,116 @@
+"""``/api/operate`` (the original's reconcile and sandbox endpoints) and ``GET /health``.
+
+Every instance serves these; the scheduler side (``Services.control``) decides who may act. A
+standby raises ``NotLeader`` and ``rest.errors`` turns it into a 307 to the leader (same path and
+query) or a 503 when no leader is known. A process without a scheduler (``control`` is None, e.g.
+an API-only stack) answers 503 to reconcile and sandbox, and ``/health`` says
+``{"role": "api-only", "leader": null, "message": "no scheduler in this process"}``.
+
+Reconcile is rate limited as in the original: one last-accepted time shared by explicit and
+implicit, a call within 10 s of it is refused. The original answered 500; this answers 429. Only
+an accepted call (the scheduler took it) starts the 10 s window: a refusal by a standby does not.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from flask import Blueprint, current_app, request
+from flask.blueprints import BlueprintSetupState
+
+from ..core.ports import SchedulerControl
+from ..exceptions import InvalidConfig, NotLeader, TooManyRequests
+from .bodies import json_response, no_content
+
+if TYPE_CHECKING:
+    from .app import Services
+
+blueprint = Blueprint("operations", __name__)
+
+RECONCILE_INTERVAL = timedelta(seconds=10)
+_LIMIT_KEY = "elasticjob.reconcile_limit"
+NO_SCHEDULER = "no scheduler in this process"
+
+
+class ReconcileLimit:
+    """The shared last-accepted reconcile time (per process, as the original's static field)."""
+
+    def __init__(self, interval: timedelta = RECONCILE_INTERVAL):
+        self.interval = interval
+        self._lock = threading.Lock()
+        self._last: datetime | None = None
+
+    @contextmanager
+    def reserve(self, now: datetime) -> Iterator[None]:
+        """Claim the window at ``now`` (TooManyRequests if taken); give it back if the body raises."""
+        with self._lock:
+            previous = self._last
+            if previous is not None and now - previous < self.interval:
+                wait = (previous + self.interval - now).total_seconds()
+                raise TooManyRequests(
+                    f"reconcile already requested {(now - previous).total_seconds():.1f}s ago; at most one"
+                    f" (explicit or implicit) per {self.interval.total_seconds():g}s: retry in {wait:.1f}s"
+                )
+            self._last = now
+        try:
+            yield
+        except BaseException:
+            with self._lock:
+                if self._last == now:
+                    self._last = previous
+            raise
+
+
+@blueprint.record_once
+def _install_limit(state: BlueprintSetupState) -> None:
+    state.app.extensions[_LIMIT_KEY] = ReconcileLimit()
+
+
+def services() -> Services:
+    found: Services = current_app.extensions["elasticjob"]
+    return found
+
+
+def control() -> SchedulerControl:
+    found = services().control
+    if found is None:
+        raise NotLeader(NO_SCHEDULER)
+    return found
+
+
+def _reconcile(explicit: bool) -> Any:
+    scheduler = control()
+    limit: ReconcileLimit = current_app.extensions[_LIMIT_KEY]
+    with limit.reserve(services().clock()):
+        scheduler.reconcile(explicit)
+    return no_content()
+
+
+@blueprint.post("/api/operate/reconcile/explicit")
+def reconcile_explicit() -> Any:
+    return _reconcile(explicit=True)
+
+
+@blueprint.post("/api/operate/reconcile/implicit")
+def reconcile_implicit() -> Any:
+    return _reconcile(explicit=False)
+
+
+@blueprint.get("/api/operate/sandbox")
+def sandbox() -> Any:
+    app_name = request.args.get("appName", "").strip()
+    if not app_name:
+        raise InvalidConfig.field("appName", "missing: give the app as ?appName=…")
+    return json_response(control().sandbox(app_name))
+
+
+@blueprint.get("/health")
+def health() -> Any:
+    found = services().control
+    if found is None:
+        return json_response({"role": "api-only", "leader": None, "message": NO_SCHEDULER})
+    return json_response(found.health())

@@ -1,0 +1,408 @@
+"""The engine's decisions, one event at a time: in-memory registry, a recording driver, an explicit clock.
+
+These are unit tests of the scheduling logic (no threads, no Mesos); the end-to-end behaviour with
+the real drivers, local Mesos and executors is in tests/scheduler/.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from elasticjob_cloud.core.models import TaskId
+from elasticjob_cloud.core.ports import FailoverEntry, RunningEntry
+from elasticjob_cloud.core.taskdata import JOB_FAILURE_PREFIX, STOP_MESSAGE
+from elasticjob_cloud.lifecycle import Lifecycle
+from elasticjob_cloud.mesos.engine import RECONCILE_WAIT, Engine, EngineConfig
+from elasticjob_cloud.registry import Registry
+
+APP = {
+    "appName": "app",
+    "appURL": "http://h/app.tar.gz",
+    "bootstrapScript": "bin/start.sh",
+    "cpuCount": 1,
+    "memoryMB": 128,
+}
+
+
+def job_body(name: str = "job", shards: int = 3, **changes: Any) -> dict[str, Any]:
+    body = {
+        "jobName": name,
+        "appName": "app",
+        "jobClass": "x.Job",
+        "jobType": "SIMPLE",
+        "jobExecutionType": "TRANSIENT",
+        "cron": "0 0 0 1 1 ? 2099",
+        "shardingTotalCount": shards,
+        "cpuCount": 1,
+        "memoryMB": 128,
+        "failover": True,
+        "misfire": True,
+    }
+    body.update(changes)
+    return body
+
+
+class RecordingDriver:
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self.fail_launch = False
+
+    def launch(self, offer_ids, tasks, refuse_seconds):
+        self.calls.append(("launch", (list(offer_ids), tasks)))
+        return not self.fail_launch
+
+    def decline(self, offer_ids, refuse_seconds):
+        self.calls.append(("decline", (list(offer_ids), refuse_seconds)))
+        return True
+
+    def suppress(self):
+        self.calls.append(("suppress", None))
+        return True
+
+    def revive(self):
+        self.calls.append(("revive", None))
+        return True
+
+    def kill(self, task_id, agent_id):
+        self.calls.append(("kill", task_id))
+        return True
+
+    def reconcile(self, tasks):
+        self.calls.append(("reconcile", list(tasks)))
+        return True
+
+    def message(self, executor_id, agent_id, data):
+        self.calls.append(("message", (executor_id, agent_id, data)))
+        return True
+
+    def of(self, kind: str) -> list[Any]:
+        return [args for name, args in self.calls if name == kind]
+
+    def launched(self) -> list[dict[str, Any]]:
+        return [task for _, tasks in self.of("launch") for task in tasks]
+
+
+def offer(n: int, agent: str = "S0", cpus: float = 8, mem: float = 4096, executors=()) -> dict[str, Any]:
+    return {
+        "id": {"value": f"o{n}"},
+        "agent_id": {"value": agent},
+        "hostname": f"host-{agent}",
+        "resources": [
+            {"name": "cpus", "type": "SCALAR", "scalar": {"value": cpus}},
+            {"name": "mem", "type": "SCALAR", "scalar": {"value": mem}},
+        ],
+        "executor_ids": [{"value": e} for e in executors],
+    }
+
+
+class Harness:
+    def __init__(self, registry: Registry | None = None, **config: Any):
+        self.registry = registry or Registry.in_memory()
+        self.lifecycle = Lifecycle(self.registry)
+        self.next_fire: float | None = None
+        self.engine = Engine(self.registry, EngineConfig(time_zone="UTC", **config), lambda: self.next_fire)
+        self.engine.catalog.watch(lambda: setattr(self.engine, "dirty", True))
+        self.driver = RecordingDriver()
+        self.engine.driver = self.driver
+        self.now = 1000.0
+        self.offers = 0
+
+    def subscribe(self) -> None:
+        self.engine.on_registered("fw-1", "master:5050", self.now)
+        self.step()
+
+    def step(self) -> None:
+        self.engine.timers(self.now)
+        if self.engine.dirty:
+            self.engine.round(self.now)
+        self.engine.flush()
+
+    def give_offers(self, *agents: str, cpus: float = 8, mem: float = 4096, executors=()) -> None:
+        batch = []
+        for agent in agents:
+            self.offers += 1
+            batch.append(offer(self.offers, agent, cpus, mem, executors))
+        self.engine.on_offers(batch, self.now)
+        self.step()
+
+    def status(self, task_id: str, state: str, message: str | None = None) -> None:
+        agent = TaskId.parse(task_id).agent_id
+        update = {"task_id": {"value": task_id}, "state": state, "agent_id": {"value": agent}}
+        if message is not None:
+            update["message"] = message
+        self.engine.statuses.on_status(update, self.now)
+        self.step()
+
+    def running_ids(self) -> list[str]:
+        return sorted(e.task_id for e in self.registry.running.entries())
+
+
+@pytest.fixture
+def h() -> Harness:
+    harness = Harness()
+    harness.lifecycle.register_app(APP)
+    return harness
+
+
+def test_registration_saves_the_framework_id_and_reconciles_implicitly_when_nothing_runs(h):
+    h.subscribe()
+    assert h.registry.framework_id.get() == "fw-1"
+    assert h.driver.of("reconcile") == [[]]
+    assert ("suppress", None) in h.driver.calls  # nothing pending: no offers wanted
+
+
+def test_a_ready_run_launches_every_shard_and_is_recorded_before_the_launch(h):
+    h.lifecycle.register_job(job_body(shards=3))
+    h.subscribe()
+    h.lifecycle.trigger("job")
+    h.engine.dirty = True
+    h.give_offers("S0", "S1")
+    tasks = h.driver.launched()
+    assert sorted(TaskId.parse(t["task_id"]["value"]).sharding_item for t in tasks) == [0, 1, 2]
+    assert h.registry.ready.counts() == {}
+    assert h.running_ids() == sorted(t["task_id"]["value"] for t in tasks)
+
+
+def test_a_run_that_does_not_fit_waits_whole_and_its_offers_are_declined_after_the_hold(h):
+    h.lifecycle.register_job(job_body(shards=3))
+    h.subscribe()
+    h.lifecycle.trigger("job")
+    h.give_offers("S0", cpus=2.5, mem=4096)  # app executor 1 cpu + 3 shards x 1 cpu = 4 > 2.5
+    assert h.driver.launched() == []
+    assert h.registry.ready.counts() == {"job": 1}
+    assert h.driver.of("decline") == []  # held: work is pending
+    h.now += 1.0
+    h.step()
+    assert h.driver.of("decline") == [(["o1"], 0.0)]
+
+
+def test_a_second_run_waits_for_the_first_to_finish(h):
+    h.lifecycle.register_job(job_body(shards=1))
+    h.subscribe()
+    h.lifecycle.trigger("job")
+    h.lifecycle.trigger("job")
+    h.give_offers("S0")
+    first = h.driver.launched()
+    assert len(first) == 1 and h.registry.ready.counts() == {"job": 1}
+    h.give_offers("S0")
+    assert len(h.driver.launched()) == 1  # still running: the queued run waits
+    h.status(first[0]["task_id"]["value"], "TASK_RUNNING")
+    h.status(first[0]["task_id"]["value"], "TASK_FINISHED")
+    h.give_offers("S0")
+    assert len(h.driver.launched()) == 2 and h.registry.ready.counts() == {}
+    assert h.engine.stats.finished == 1
+
+
+@pytest.mark.parametrize(
+    ("failover", "state", "message", "queued"),
+    [
+        (True, "TASK_LOST", None, True),
+        (False, "TASK_LOST", None, False),
+        (True, "TASK_FAILED", JOB_FAILURE_PREFIX + "boom", False),  # the job said no: not failed over
+        (True, "TASK_FAILED", "executor crashed", True),
+        (True, "TASK_KILLED", None, False),
+        (True, "TASK_FINISHED", None, False),
+    ],
+)
+def test_final_states_and_failover(h, failover, state, message, queued):
+    h.lifecycle.register_job(job_body(shards=1, failover=failover))
+    h.subscribe()
+    h.lifecycle.trigger("job")
+    h.give_offers("S0")
+    task_id = h.driver.launched()[0]["task_id"]["value"]
+    h.status(task_id, state, message)
+    assert h.running_ids() == []
+    assert (h.registry.failover.entries() == [FailoverEntry("job", 0, task_id)]) is queued
+
+
+def test_a_failover_shard_launches_alone_and_prefers_another_agent(h):
+    h.lifecycle.register_job(job_body(shards=2))
+    h.registry.failover.add(FailoverEntry("job", 1, "job@-@1@-@READY@-@S0@-@u"))
+    h.subscribe()
+    h.give_offers("S0", "S1")
+    (task,) = h.driver.launched()
+    parsed = TaskId.parse(task["task_id"]["value"])
+    assert (parsed.sharding_item, parsed.task_type.value, parsed.agent_id) == (1, "FAILOVER", "S1")
+    assert h.registry.failover.entries() == []
+
+
+def test_unreachable_is_kept_through_the_grace_period_then_failed_over(h):
+    h.engine.config = EngineConfig(time_zone="UTC", unreachable_grace_seconds=30)
+    h.lifecycle.register_job(job_body(shards=1))
+    h.subscribe()
+    h.lifecycle.trigger("job")
+    h.give_offers("S0")
+    task_id = h.driver.launched()[0]["task_id"]["value"]
+    h.status(task_id, "TASK_UNREACHABLE")
+    h.now += 29
+    h.step()
+    assert h.running_ids() == [task_id] and h.registry.failover.entries() == []
+    h.now += 1
+    h.step()
+    assert h.running_ids() == [] and h.registry.failover.entries() == [FailoverEntry("job", 0, task_id)]
+
+
+def test_news_within_the_grace_period_cancels_it(h):
+    h.engine.config = EngineConfig(time_zone="UTC", unreachable_grace_seconds=30)
+    h.lifecycle.register_job(job_body(shards=1))
+    h.subscribe()
+    h.lifecycle.trigger("job")
+    h.give_offers("S0")
+    task_id = h.driver.launched()[0]["task_id"]["value"]
+    h.status(task_id, "TASK_UNREACHABLE")
+    h.now += 10
+    h.status(task_id, "TASK_RUNNING")
+    h.now += 60
+    h.step()
+    assert h.running_ids() == [task_id]
+
+
+def test_disabled_jobs_do_not_launch_and_disabling_kills_running_tasks(h):
+    h.lifecycle.register_job(job_body(name="a", shards=1))
+    h.lifecycle.register_job(job_body(name="b", shards=1))
+    h.subscribe()
+    h.lifecycle.trigger("a")
+    h.give_offers("S0")
+    running = h.driver.launched()[0]["task_id"]["value"]
+    h.lifecycle.disable_job("a")
+    h.lifecycle.disable_job("b")
+    h.lifecycle.trigger("b")
+    h.give_offers("S0")
+    assert h.driver.of("kill") == [running]
+    assert len(h.driver.launched()) == 1  # b is disabled: nothing launched
+    h.status(running, "TASK_KILLED")
+    assert h.running_ids() == []
+
+
+def test_deregistering_kills_and_a_running_update_of_an_unknown_job_is_killed(h):
+    h.lifecycle.register_job(job_body(shards=1))
+    h.subscribe()
+    h.lifecycle.trigger("job")
+    h.give_offers("S0")
+    task_id = h.driver.launched()[0]["task_id"]["value"]
+    h.lifecycle.deregister_job("job")
+    h.step()
+    assert h.driver.of("kill") == [task_id]
+
+
+def test_daemon_jobs_run_as_desired_state_and_relaunch_a_killed_shard(h):
+    h.lifecycle.register_job(job_body(name="d", shards=2, jobExecutionType="DAEMON", cron="0/5 * * * * ?"))
+    h.subscribe()
+    h.give_offers("S0")
+    first = sorted(t["task_id"]["value"] for t in h.driver.launched())
+    assert [TaskId.parse(t).task_type.value for t in first] == ["READY", "READY"]
+    h.status(first[0], "TASK_RUNNING")
+    h.status(first[0], "TASK_KILLED")
+    h.give_offers("S0")
+    relaunched = h.driver.launched()[2:]
+    assert len(relaunched) == 1
+    parsed = TaskId.parse(relaunched[0]["task_id"]["value"])
+    assert (parsed.sharding_item, parsed.task_type.value) == (
+        TaskId.parse(first[0]).sharding_item,
+        "FAILOVER",
+    )
+
+
+def test_updating_a_daemon_job_restarts_its_tasks(h):
+    h.lifecycle.register_job(job_body(name="d", shards=1, jobExecutionType="DAEMON", cron="0/5 * * * * ?"))
+    h.subscribe()
+    h.give_offers("S0")
+    task_id = h.driver.launched()[0]["task_id"]["value"]
+    h.lifecycle.update_job(job_body(name="d", shards=1, jobExecutionType="DAEMON", cron="0/7 * * * * ?"))
+    h.step()
+    assert h.driver.of("kill") == [task_id]
+
+
+def test_no_hoarding_decline_and_suppress_when_idle_hold_when_a_fire_is_imminent(h):
+    h.subscribe()
+    h.next_fire = h.now + 0.5
+    h.engine.suppressed = False
+    h.give_offers("S0")
+    assert h.driver.of("decline") == []  # a fire is due within offer_hold_seconds
+    h.next_fire = h.now + 600
+    h.now += 1.0
+    h.step()
+    assert h.driver.of("decline") == [(["o1"], 0.0)]
+    h.give_offers("S0")
+    assert h.driver.of("decline")[-1] == (["o2"], 30.0)
+    assert h.engine.suppressed
+
+
+def test_new_work_revives_a_suppressed_framework(h):
+    h.lifecycle.register_job(job_body(shards=1))
+    h.subscribe()
+    assert h.engine.suppressed
+    h.lifecycle.trigger("job")
+    h.engine.dirty = True
+    h.step()
+    assert ("revive", None) in h.driver.calls and not h.engine.suppressed
+
+
+def test_a_new_leader_reconciles_what_zookeeper_says_runs_before_launching(h):
+    h.lifecycle.register_job(job_body(shards=2))
+    known = "job@-@0@-@READY@-@S0@-@aaa"
+    h.registry.tree.ensure("/state/running/job")
+    h.registry.running.add(RunningEntry("job", 0, known))
+    h.lifecycle.trigger("job")
+    h.lifecycle.register_job(job_body(name="other", shards=1))
+    h.lifecycle.trigger("other")
+    h.subscribe()
+    assert h.driver.of("reconcile") == [[(known, "S0")]]
+    h.give_offers("S0")
+    assert h.driver.launched() == []  # waiting for the answers
+    h.status(known, "TASK_RUNNING")
+    assert h.driver.of("reconcile")[-1] == []  # then implicit
+    h.give_offers("S1")
+    launched = [TaskId.parse(t["task_id"]["value"]).job_name for t in h.driver.launched()]
+    assert launched == ["other"]  # "job" still runs: its queued run waits, no duplicate shard
+
+
+def test_reconciliation_gives_up_waiting_after_a_deadline(h):
+    h.registry.running.add(RunningEntry("job", 0, "job@-@0@-@READY@-@S0@-@aaa"))
+    h.lifecycle.register_job(job_body(shards=1))
+    h.subscribe()
+    assert h.engine.awaiting
+    h.now += RECONCILE_WAIT
+    h.step()
+    assert h.engine.awaiting is None
+
+
+def test_an_unknown_running_task_is_adopted_when_its_shard_is_free_and_killed_when_taken(h):
+    h.lifecycle.register_job(job_body(shards=1))
+    h.subscribe()
+    stray = "job@-@0@-@READY@-@S0@-@stray"
+    h.status(stray, "TASK_RUNNING")
+    assert h.running_ids() == [stray]
+    duplicate = "job@-@0@-@READY@-@S1@-@dup"
+    h.status(duplicate, "TASK_RUNNING")
+    assert h.driver.of("kill") == [duplicate]
+    assert h.running_ids() == [stray]
+
+
+def test_a_launch_the_master_refused_puts_the_shards_on_the_failover_queue(h):
+    h.lifecycle.register_job(job_body(shards=2, failover=False))
+    h.subscribe()
+    h.lifecycle.trigger("job")
+    h.driver.fail_launch = True
+    h.give_offers("S0")
+    assert h.running_ids() == []
+    assert sorted(e.sharding_item for e in h.registry.failover.entries()) == [0, 1]
+    assert h.registry.ready.counts() == {}
+
+
+def test_deleting_an_app_sends_stop_to_its_executors(h):
+    h.subscribe()
+    h.give_offers("S0", executors=["app@-@S0"])
+    h.lifecycle.delete_app("app")
+    h.step()
+    assert h.driver.of("message") == [("app@-@S0", "S0", STOP_MESSAGE.encode())]
+
+
+def test_a_ready_mark_of_a_deregistered_job_is_removed(h):
+    h.subscribe()
+    h.registry.tree.ensure("/state/ready/ghost")
+    h.engine.dirty = True
+    h.step()
+    assert h.registry.ready.counts() == {}
