@@ -30,6 +30,9 @@ from .settings import Settings, effective_time_zone
 
 log = logging.getLogger(__name__)
 
+# The local agents die with this process and never recover: executors left behind by a killed
+# standalone stack exit this long after (a real agent's recovery_timeout is 15 minutes).
+STANDALONE_RECOVERY_TIMEOUT = 10.0
 LOCAL_EXECUTOR_COMMAND = f"exec {shlex.quote(sys.executable)} -m elasticjob_cloud.executor.main"
 
 
@@ -136,6 +139,7 @@ def start_standalone(
             zookeeper = ZooKeeperServer(data_dir=zk_data_dir).start()
             settings = settings.replace(zk_servers=zookeeper.hosts)
             log.info("private ZooKeeper on %s", zookeeper.hosts)
+        cluster_options.setdefault("recovery_timeout", STANDALONE_RECOVERY_TIMEOUT)
         cluster = LocalMesosCluster(
             agents=agents, work_dir=work_dir, hostname=settings.hostname, **cluster_options
         )

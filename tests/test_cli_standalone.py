@@ -84,3 +84,59 @@ def test_killed_standalone_leaves_no_zookeeper_behind(tmp_path):
     process.kill()
     process.communicate(timeout=30)
     wait_until(lambda: _zookeeper_pids_under(work) == [], 20, message="the private ZooKeeper to exit")
+
+
+def _processes_in(path):
+    """PIDs of processes whose Mesos sandbox is under ``path`` (executors and their job processes)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as handle:
+                environ = handle.read().split(b"\0")
+        except OSError:
+            continue
+        if any(v.startswith(b"MESOS_SANDBOX=" + str(path).encode()) for v in environ):
+            found.append(int(entry))
+    return found
+
+
+def test_executors_of_a_killed_standalone_exit_after_the_recovery_timeout(tmp_path):
+    from elasticjob_cloud.bootstrap import STANDALONE_RECOVERY_TIMEOUT
+
+    process, _, work, url = _start_standalone(tmp_path)
+    try:
+        packed = subprocess.run(
+            [os.path.join(os.path.dirname(__file__), "..", "examples", "pack.sh"), str(tmp_path)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        app = {
+            "appName": "app",
+            "appURL": f"file://{packed}",
+            "bootstrapScript": "bin/start.sh",
+            "cpuCount": 0.1,
+            "memoryMB": 64,
+        }
+        job = {
+            "jobName": "daemon",
+            "appName": "app",
+            "jobClass": "example_jobs.simple.HelloJob",
+            "jobType": "SIMPLE",
+            "jobExecutionType": "DAEMON",
+            "cron": "0/2 * * * * ?",
+            "shardingTotalCount": 2,
+            "cpuCount": 0.1,
+            "memoryMB": 32,
+        }
+        assert requests.post(url + "/api/app", json=app, timeout=10).status_code == 204
+        assert requests.post(url + "/api/job/register", json=job, timeout=10).status_code == 204
+        wait_until(lambda: len(_processes_in(work)) >= 2, 60, 0.2, "the daemon's executors and job processes")
+    finally:
+        process.kill()
+        process.communicate(timeout=30)
+    wait_until(
+        lambda: _processes_in(work) == [], STANDALONE_RECOVERY_TIMEOUT + 20, 0.2, "orphaned executors to exit"
+    )

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
+import re
 import signal
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
 from pymesos import Executor, MesosExecutorDriver, encode_data
@@ -38,21 +40,78 @@ def _guarded(method: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class _Callbacks(Executor):
-    def __init__(self, service: ExecutorService):
+DURATION_UNITS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "ms": 1e-3,
+    "secs": 1.0,
+    "mins": 60.0,
+    "hrs": 3600.0,
+    "days": 86400.0,
+}
+DEFAULT_RECOVERY_TIMEOUT = 15 * 60.0  # the Mesos agent's default recovery_timeout
+
+
+def parse_duration(text: str | None) -> float | None:
+    """A Mesos duration (``15mins``, ``5secs``, ``0.5hrs``) in seconds; None when unreadable."""
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([a-z]+)\s*", text or "")
+    if match is None or match.group(2) not in DURATION_UNITS:
+        return None
+    return float(match.group(1)) * DURATION_UNITS[match.group(2)]
+
+
+class AgentWatch:
+    """Exit when the agent stays away longer than ``MESOS_RECOVERY_TIMEOUT`` (as Mesos executors do).
+
+    A checkpointing executor outlives its agent for a while so a restarted agent can recover it; when
+    the agent does not come back, the executor must not run on forever as an orphan with its jobs.
+    """
+
+    def __init__(self, service: ExecutorService, environ: Mapping[str, str]):
         self.service = service
+        self.timeout = parse_duration(environ.get("MESOS_RECOVERY_TIMEOUT")) or DEFAULT_RECOVERY_TIMEOUT
+        self._timer: threading.Timer | None = None
+        self._lock = threading.Lock()
+
+    def lost(self) -> None:
+        with self._lock:
+            if self._timer is None:
+                self._timer = threading.Timer(self.timeout, self._expired)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def back(self) -> None:
+        with self._lock:
+            timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+
+    def _expired(self) -> None:
+        self.service.begin_exit(f"the agent did not come back within {self.timeout:.0f}s")
+
+
+class _Callbacks(Executor):
+    def __init__(self, service: ExecutorService, watch: AgentWatch | None = None):
+        self.service = service
+        self.watch = watch
 
     @_guarded
     def registered(self, driver: Any, executor_info: Any, framework_info: Any, agent_info: Any) -> None:
+        if self.watch is not None:
+            self.watch.back()
         self.service.registered(executor_info)
 
     @_guarded
     def reregistered(self, driver: Any, agent_info: Any) -> None:
+        if self.watch is not None:
+            self.watch.back()
         log.info("re-registered with the agent")
 
     @_guarded
     def disconnected(self, driver: Any) -> None:
         log.warning("disconnected from the agent")
+        if self.watch is not None:
+            self.watch.lost()
 
     @_guarded
     def launchTask(self, driver: Any, task: Any) -> None:
@@ -124,7 +183,7 @@ def run(service_factory: Callable[[DriverReporter], ExecutorService]) -> int:
     """Run the executor until the service exits or the driver dies; return the exit code."""
     reporter = DriverReporter()
     service = service_factory(reporter)
-    driver = MesosExecutorDriver(_Callbacks(service), use_addict=False)
+    driver = MesosExecutorDriver(_Callbacks(service, AgentWatch(service, os.environ)), use_addict=False)
     # pymesos would SIGKILL its own process group after a disconnect or SHUTDOWN; the service
     # kills its job process groups itself and the main loop below always returns, so turn that off
     # (it would also turn a clean exit into a SIGKILL when MESOS_CHECKPOINT is unset).

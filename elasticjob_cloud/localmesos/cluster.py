@@ -50,6 +50,7 @@ class LocalMesosCluster:
         offer_timeout: float | None = None,
         executor_registration_timeout: float = 60.0,
         hostname: str | None = None,
+        recovery_timeout: float = 900.0,
     ) -> None:
         if agents < 0:
             raise ValueError("agents must be >= 0")
@@ -84,6 +85,7 @@ class LocalMesosCluster:
             executor_registration_timeout=executor_registration_timeout,
             heartbeat_interval=heartbeat_interval,
             simulate_tasks=simulate_tasks,
+            recovery_timeout=recovery_timeout,
         )
         self.master = Master(self.master_config, self.timers, self._lock)
         self.agents: list[Agent] = []

@@ -41,6 +41,7 @@ def _environment(agent: Agent, executor: Executor, command: dict[str, Any]) -> d
         directory=executor.directory,
         checkpoint=bool(framework_info.get("checkpoint")),
         grace_period=agent.config.grace_period,
+        recovery_timeout=agent.config.recovery_timeout,
         command_env=(command.get("environment") or {}).get("variables") or [],
     )
 

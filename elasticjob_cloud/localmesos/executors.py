@@ -106,6 +106,7 @@ def executor_environment(
     directory: Path,
     checkpoint: bool,
     grace_period: float,
+    recovery_timeout: float = 900.0,
     command_env: Iterable[dict[str, Any]] = (),
     http_command_executor: bool = False,
 ) -> dict[str, str]:
@@ -130,7 +131,7 @@ def executor_environment(
         }
     )
     if checkpoint:
-        env["MESOS_RECOVERY_TIMEOUT"] = "15mins"
+        env["MESOS_RECOVERY_TIMEOUT"] = f"{recovery_timeout:g}secs"
         env["MESOS_SUBSCRIPTION_BACKOFF_MAX"] = "2secs"
     return env
 
