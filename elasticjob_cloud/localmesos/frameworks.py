@@ -49,6 +49,8 @@ def subscribe(master: Master, info: dict[str, Any], framework_id: str | None) ->
         offers.remove_framework_offers(master, framework)
         framework.info = info
         framework.recovered = False
+        # Mesos >= 1.9: SUBSCRIBE carries the suppressed roles; none given means offers flow again
+        framework.suppressed = bool(info.get("suppressed_roles"))
         logger.info("framework %s (%s) re-subscribed", framework.framework_id, info.get("name"))
     if framework.failover_timer is not None:
         framework.failover_timer.cancel()

@@ -58,14 +58,14 @@ class Catalog:
     def watch(self, on_change: Callable[[], None]) -> list[Callable[[], None]]:
         def changed(path: str | None) -> None:
             try:
-                self._mark(path)
+                self.mark(path)
                 on_change()
             except Exception:
                 log.exception("catalog: handling a change of %s failed", path)
 
         return [self._registry.tree.watch(root, changed) for root in WATCHED]
 
-    def _mark(self, path: str | None) -> None:
+    def mark(self, path: str | None) -> None:
         with self._lock:
             if path is None:
                 self._full = True

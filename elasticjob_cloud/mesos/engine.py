@@ -21,9 +21,9 @@ from ..core.matching import group_offers, match
 from ..core.ports import FailoverEntry
 from ..core.taskdata import STOP_MESSAGE
 from ..core.taskinfo import task_info
-from ..exceptions import AlreadyExists, ElasticJobError, NotFound
+from ..exceptions import AlreadyExists, ElasticJobError, NotFound, RegistryUnavailable
 from ..registry.stores import FailoverQueue, FrameworkIdStore, ReadyQueue, RunningStore
-from ..registry.tree import Op, SetData
+from ..registry.tree import Delete, Op, SetData
 from .catalog import Catalog, CatalogStores, Changes
 from .launcher import PendingRun, app_of_executor, avoid_agents, executor_of, new_task_id, pending_runs
 from .offers import BUSY_REFUSE_SECONDS, IDLE_REFUSE_SECONDS, OfferBook
@@ -116,14 +116,19 @@ class Engine:
 
     # ------------------------------------------------------------------ subscription
     def on_registered(self, framework_id: str, master: str, now: float) -> None:
-        self.framework_id = framework_id
-        self.registry.framework_id.save(framework_id)
+        """SUBSCRIBED, first time or again (pymesos says "reregistered" when it knew the ID)."""
+        if framework_id:
+            self.framework_id = framework_id
+            self.registry.framework_id.save(framework_id)
         self.on_subscribed(master, now)
 
     def on_subscribed(self, master: str, now: float) -> None:
         log.info("subscribed to the Mesos master %s as framework %s", master, self.framework_id)
-        self.master, self.subscribed, self.suppressed = master, True, False
+        self.master, self.subscribed = master, True
         self.offers.clear()  # offers of an earlier subscription are void
+        # An earlier leader may have suppressed offers and a master may keep that across SUBSCRIBE:
+        # start from a known state (the first idle round suppresses again).
+        self.suppressed = not self.driver.revive() if self.driver is not None else True
         if not self.loaded:
             self._load_running()
         self.reconcile(explicit=True, now=now, blocking=True)
@@ -202,6 +207,7 @@ class Engine:
         names = {t.job_name for t in self.running} if changes.full else changes.jobs
         for name in names:
             job = self.catalog.jobs.get(name)
+            self.forget_job_node(name)
             for task in self.running.of_job(name):
                 if job is None:
                     self.kill(task, "job deregistered")
@@ -232,21 +238,43 @@ class Engine:
             self.enforce(changes)
         if not self.subscribed or self.driver is None or self.awaiting is not None:
             return
+        ready = self.registry.ready.snapshot()
         pending = pending_runs(
-            self.registry.ready.snapshot(),
+            ready,
             self.registry.failover.entries(),
             self.catalog,
             self.running,
             self.registry.ready.take_op,
         )
-        for orphan in pending.orphans:  # a ready mark of a job that no longer exists (as the original)
-            self.registry.ready.clear(orphan)
-        unplaced = False
+        unplaced = self._clear_orphans(pending.orphans, ready)
         if pending.runs:
             if self.suppressed and self.driver.revive():
                 self.suppressed = False
-            unplaced = self._launch(pending.runs, now) if len(self.offers) else True
+            unplaced = (self._launch(pending.runs, now) if len(self.offers) else True) or unplaced
         self._settle_offers(now, unplaced)
+
+    def _clear_orphans(self, names: list[str], ready: dict[str, tuple[int, int]]) -> bool:
+        """Ready marks of jobs that do not exist are deleted (as the original), but only after a fresh
+        read: the catalog may simply not have seen a job registered a moment ago. True when such a
+        job turned up (its run is pending: keep the offers)."""
+        unseen = False
+        for name in names:
+            if self.registry.config.get_job(name) is not None:
+                self.catalog.mark(paths.job(name))
+                self.dirty = unseen = True
+            else:
+                self.pending_ops.append(Delete(paths.ready(name), ready[name][1]))
+        return unseen
+
+    def forget_job_node(self, job_name: str) -> None:
+        """Delete ``/state/running/{job}`` once a deregistered job has no task left."""
+        if (
+            job_name in self.running.job_nodes
+            and job_name not in self.catalog.jobs
+            and not self.running.is_job_running(job_name)
+        ):
+            self.running.job_nodes.discard(job_name)
+            self.pending_ops.append(Delete(paths.running_job(job_name)))
 
     def _launch(self, runs: list[PendingRun], now: float) -> bool:
         """Place and launch what fits; True when some work is left unplaced."""
@@ -295,6 +323,8 @@ class Engine:
         for tasks, error in zip(prepared, results, strict=True):
             if error is not None:  # the queue moved under us, or ZooKeeper is away: next round
                 log.info("launch of %s deferred: %s", tasks[0][0].job_name, error)
+                if isinstance(error, NotFound):  # perhaps the job node went: re-created next time
+                    self.running.job_nodes.discard(tasks[0][0].job_name)
                 self.dirty = True
                 continue
             for task, info in tasks:
@@ -388,6 +418,8 @@ class Engine:
                 continue
             if isinstance(error, AlreadyExists):  # a stale record of the same shard: overwrite it
                 self.registry.tree.commit([SetData(op.path, getattr(op, "data", b""))])
-            else:
-                self.pending_ops.append(op)  # ZooKeeper away: retried after the next event
+            elif isinstance(error, RegistryUnavailable):
+                self.pending_ops.append(op)  # retried after the next event
                 log.warning("running-state write %s failed: %s", op.path, error)
+            else:  # e.g. a job node that got a new child, or a ready mark that moved: nothing to do
+                log.info("running-state write %s skipped: %s", op.path, error)

@@ -60,8 +60,8 @@ class Inbox:
     def registered(self, framework_id: str, master: str) -> None:
         self.put("registered", framework_id, master)
 
-    def reregistered(self, master: str) -> None:
-        self.put("reregistered", master)
+    def reregistered(self, framework_id: str, master: str) -> None:
+        self.put("reregistered", framework_id, master)
 
     def disconnected(self) -> None:
         self.put("disconnected")

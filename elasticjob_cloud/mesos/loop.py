@@ -31,7 +31,7 @@ class EngineLoop:
         self._backoff = 0.0
         self._handlers: dict[str, Callable[..., Any]] = {
             "registered": lambda now, fid, master: engine.on_registered(fid, master, now),
-            "reregistered": lambda now, master: engine.on_subscribed(master, now),
+            "reregistered": lambda now, fid, master: engine.on_registered(fid, master, now),
             "disconnected": lambda now: engine.on_disconnected(),
             "offers": lambda now, offers: engine.on_offers(offers, now),
             "rescinded": lambda now, offer_id: engine.offers.take([offer_id]),
@@ -64,6 +64,8 @@ class EngineLoop:
     def _timeout(self) -> float:
         now = self.clock()
         deadline = self.engine.next_deadline()
+        if self.engine.dirty:  # a round was deferred (e.g. a launch transaction lost a race)
+            deadline = now + MIN_BACKOFF if deadline is None else min(deadline, now + MIN_BACKOFF)
         timeout = HOUSEKEEPING if deadline is None else min(HOUSEKEEPING, max(0.0, deadline - now))
         return max(timeout, self._backoff) if self._backoff else timeout
 
@@ -84,6 +86,7 @@ class EngineLoop:
                 log.exception("engine: handling %s failed", event.kind)
                 self.engine.dirty = True
         try:
+            self.engine.flush()  # removals first: a relaunch of the same shard must not collide
             self.engine.timers(now)
             if self.engine.dirty:
                 self.engine.round(now)

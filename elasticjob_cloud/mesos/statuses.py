@@ -58,6 +58,7 @@ class StatusHandler:
             elif action is Action.REMOVE_RUNNING:
                 _, ops = engine.running.remove(task.task_id)
                 engine.pending_ops.extend(ops)
+                engine.forget_job_node(task.job_name)
                 engine.dirty = True  # the job may launch its next queued run
             elif action is Action.FAILOVER:
                 engine.add_failover(task)

@@ -103,7 +103,7 @@ class Harness:
         self.lifecycle = Lifecycle(self.registry)
         self.next_fire: float | None = None
         self.engine = Engine(self.registry, EngineConfig(time_zone="UTC", **config), lambda: self.next_fire)
-        self.engine.catalog.watch(lambda: setattr(self.engine, "dirty", True))
+        self.unwatch = self.engine.catalog.watch(lambda: setattr(self.engine, "dirty", True))
         self.driver = RecordingDriver()
         self.engine.driver = self.driver
         self.now = 1000.0
@@ -406,3 +406,34 @@ def test_a_ready_mark_of_a_deregistered_job_is_removed(h):
     h.engine.dirty = True
     h.step()
     assert h.registry.ready.counts() == {}
+
+
+def test_a_ready_mark_of_a_job_the_catalog_has_not_seen_yet_is_kept_and_launched(h):
+    h.subscribe()
+    for unwatch in h.unwatch:  # the config watch lags behind the ready mark
+        unwatch()
+    h.lifecycle.register_job(job_body(name="fresh", shards=1))
+    h.registry.ready.add("fresh", True)
+    h.engine.dirty = True
+    h.give_offers("S0")
+    h.step()
+    assert [TaskId.parse(t["task_id"]["value"]).job_name for t in h.driver.launched()] == ["fresh"]
+
+
+def test_a_resubscription_with_a_known_id_keeps_the_framework_id_and_revives(h):
+    h.engine.on_registered("fw-stored", "master:5050", h.now)
+    assert h.engine.framework_id == "fw-stored" and h.registry.framework_id.get() == "fw-stored"
+    assert h.driver.calls[0] == ("revive", None)
+
+
+def test_the_running_node_of_a_deregistered_job_goes_with_its_last_task(h):
+    h.lifecycle.register_job(job_body(shards=1))
+    h.subscribe()
+    h.lifecycle.trigger("job")
+    h.give_offers("S0")
+    task_id = h.driver.launched()[0]["task_id"]["value"]
+    assert h.registry.tree.exists("/state/running/job")
+    h.lifecycle.deregister_job("job")
+    h.step()
+    h.status(task_id, "TASK_KILLED")
+    assert not h.registry.tree.exists("/state/running/job")
