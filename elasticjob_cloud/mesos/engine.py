@@ -17,15 +17,14 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..core import paths
-from ..core.matching import group_offers, match
 from ..core.ports import FailoverEntry
 from ..core.taskdata import STOP_MESSAGE
-from ..core.taskinfo import task_info
 from ..exceptions import AlreadyExists, ElasticJobError, NotFound, RegistryUnavailable
 from ..registry.stores import FailoverQueue, FrameworkIdStore, ReadyQueue, RunningStore
 from ..registry.tree import Delete, Op, SetData
 from .catalog import Catalog, CatalogStores, Changes
-from .launcher import PendingRun, app_of_executor, avoid_agents, executor_of, new_task_id, pending_runs
+from .launcher import app_of_executor, pending_runs
+from .launching import launch
 from .offers import BUSY_REFUSE_SECONDS, IDLE_REFUSE_SECONDS, OfferBook
 from .running import RunningTask, RunningTasks
 from .statuses import StatusHandler
@@ -250,7 +249,7 @@ class Engine:
         if pending.runs:
             if self.suppressed and self.driver.revive():
                 self.suppressed = False
-            unplaced = (self._launch(pending.runs, now) if len(self.offers) else True) or unplaced
+            unplaced = (launch(self, pending.runs, now) if len(self.offers) else True) or unplaced
         self._settle_offers(now, unplaced)
 
     def _clear_orphans(self, names: list[str], ready: dict[str, tuple[int, int]]) -> bool:
@@ -276,84 +275,7 @@ class Engine:
             self.running.job_nodes.discard(job_name)
             self.pending_ops.append(Delete(paths.running_job(job_name)))
 
-    def _launch(self, runs: list[PendingRun], now: float) -> bool:
-        """Place and launch what fits; True when some work is left unplaced."""
-        agents = group_offers(self.offers.offers(), app_of_executor)
-        cost = {name: (app.cpu_count, app.memory_mb) for name, app in self.catalog.apps.items()}
-        plan = match([run.request(avoid_agents(run)) for run in runs], agents, cost)
-        offered = defaultdict(list)
-        for offer in self.offers.offers():
-            offered[offer["agent_id"]["value"]].extend(offer.get("resources", []))
-        placed: dict[tuple[str, int], str] = {
-            (p.shard.job_name, p.shard.sharding_item): p.agent_id for p in plan.placements
-        }
-        batches: list[list[Op]] = []
-        prepared: list[list[tuple[RunningTask, dict[str, Any]]]] = []
-        for run in runs:
-            if (run.job.job_name, run.items[0]) not in placed:
-                continue
-            app = self.catalog.apps[run.job.app_name]
-            tasks = []
-            for item in run.items:
-                agent = placed[(run.job.job_name, item)]
-                task_id = new_task_id(run.job.job_name, item, run.task_type, agent)
-                info = task_info(
-                    run.job,
-                    app,
-                    task_id,
-                    offered[agent],
-                    self.config.executor_command,
-                    self.config.executor_idle_timeout_seconds,
-                    self.config.time_zone,
-                )
-                executor = executor_of(run.job, agent)
-                task = RunningTask(
-                    str(task_id), run.job.job_name, item, agent, app.app_name, executor, run.job
-                )
-                tasks.append((task, info))
-            if self.running.needs_job_node(run.job.job_name):
-                self.registry.tree.ensure(paths.running_job(run.job.job_name))
-                self.running.job_nodes.add(run.job.job_name)
-            batches.append(run.consume + [op for task, _ in tasks for op in self.running.add_ops(task)])
-            prepared.append(tasks)
-        results = self.registry.tree.commit_many(batches) if batches else []
-        self.stats.zk_transactions += len(batches)
-        self.stats.zk_ops += sum(len(b) for b in batches)
-        by_agent: dict[str, list[tuple[RunningTask, dict[str, Any]]]] = defaultdict(list)
-        for tasks, error in zip(prepared, results, strict=True):
-            if error is not None:  # the queue moved under us, or ZooKeeper is away: next round
-                log.info("launch of %s deferred: %s", tasks[0][0].job_name, error)
-                if isinstance(error, NotFound):  # perhaps the job node went: re-created next time
-                    self.running.job_nodes.discard(tasks[0][0].job_name)
-                self.dirty = True
-                continue
-            for task, info in tasks:
-                self.running.add(task)
-                by_agent[task.agent_id].append((task, info))
-        for agent, launches in by_agent.items():
-            offer_ids = plan.used_offer_ids[agent]
-            self.offers.take(offer_ids)
-            if self.driver is not None and self.driver.launch(offer_ids, [i for _, i in launches], 0.0):
-                self.stats.launched += len(launches)
-                for task, _ in launches:
-                    if task.executor_id:
-                        self.executors[task.app_name].add((task.executor_id, agent))
-                if self.listener is not None:
-                    self.listener("launch", [t.task_id for t, _ in launches], now)
-            else:
-                self._launch_failed([t for t, _ in launches])
-        return bool(plan.unplaced) or any(error is not None for error in results)
-
-    def _launch_failed(self, tasks: list[RunningTask]) -> None:
-        """The master never got them: they never ran, so they go back as failover shards."""
-        self.stats.launch_failures += len(tasks)
-        for task in tasks:
-            _, ops = self.running.remove(task.task_id)
-            self.pending_ops.extend(ops)
-            self.add_failover(task, force=True)
-        self.dirty = True
-
-    def add_failover(self, task: RunningTask, force: bool = False) -> None:
+    def add_failover(self, task: RunningTask) -> None:
         if self.running.at(task.job_name, task.item) is not None:
             return  # that shard runs again already
         try:

@@ -437,3 +437,20 @@ def test_the_running_node_of_a_deregistered_job_goes_with_its_last_task(h):
     h.step()
     h.status(task_id, "TASK_KILLED")
     assert not h.registry.tree.exists("/state/running/job")
+
+
+def test_periodic_reconciliation_is_explicit_then_implicit():
+    h = Harness(reconcile_interval_seconds=60)
+    h.lifecycle.register_app(APP)
+    h.lifecycle.register_job(job_body(shards=1))
+    h.subscribe()
+    h.lifecycle.trigger("job")
+    h.give_offers("S0")
+    task_id = h.driver.launched()[0]["task_id"]["value"]
+    before = len(h.driver.of("reconcile"))
+    h.now += 59
+    h.step()
+    assert len(h.driver.of("reconcile")) == before
+    h.now += 1
+    h.step()
+    assert h.driver.of("reconcile")[before:] == [[(task_id, "S0")], []]

@@ -1,0 +1,103 @@
+"""One launch round's side effects: offers matched, tasks built, ZooKeeper written, LAUNCH sent.
+
+Per placed run, one transaction takes the run off its queue (the guarded ready decrement or the
+failover entry) and records its tasks under ``/state/running``; all runs' transactions go out in one
+pipelined batch, and only the runs whose transaction applied are launched (one ACCEPT per agent).
+A run whose transaction failed (its counter moved, ZooKeeper is away) is simply tried next round.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from ..core import paths
+from ..core.matching import group_offers, match
+from ..core.taskinfo import task_info
+from ..exceptions import NotFound
+from ..registry.tree import Op
+from .launcher import PendingRun, app_of_executor, avoid_agents, executor_of, new_task_id
+from .running import RunningTask
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+log = logging.getLogger(__name__)
+
+
+def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
+    """Place and launch what fits; True when some work is left unplaced."""
+    agents = group_offers(engine.offers.offers(), app_of_executor)
+    cost = {name: (app.cpu_count, app.memory_mb) for name, app in engine.catalog.apps.items()}
+    plan = match([run.request(avoid_agents(run)) for run in runs], agents, cost)
+    offered = defaultdict(list)
+    for offer in engine.offers.offers():
+        offered[offer["agent_id"]["value"]].extend(offer.get("resources", []))
+    placed: dict[tuple[str, int], str] = {
+        (p.shard.job_name, p.shard.sharding_item): p.agent_id for p in plan.placements
+    }
+    batches: list[list[Op]] = []
+    prepared: list[list[tuple[RunningTask, dict[str, Any]]]] = []
+    for run in runs:
+        if (run.job.job_name, run.items[0]) not in placed:
+            continue
+        app = engine.catalog.apps[run.job.app_name]
+        tasks = []
+        for item in run.items:
+            agent = placed[(run.job.job_name, item)]
+            task_id = new_task_id(run.job.job_name, item, run.task_type, agent)
+            info = task_info(
+                run.job,
+                app,
+                task_id,
+                offered[agent],
+                engine.config.executor_command,
+                engine.config.executor_idle_timeout_seconds,
+                engine.config.time_zone,
+            )
+            executor = executor_of(run.job, agent)
+            task = RunningTask(str(task_id), run.job.job_name, item, agent, app.app_name, executor, run.job)
+            tasks.append((task, info))
+        if engine.running.needs_job_node(run.job.job_name):
+            engine.registry.tree.ensure(paths.running_job(run.job.job_name))
+            engine.running.job_nodes.add(run.job.job_name)
+        batches.append(run.consume + [op for task, _ in tasks for op in engine.running.add_ops(task)])
+        prepared.append(tasks)
+    results = engine.registry.tree.commit_many(batches) if batches else []
+    engine.stats.zk_transactions += len(batches)
+    engine.stats.zk_ops += sum(len(b) for b in batches)
+    by_agent: dict[str, list[tuple[RunningTask, dict[str, Any]]]] = defaultdict(list)
+    for tasks, error in zip(prepared, results, strict=True):
+        if error is not None:  # the queue moved under us, or ZooKeeper is away: next round
+            log.info("launch of %s deferred: %s", tasks[0][0].job_name, error)
+            if isinstance(error, NotFound):  # perhaps the job node went: re-created next time
+                engine.running.job_nodes.discard(tasks[0][0].job_name)
+            engine.dirty = True
+            continue
+        for task, info in tasks:
+            engine.running.add(task)
+            by_agent[task.agent_id].append((task, info))
+    for agent, launches in by_agent.items():
+        offer_ids = plan.used_offer_ids[agent]
+        engine.offers.take(offer_ids)
+        if engine.driver is not None and engine.driver.launch(offer_ids, [i for _, i in launches], 0.0):
+            engine.stats.launched += len(launches)
+            for task, _ in launches:
+                if task.executor_id:
+                    engine.executors[task.app_name].add((task.executor_id, agent))
+            if engine.listener is not None:
+                engine.listener("launch", [t.task_id for t, _ in launches], now)
+        else:
+            _failed(engine, [t for t, _ in launches])
+    return bool(plan.unplaced) or any(error is not None for error in results)
+
+
+def _failed(engine: Engine, tasks: list[RunningTask]) -> None:
+    """The master never got them: they never ran, so they go back as failover shards."""
+    engine.stats.launch_failures += len(tasks)
+    for task in tasks:
+        _, ops = engine.running.remove(task.task_id)
+        engine.pending_ops.extend(ops)
+        engine.add_failover(task)
+    engine.dirty = True
