@@ -44,6 +44,9 @@ class EventStream:
         self._closed = False
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
+        # never block a sender (who may hold the master's lock) on a full wake-up pipe: one byte
+        # pending is enough to wake the writer, extra bytes are dropped
+        self._wake_w.setblocking(False)
         self.on_closed: Callable[[EventStream], None] | None = None
 
     @property

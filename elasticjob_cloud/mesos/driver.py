@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Sequence
+from http.client import HTTPConnection
 from typing import Any, Protocol, TypeVar
 
 from pymesos import MesosSchedulerDriver, Scheduler, encode_data
@@ -22,6 +23,22 @@ log = logging.getLogger(__name__)
 
 F = TypeVar("F", bound=Callable[..., Any])
 CONNECT_DEADLINE = 7 * 24 * 3600.0  # pymesos's default (a day) would give up on a long master outage
+CALL_TIMEOUT = 10.0  # seconds one call (ACCEPT, ACKNOWLEDGE, ...) may take before it fails
+
+
+class _SchedulerDriver(MesosSchedulerDriver):
+    """pymesos uses its connect deadline as the socket timeout of every call too: with a deadline of
+    days, a master that stops answering would freeze its event thread (the implicit ACKNOWLEDGE holds
+    the driver's lock) and every call of the engine. Calls get their own, short timeout."""
+
+    def _get_conn(self) -> Any:
+        if not self.connected:
+            return None
+        connection: Any = self._conn  # type: ignore[has-type]
+        if connection is None:
+            host, port = self.master.split(":", 2)
+            connection = self._conn = HTTPConnection(host, int(port), timeout=CALL_TIMEOUT)
+        return connection
 
 
 class EventSink(Protocol):
@@ -114,7 +131,7 @@ class MesosDriver:
         secret: str | None = None,
         connect_deadline: float = CONNECT_DEADLINE,
     ):
-        self._driver = MesosSchedulerDriver(
+        self._driver = _SchedulerDriver(
             _Callbacks(sink),
             dict(framework),
             master_url,
@@ -202,6 +219,6 @@ class MesosDriver:
         try:
             method(*args)
             return True
-        except Exception as exc:
-            log.warning("Mesos call %s failed: %s", what, exc)
+        except Exception as exc:  # pymesos puts the whole request body in the message: keep the head
+            log.warning("Mesos call %s failed: %.300s", what, exc)
             return False

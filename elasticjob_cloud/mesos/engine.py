@@ -333,7 +333,7 @@ class Engine:
         if not ops:
             return
         results = self.registry.tree.commit_many([[op] for op in ops])
-        self.stats.zk_transactions += 1
+        self.stats.zk_transactions += len(ops)
         self.stats.zk_ops += len(ops)
         for op, error in zip(ops, results, strict=True):
             if error is None or isinstance(error, NotFound):

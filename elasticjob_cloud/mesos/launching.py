@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from ..core import paths
 from ..core.matching import group_offers, match
 from ..core.taskinfo import task_info
-from ..exceptions import NotFound
-from ..registry.tree import Op
+from ..exceptions import AlreadyExists, NotFound
+from ..registry.tree import Create, Op
 from .launcher import PendingRun, app_of_executor, avoid_agents, executor_of, new_task_id
 from .running import RunningTask
 
@@ -59,10 +59,13 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
             executor = executor_of(run.job, agent)
             task = RunningTask(str(task_id), run.job.job_name, item, agent, app.app_name, executor, run.job)
             tasks.append((task, info))
+        # a job's first run creates its /state/running/{job} node in the same transaction
+        parent: list[Op] = []
         if engine.running.needs_job_node(run.job.job_name):
-            engine.registry.tree.ensure(paths.running_job(run.job.job_name))
-            engine.running.job_nodes.add(run.job.job_name)
-        batches.append(run.consume + [op for task, _ in tasks for op in engine.running.add_ops(task)])
+            parent = [Create(paths.running_job(run.job.job_name))]
+        batches.append(
+            run.consume + parent + [op for task, _ in tasks for op in engine.running.add_ops(task)]
+        )
         prepared.append(tasks)
     results = engine.registry.tree.commit_many(batches) if batches else []
     engine.stats.zk_transactions += len(batches)
@@ -73,8 +76,11 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
             log.info("launch of %s deferred: %s", tasks[0][0].job_name, error)
             if isinstance(error, NotFound):  # perhaps the job node went: re-created next time
                 engine.running.job_nodes.discard(tasks[0][0].job_name)
+            elif isinstance(error, AlreadyExists):  # it was there after all (an earlier leader's)
+                engine.running.job_nodes.add(tasks[0][0].job_name)
             engine.dirty = True
             continue
+        engine.running.job_nodes.add(tasks[0][0].job_name)
         for task, info in tasks:
             engine.running.add(task)
             by_agent[task.agent_id].append((task, info))

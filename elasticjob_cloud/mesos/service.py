@@ -94,10 +94,11 @@ class SchedulerService:
         return self
 
     def stop(self) -> None:
+        """Producer, then engine (no launch may start after), then the driver with failover=True."""
         self.producer.stop()
+        self.loop.stop()
         if self.driver is not None:
             self.driver.stop(failover=True)
-        self.loop.stop()
         for unwatch in self._unwatch:
             try:
                 unwatch()
