@@ -12,7 +12,10 @@ imports it at start-up).
 from __future__ import annotations
 
 import functools
+import json
 import logging
+import queue
+import threading
 from collections.abc import Callable, Sequence
 from http.client import HTTPConnection
 from typing import Any, Protocol, TypeVar
@@ -119,6 +122,69 @@ class _Callbacks(Scheduler):
         self.sink.error(str(message))
 
 
+class _Acknowledger:
+    """Sends ACKNOWLEDGE calls on a connection and thread of their own.
+
+    Acknowledging is explicit (the engine acknowledges an update only once what it changed is in
+    ZooKeeper, so a crash in between makes the agent send it again rather than lose it), and kept
+    off pymesos's connection: its lock would otherwise make every ACCEPT wait behind them.
+    """
+
+    def __init__(self, driver: MesosSchedulerDriver):
+        self._driver = driver
+        self._queue: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
+        self._connection: HTTPConnection | None = None
+        self._address: str | None = None
+        self._thread = threading.Thread(target=self._run, name="mesos-acknowledger", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._queue.put(None)
+        self._thread.join(CALL_TIMEOUT + 1)
+
+    def put(self, status: dict[str, Any]) -> None:
+        self._queue.put(status)
+
+    def _run(self) -> None:
+        while (status := self._queue.get()) is not None:
+            try:
+                self._send(status)
+            except Exception as exc:  # the agent sends the update again; the engine takes it twice
+                log.warning("acknowledging %s failed: %.200s", status.get("task_id"), exc)
+                self._close()
+
+    def _send(self, status: dict[str, Any]) -> None:
+        driver = self._driver
+        master, framework_id = driver.master, driver.framework_id
+        if not master or not framework_id or not driver.connected:
+            raise RuntimeError("not subscribed")
+        if master != self._address:
+            self._close()
+        if self._connection is None:
+            host, port = master.split(":", 2)
+            self._connection, self._address = HTTPConnection(host, int(port), timeout=CALL_TIMEOUT), master
+        body = {
+            "type": "ACKNOWLEDGE",
+            "framework_id": {"value": framework_id},
+            "acknowledge": {k: status[k] for k in ("agent_id", "task_id", "uuid")},
+        }
+        headers = {"Content-Type": "application/json", "Mesos-Stream-Id": driver.stream_id or ""}
+        if driver._basic_credential:
+            headers["Authorization"] = driver._basic_credential
+        self._connection.request("POST", "/api/v1/scheduler", json.dumps(body).encode(), headers)
+        response = self._connection.getresponse()
+        response.read()
+        if not 200 <= response.status < 300:
+            raise RuntimeError(f"master answered {response.status}")
+
+    def _close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+        self._connection, self._address = None, None
+
+
 class MesosDriver:
     """The calls the engine makes; each logs and returns False instead of raising."""
 
@@ -136,17 +202,26 @@ class MesosDriver:
             dict(framework),
             master_url,
             use_addict=False,
-            implicit_acknowledgements=True,
+            implicit_acknowledgements=False,
             principal=principal or None,
             secret=secret or None,
             timeout=connect_deadline,
         )
+        self._acknowledger = _Acknowledger(self._driver)
+
+    def acknowledge(self, status: dict[str, Any]) -> bool:
+        """Queue the ACKNOWLEDGE of an update carrying a uuid (reconciliation answers have none)."""
+        if "uuid" in status and "agent_id" in status:
+            self._acknowledger.put(status)
+        return True
 
     def start(self) -> None:
+        self._acknowledger.start()
         self._driver.start()
 
     def stop(self, failover: bool = True) -> None:
         """``failover=True`` keeps the framework's tasks running for the next leader (never TEARDOWN)."""
+        self._acknowledger.stop()
         try:
             self._driver.stop(failover=failover)
             self._driver.join()

@@ -42,6 +42,7 @@ class Driver(Protocol):
     def kill(self, task_id: str, agent_id: str) -> bool: ...
     def reconcile(self, tasks: list[tuple[str, str]]) -> bool: ...
     def message(self, executor_id: str, agent_id: str, data: bytes) -> bool: ...
+    def acknowledge(self, status: dict[str, Any]) -> bool: ...
 
 
 class EngineStores(CatalogStores, Protocol):
@@ -109,6 +110,7 @@ class Engine:
         self.loaded = False
         self.executors: dict[str, set[tuple[str, str]]] = defaultdict(set)  # app -> {(executor, agent)}
         self.pending_ops: list[Op] = []
+        self.unacknowledged: list[dict[str, Any]] = []  # acknowledged once their writes are in
         self.statuses = StatusHandler(self)
         # (executor, agent) of an app's executors as the master's /state lists them (set by the service)
         self.find_executors: Callable[[str], list[tuple[str, str]]] = lambda app: []
@@ -328,10 +330,17 @@ class Engine:
             self.suppressed = False  # offers will be there by the fire
 
     def flush(self) -> None:
-        """Commit the queued running-state writes in one pipelined batch."""
+        """Commit the queued running-state writes in one pipelined batch, then acknowledge the status
+        updates that caused them (not before: a crash in between must make the agent resend them)."""
         ops, self.pending_ops = self.pending_ops, []
-        if not ops:
-            return
+        if ops:
+            self._commit(ops)
+        if not self.pending_ops and self.driver is not None:
+            statuses, self.unacknowledged = self.unacknowledged, []
+            for status in statuses:
+                self.driver.acknowledge(status)
+
+    def _commit(self, ops: list[Op]) -> None:
         results = self.registry.tree.commit_many([[op] for op in ops])
         self.stats.zk_transactions += len(ops)
         self.stats.zk_ops += len(ops)

@@ -37,6 +37,7 @@ class StatusHandler:
         state = str(status.get("state", ""))
         message = status.get("message")
         engine.answered(task_id, now)
+        engine.unacknowledged.append(status)
         if engine.listener is not None:
             engine.listener("status", status, now)
         task = engine.running.get(task_id)

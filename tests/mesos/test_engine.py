@@ -13,6 +13,7 @@ import pytest
 from elasticjob_cloud.core.models import TaskId
 from elasticjob_cloud.core.ports import FailoverEntry, RunningEntry
 from elasticjob_cloud.core.taskdata import JOB_FAILURE_PREFIX, STOP_MESSAGE
+from elasticjob_cloud.exceptions import RegistryUnavailable
 from elasticjob_cloud.lifecycle import Lifecycle
 from elasticjob_cloud.mesos.engine import RECONCILE_WAIT, Engine, EngineConfig
 from elasticjob_cloud.registry import Registry
@@ -77,6 +78,10 @@ class RecordingDriver:
         self.calls.append(("message", (executor_id, agent_id, data)))
         return True
 
+    def acknowledge(self, status):
+        self.calls.append(("acknowledge", status["task_id"]["value"]))
+        return True
+
     def of(self, kind: str) -> list[Any]:
         return [args for name, args in self.calls if name == kind]
 
@@ -129,7 +134,7 @@ class Harness:
 
     def status(self, task_id: str, state: str, message: str | None = None) -> None:
         agent = TaskId.parse(task_id).agent_id
-        update = {"task_id": {"value": task_id}, "state": state, "agent_id": {"value": agent}}
+        update = {"task_id": {"value": task_id}, "state": state, "agent_id": {"value": agent}, "uuid": "u"}
         if message is not None:
             update["message"] = message
         self.engine.statuses.on_status(update, self.now)
@@ -454,3 +459,18 @@ def test_periodic_reconciliation_is_explicit_then_implicit():
     h.now += 1
     h.step()
     assert h.driver.of("reconcile")[before:] == [[(task_id, "S0")], []]
+
+
+def test_an_update_is_acknowledged_only_once_its_running_state_change_is_in_zookeeper(h):
+    h.lifecycle.register_job(job_body(shards=1))
+    h.subscribe()
+    h.lifecycle.trigger("job")
+    h.give_offers("S0")
+    task_id = h.driver.launched()[0]["task_id"]["value"]
+    commit_many = h.registry.tree.commit_many
+    h.registry.tree.commit_many = lambda batches: [RegistryUnavailable("down")] * len(batches)
+    h.status(task_id, "TASK_FINISHED")
+    assert h.driver.of("acknowledge") == []  # the removal is not written yet
+    h.registry.tree.commit_many = commit_many
+    h.step()
+    assert h.driver.of("acknowledge") == [task_id] and h.running_ids() == []
