@@ -4,6 +4,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import requests
 
@@ -137,6 +138,12 @@ def test_executors_of_a_killed_standalone_exit_after_the_recovery_timeout(tmp_pa
     finally:
         process.kill()
         process.communicate(timeout=30)
-    wait_until(
-        lambda: _processes_in(work) == [], STANDALONE_RECOVERY_TIMEOUT + 20, 0.2, "orphaned executors to exit"
-    )
+    try:
+        wait_until(
+            lambda: _processes_in(work) == [], STANDALONE_RECOVERY_TIMEOUT + 20, 0.2, "orphans to exit"
+        )
+    except AssertionError:
+        left = {
+            pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ") for pid in _processes_in(work)
+        }
+        raise AssertionError(f"left running: {left}") from None

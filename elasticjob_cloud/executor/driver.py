@@ -183,7 +183,9 @@ def run(service_factory: Callable[[DriverReporter], ExecutorService]) -> int:
     """Run the executor until the service exits or the driver dies; return the exit code."""
     reporter = DriverReporter()
     service = service_factory(reporter)
-    driver = MesosExecutorDriver(_Callbacks(service, AgentWatch(service, os.environ)), use_addict=False)
+    watch = AgentWatch(service, os.environ)
+    watch.lost()  # until the first SUBSCRIBED: an agent that dies before that is never "disconnected"
+    driver = MesosExecutorDriver(_Callbacks(service, watch), use_addict=False)
     # pymesos would SIGKILL its own process group after a disconnect or SHUTDOWN; the service
     # kills its job process groups itself and the main loop below always returns, so turn that off
     # (it would also turn a clean exit into a SIGKILL when MESOS_CHECKPOINT is unset).
