@@ -50,6 +50,7 @@ DURATION_UNITS = {
     "days": 86400.0,
 }
 DEFAULT_RECOVERY_TIMEOUT = 15 * 60.0  # the Mesos agent's default recovery_timeout
+DRIVER_JOIN_TIMEOUT = 5.0
 
 
 def parse_duration(text: str | None) -> float | None:
@@ -67,8 +68,9 @@ class AgentWatch:
     the agent does not come back, the executor must not run on forever as an orphan with its jobs.
     """
 
-    def __init__(self, service: ExecutorService, environ: Mapping[str, str]):
+    def __init__(self, service: ExecutorService, environ: Mapping[str, str], reporter: Any = None):
         self.service = service
+        self.reporter = reporter
         self.timeout = parse_duration(environ.get("MESOS_RECOVERY_TIMEOUT")) or DEFAULT_RECOVERY_TIMEOUT
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
@@ -87,6 +89,8 @@ class AgentWatch:
             timer.cancel()
 
     def _expired(self) -> None:
+        if self.reporter is not None:  # no agent to send to: updates still being retried give up now
+            self.reporter.close()
         self.service.begin_exit(f"the agent did not come back within {self.timeout:.0f}s")
 
 
@@ -183,7 +187,7 @@ def run(service_factory: Callable[[DriverReporter], ExecutorService]) -> int:
     """Run the executor until the service exits or the driver dies; return the exit code."""
     reporter = DriverReporter()
     service = service_factory(reporter)
-    watch = AgentWatch(service, os.environ)
+    watch = AgentWatch(service, os.environ, reporter)
     watch.lost()  # until the first SUBSCRIBED: an agent that dies before that is never "disconnected"
     driver = MesosExecutorDriver(_Callbacks(service, watch), use_addict=False)
     # pymesos would SIGKILL its own process group after a disconnect or SHUTDOWN; the service
@@ -206,6 +210,10 @@ def run(service_factory: Callable[[DriverReporter], ExecutorService]) -> int:
         code = 1
     reporter.close()
     driver.stop()
-    driver.join()
+    # pymesos's I/O thread (a daemon) may sleep in a reconnect back-off for many seconds when the
+    # agent is gone: wait a little for it, never for the back-off
+    joiner = threading.Thread(target=driver.join, name="driver-join", daemon=True)
+    joiner.start()
+    joiner.join(DRIVER_JOIN_TIMEOUT)
     log.info("executor exits (%s)", service.exit_reason or "interrupted")
     return code

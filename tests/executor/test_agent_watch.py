@@ -49,3 +49,17 @@ def test_an_agent_that_comes_back_in_time_keeps_the_executor():
 
 def test_without_the_variable_the_agent_default_applies():
     assert AgentWatch(ExitRecorder(), {}).timeout == DEFAULT_RECOVERY_TIMEOUT
+
+
+def test_an_expired_watch_stops_update_retries_first():
+    class Reporter:
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+    service, reporter = ExitRecorder(), Reporter()
+    watch = AgentWatch(service, {"MESOS_RECOVERY_TIMEOUT": "10ms"}, reporter)
+    watch.lost()
+    wait_until(service.called.is_set, 5, message="the exit")
+    assert reporter.closed
