@@ -8,7 +8,6 @@ Import this module from the main thread only: pymesos installs a SIGINT handler 
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import re
@@ -17,27 +16,19 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar
+from typing import Any
 
 from pymesos import Executor, MesosExecutorDriver, encode_data
 
+from elasticjob_cloud.core.callbacks import guarded
 from elasticjob_cloud.executor.service import ExecutorService
 
 log = logging.getLogger(__name__)
 
-F = TypeVar("F", bound=Callable[..., Any])
 SEND_DEADLINE = 30.0
 
 
-def _guarded(method: F) -> F:
-    @functools.wraps(method)
-    def wrapper(self: Any, *args: Any) -> None:
-        try:
-            method(self, *args)
-        except Exception:
-            log.exception("executor callback %s failed", method.__name__)
-
-    return wrapper  # type: ignore[return-value]
+_guarded = guarded(log, "executor")
 
 
 DURATION_UNITS = {

@@ -11,20 +11,20 @@ imports it at start-up).
 
 from __future__ import annotations
 
-import functools
 import json
 import logging
 import queue
 import threading
 from collections.abc import Callable, Sequence
 from http.client import HTTPConnection
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol
 
 from pymesos import MesosSchedulerDriver, Scheduler, encode_data
 
+from ..core.callbacks import guarded
+
 log = logging.getLogger(__name__)
 
-F = TypeVar("F", bound=Callable[..., Any])
 CONNECT_DEADLINE = 7 * 24 * 3600.0  # pymesos's default (a day) would give up on a long master outage
 CALL_TIMEOUT = 10.0  # seconds one call (ACCEPT, ACKNOWLEDGE, ...) may take before it fails
 
@@ -58,15 +58,7 @@ class EventSink(Protocol):
     def error(self, message: str) -> None: ...
 
 
-def _guarded(method: F) -> F:
-    @functools.wraps(method)
-    def wrapper(self: Any, *args: Any) -> None:
-        try:
-            method(self, *args)
-        except Exception:
-            log.exception("scheduler callback %s failed", method.__name__)
-
-    return wrapper  # type: ignore[return-value]
+_guarded = guarded(log, "scheduler")
 
 
 def _value(item: Any) -> str:
