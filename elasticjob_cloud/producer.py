@@ -88,10 +88,10 @@ class Producer:
                 if path is None:
                     self._full = True
                 elif (
-                    name := _child_of(path, paths.CONFIG_JOB) or _child_of(path, paths.DISABLE_JOB)
+                    name := paths.child_of(path, paths.CONFIG_JOB) or paths.child_of(path, paths.DISABLE_JOB)
                 ) is not None:
                     self._dirty_jobs.add(name)
-                elif (app := _child_of(path, paths.DISABLE_APP)) is not None:
+                elif (app := paths.child_of(path, paths.DISABLE_APP)) is not None:
                     self._dirty_apps.add(app)
                 else:
                     return
@@ -233,8 +233,3 @@ class Producer:
         job = self._jobs.pop(name, None)
         if job is not None:
             job.gen += 1
-
-
-def _child_of(path: str, root: str) -> str | None:
-    prefix = root + "/"
-    return path[len(prefix) :].split("/", 1)[0] or None if path.startswith(prefix) else None

@@ -59,3 +59,9 @@ def disabled_job(job_name: str) -> str:
 
 def last_fire(job_name: str) -> str:
     return f"{PRODUCER}/{job_name}"
+
+
+def child_of(path: str, root: str) -> str | None:
+    """The name of ``root``'s child that ``path`` is (or is under); None when outside ``root``."""
+    prefix = root + "/"
+    return path[len(prefix) :].split("/", 1)[0] or None if path.startswith(prefix) else None

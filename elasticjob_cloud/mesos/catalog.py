@@ -70,10 +70,12 @@ class Catalog:
             if path is None:
                 self._full = True
             elif (
-                name := _child_of(path, paths.CONFIG_JOB) or _child_of(path, paths.DISABLE_JOB)
+                name := paths.child_of(path, paths.CONFIG_JOB) or paths.child_of(path, paths.DISABLE_JOB)
             ) is not None:
                 self._dirty_jobs.add(name)
-            elif (app := _child_of(path, paths.CONFIG_APP) or _child_of(path, paths.DISABLE_APP)) is not None:
+            elif (
+                app := paths.child_of(path, paths.CONFIG_APP) or paths.child_of(path, paths.DISABLE_APP)
+            ) is not None:
                 self._dirty_apps.add(app)
 
     def refresh(self) -> Changes:
@@ -111,6 +113,7 @@ class Catalog:
         if jobs:
             names = sorted(jobs)
             found = self._registry.config.get_jobs_versioned(names)
+            disabled = self._registry.disable.disabled_jobs()  # one listing, not a read per name
             for name in names:
                 entry = found.get(name)
                 if entry is None or entry[0] is None:
@@ -122,10 +125,11 @@ class Catalog:
                         self.daemons.add(name)
                     else:
                         self.daemons.discard(name)
-                if self._registry.disable.is_job_disabled(name):
+                if name in disabled:
                     self.disabled_jobs.add(name)
                 else:
                     self.disabled_jobs.discard(name)
+        disabled_apps = self._registry.disable.disabled_apps() if apps else set()
         for app_name in apps:
             app = self._registry.config.get_app(app_name)
             if app is None:
@@ -133,7 +137,7 @@ class Catalog:
                     changes.removed_apps.add(app_name)
             else:
                 self.apps[app_name] = app
-            if self._registry.disable.is_app_disabled(app_name):
+            if app_name in disabled_apps:
                 self.disabled_apps.add(app_name)
             else:
                 self.disabled_apps.discard(app_name)
@@ -150,8 +154,3 @@ class Catalog:
     def is_disabled(self, job_name: str) -> bool:
         job = self.jobs.get(job_name)
         return job_name in self.disabled_jobs or (job is not None and job.app_name in self.disabled_apps)
-
-
-def _child_of(path: str, root: str) -> str | None:
-    prefix = root + "/"
-    return path[len(prefix) :].split("/", 1)[0] or None if path.startswith(prefix) else None

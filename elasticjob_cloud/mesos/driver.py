@@ -29,6 +29,11 @@ CONNECT_DEADLINE = 7 * 24 * 3600.0  # pymesos's default (a day) would give up on
 CALL_TIMEOUT = 10.0  # seconds one call (ACCEPT, ACKNOWLEDGE, ...) may take before it fails
 
 
+def _connect(master: str) -> HTTPConnection:
+    host, port = master.split(":", 2)
+    return HTTPConnection(host, int(port), timeout=CALL_TIMEOUT)
+
+
 class _SchedulerDriver(MesosSchedulerDriver):
     """pymesos uses its connect deadline as the socket timeout of every call too: with a deadline of
     days, a master that stops answering would freeze its event thread (the implicit ACKNOWLEDGE holds
@@ -39,8 +44,7 @@ class _SchedulerDriver(MesosSchedulerDriver):
             return None
         connection: Any = self._conn  # type: ignore[has-type]
         if connection is None:
-            host, port = self.master.split(":", 2)
-            connection = self._conn = HTTPConnection(host, int(port), timeout=CALL_TIMEOUT)
+            connection = self._conn = _connect(self.master)
         return connection
 
 
@@ -155,8 +159,7 @@ class _Acknowledger:
         if master != self._address:
             self._close()
         if self._connection is None:
-            host, port = master.split(":", 2)
-            self._connection, self._address = HTTPConnection(host, int(port), timeout=CALL_TIMEOUT), master
+            self._connection, self._address = _connect(master), master
         body = {
             "type": "ACKNOWLEDGE",
             "framework_id": {"value": framework_id},

@@ -259,11 +259,7 @@ class ReadyQueue:
         self._root.refuse_if_full(what, adding)
 
     def counts(self) -> dict[str, int]:
-        names = self.tree.children(paths.READY)
-        found = self.tree.get_many([paths.ready(name) for name in names])
-        return {
-            name: _to_int(entry[0]) for name, entry in zip(names, found, strict=True) if entry is not None
-        }
+        return {name: count for name, (count, _) in self.snapshot().items()}
 
     def snapshot(self) -> dict[str, tuple[int, int]]:
         """Every queued job's count and node version (for a guarded ``take_op``), in one pipelined read."""

@@ -140,6 +140,14 @@ class Harness:
         self.engine.statuses.on_status(update, self.now)
         self.step()
 
+    def run_one(self, **job: Any) -> str:
+        """Register a 1-shard job, subscribe, trigger it, offer S0: the launched task's ID."""
+        self.lifecycle.register_job(job_body(shards=1, **job))
+        self.subscribe()
+        self.lifecycle.trigger(job.get("name", "job"))
+        self.give_offers("S0")
+        return self.driver.launched()[0]["task_id"]["value"]
+
     def running_ids(self) -> list[str]:
         return sorted(e.task_id for e in self.registry.running.entries())
 
@@ -212,11 +220,7 @@ def test_a_second_run_waits_for_the_first_to_finish(h):
     ],
 )
 def test_final_states_and_failover(h, failover, state, message, queued):
-    h.lifecycle.register_job(job_body(shards=1, failover=failover))
-    h.subscribe()
-    h.lifecycle.trigger("job")
-    h.give_offers("S0")
-    task_id = h.driver.launched()[0]["task_id"]["value"]
+    task_id = h.run_one(failover=failover)
     h.status(task_id, state, message)
     assert h.running_ids() == []
     assert (h.registry.failover.entries() == [FailoverEntry("job", 0, task_id)]) is queued
@@ -235,11 +239,7 @@ def test_a_failover_shard_launches_alone_and_prefers_another_agent(h):
 
 def test_unreachable_is_kept_through_the_grace_period_then_failed_over(h):
     h.engine.config = EngineConfig(time_zone="UTC", unreachable_grace_seconds=30)
-    h.lifecycle.register_job(job_body(shards=1))
-    h.subscribe()
-    h.lifecycle.trigger("job")
-    h.give_offers("S0")
-    task_id = h.driver.launched()[0]["task_id"]["value"]
+    task_id = h.run_one()
     h.status(task_id, "TASK_UNREACHABLE")
     h.now += 29
     h.step()
@@ -251,11 +251,7 @@ def test_unreachable_is_kept_through_the_grace_period_then_failed_over(h):
 
 def test_news_within_the_grace_period_cancels_it(h):
     h.engine.config = EngineConfig(time_zone="UTC", unreachable_grace_seconds=30)
-    h.lifecycle.register_job(job_body(shards=1))
-    h.subscribe()
-    h.lifecycle.trigger("job")
-    h.give_offers("S0")
-    task_id = h.driver.launched()[0]["task_id"]["value"]
+    task_id = h.run_one()
     h.status(task_id, "TASK_UNREACHABLE")
     h.now += 10
     h.status(task_id, "TASK_RUNNING")
@@ -282,11 +278,7 @@ def test_disabled_jobs_do_not_launch_and_disabling_kills_running_tasks(h):
 
 
 def test_deregistering_kills_and_a_running_update_of_an_unknown_job_is_killed(h):
-    h.lifecycle.register_job(job_body(shards=1))
-    h.subscribe()
-    h.lifecycle.trigger("job")
-    h.give_offers("S0")
-    task_id = h.driver.launched()[0]["task_id"]["value"]
+    task_id = h.run_one()
     h.lifecycle.deregister_job("job")
     h.step()
     assert h.driver.of("kill") == [task_id]
@@ -432,11 +424,7 @@ def test_a_resubscription_with_a_known_id_keeps_the_framework_id_and_revives(h):
 
 
 def test_the_running_node_of_a_deregistered_job_goes_with_its_last_task(h):
-    h.lifecycle.register_job(job_body(shards=1))
-    h.subscribe()
-    h.lifecycle.trigger("job")
-    h.give_offers("S0")
-    task_id = h.driver.launched()[0]["task_id"]["value"]
+    task_id = h.run_one()
     assert h.registry.tree.exists("/state/running/job")
     h.lifecycle.deregister_job("job")
     h.step()
@@ -447,11 +435,7 @@ def test_the_running_node_of_a_deregistered_job_goes_with_its_last_task(h):
 def test_periodic_reconciliation_is_explicit_then_implicit():
     h = Harness(reconcile_interval_seconds=60)
     h.lifecycle.register_app(APP)
-    h.lifecycle.register_job(job_body(shards=1))
-    h.subscribe()
-    h.lifecycle.trigger("job")
-    h.give_offers("S0")
-    task_id = h.driver.launched()[0]["task_id"]["value"]
+    task_id = h.run_one()
     before = len(h.driver.of("reconcile"))
     h.now += 59
     h.step()
@@ -462,11 +446,7 @@ def test_periodic_reconciliation_is_explicit_then_implicit():
 
 
 def test_an_update_is_acknowledged_only_once_its_running_state_change_is_in_zookeeper(h):
-    h.lifecycle.register_job(job_body(shards=1))
-    h.subscribe()
-    h.lifecycle.trigger("job")
-    h.give_offers("S0")
-    task_id = h.driver.launched()[0]["task_id"]["value"]
+    task_id = h.run_one()
     commit_many = h.registry.tree.commit_many
     h.registry.tree.commit_many = lambda batches: [RegistryUnavailable("down")] * len(batches)
     h.status(task_id, "TASK_FINISHED")
