@@ -110,6 +110,7 @@ def start_api(
             identity = f"{settings.hostname}:{rest.port}"
             stack.election = LeaderElection(connection, identity, node.elected, node.revoked)
             node.leader_identity = stack.election.leader_identity
+            node.identity = identity
             stack.election.start()
         except BaseException:
             stack.stop()

@@ -20,7 +20,7 @@ def _zookeeper_pids_under(path):
 
 
 def _start_standalone(tmp_path):
-    """Start ``elasticjob-cloud standalone`` as a user would and wait for its API."""
+    """Start ``elasticjob-cloud standalone`` as a user would; wait for its API and its leader."""
     port = free_port()
     work = tmp_path / "work"
     command = [sys.executable, "-m", "elasticjob_cloud.cli", "standalone", "--http-port", str(port)]
@@ -33,14 +33,14 @@ def _start_standalone(tmp_path):
     )
     url = f"http://127.0.0.1:{port}"
 
-    def up():
+    def up():  # the API answers and the scheduler behind it leads (elected, service started)
         try:
-            return requests.get(url + "/api/app/list", timeout=2).status_code == 200
-        except requests.ConnectionError:
+            return requests.get(url + "/health", timeout=2).json().get("role") == "leader"
+        except (requests.ConnectionError, ValueError):
             return False
 
     try:
-        wait_until(up, 60, 0.2, "the standalone API")
+        wait_until(up, 60, 0.2, "the standalone API with its scheduler leading")
     except AssertionError:
         process.kill()
         raise

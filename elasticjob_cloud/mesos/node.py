@@ -4,6 +4,8 @@ The election itself lives in ``registry.election`` (ZooKeeper); the composition 
 callbacks to :meth:`SchedulerNode.elected` / :meth:`SchedulerNode.revoked`, which it calls on one
 thread, never concurrently. This class is also the REST layer's ``SchedulerControl``: leader-only
 operations asked of a standby raise ``NotLeader`` with the leader's URL (307 there, 503 without one).
+A leader that is still starting its service (the election names it, ``service`` is not up yet) answers
+503 "starting": a 307 would send the client to this very instance, in a loop.
 """
 
 from __future__ import annotations
@@ -41,7 +43,9 @@ class SchedulerNode:
         self.zookeeper_state = zookeeper_state
         self.listener = listener
         self.clock = clock
+        self.identity: str | None = None  # this instance's ``host:port`` in the election, once known
         self.service: SchedulerService | None = None
+        self._starting = False
         self._lock = threading.Lock()
         self.leaderships = 0
 
@@ -51,6 +55,7 @@ class SchedulerNode:
             if self.service is not None:
                 return
             log.info("elected leader: starting the producer, the engine and the Mesos driver")
+            self._starting = True
             try:
                 self.service = SchedulerService(
                     self.settings, self.registry, self.webui_port, self.listener, self.clock
@@ -59,6 +64,8 @@ class SchedulerNode:
             except Exception:
                 log.exception("starting the scheduler as leader failed")
                 self.service = None
+            finally:
+                self._starting = False
 
     def revoked(self) -> None:
         with self._lock:
@@ -72,7 +79,9 @@ class SchedulerNode:
 
     # ------------------------------------------------------------ SchedulerControl
     def role(self) -> str:
-        return "leader" if self.service is not None else "standby"
+        if self.service is not None:
+            return "leader"
+        return "starting" if self._starting else "standby"
 
     def leader_url(self) -> str | None:
         identity = self.leader_identity()
@@ -90,7 +99,10 @@ class SchedulerNode:
     def _leader(self) -> SchedulerService:
         service = self.service
         if service is None:
-            url = self.leader_url()
+            identity = self.leader_identity()
+            if self._starting or (identity is not None and identity == self.identity):
+                raise NotLeader("this scheduler was elected leader and is still starting; retry shortly")
+            url = f"http://{identity}" if identity else None
             raise NotLeader("this scheduler is a standby" + (f"; the leader is {url}" if url else ""), url)
         return service
 
