@@ -64,7 +64,10 @@ class ProducerService:
         while not self._stopping.is_set():
             self._wake.clear()
             try:
-                delay = self.producer.tick(self._clock())
+                now = self._clock()
+                # The delay counts from ``now``, the tick's start: the tick's own duration is taken
+                # off the wait, or every fire after a long tick would start that much late.
+                delay = now + self.producer.tick(now) - self._clock()
                 backoff = 0.0
             except Exception:  # the loop must survive anything; the same work is retried
                 backoff = min(MAX_BACKOFF, max(MIN_BACKOFF, backoff * 2))

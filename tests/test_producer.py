@@ -288,3 +288,35 @@ def test_a_batched_round_with_one_conflicting_job_fires_every_other_job_once():
     tree.multis = []
     h.run_until(T0 + 16)  # the next round is one multi again, j05 included
     assert len(tree.multis) == 1 and all(h.ready(name) == 3 for name in names)
+
+
+def test_the_service_waits_until_the_next_fire_net_of_the_ticks_own_duration(registry):
+    """A tick that took 0.3 s and asks for 1 s must be followed by a 0.7 s wait, not a full second
+    (else every fire after a slow round starts late by that round's length)."""
+    from elasticjob_cloud.producer_service import ProducerService
+
+    clock = Clock(T0)
+    service = ProducerService(registry, "UTC", clock)
+    waits: list[float] = []
+
+    class SlowProducer:
+        def tick(self, now):
+            clock.t = now + 0.3  # the round's own work
+            return 1.0
+
+    class RecordingEvent:
+        def clear(self):
+            pass
+
+        def set(self):
+            pass
+
+        def wait(self, timeout):
+            waits.append(round(timeout, 6))
+            clock.t += timeout
+            if len(waits) == 3:
+                service._stopping.set()
+
+    service.producer, service._wake = SlowProducer(), RecordingEvent()
+    service._run()
+    assert waits == [0.7, 0.7, 0.7]
