@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from . import gc_policy
 from .producer import MAX_BACKOFF, MIN_BACKOFF, Producer, ProducerStores
 from .producer_fire import Listener
 
@@ -54,6 +55,7 @@ class ProducerService:
             except Exception:
                 log.exception("producer: closing a watch failed")
         self._unwatch = []
+        gc_policy.release()
 
     @property
     def running(self) -> bool:
@@ -61,6 +63,7 @@ class ProducerService:
 
     def _run(self) -> None:
         backoff = 0.0
+        loaded = False
         while not self._stopping.is_set():
             self._wake.clear()
             try:
@@ -69,6 +72,9 @@ class ProducerService:
                 # off the wait, or every fire after a long tick would start that much late.
                 delay = now + self.producer.tick(now) - self._clock()
                 backoff = 0.0
+                if not loaded:  # the first tick loaded every job: keep them out of full collections
+                    loaded = True
+                    gc_policy.freeze_loaded("cron producer")
             except Exception:  # the loop must survive anything; the same work is retried
                 backoff = min(MAX_BACKOFF, max(MIN_BACKOFF, backoff * 2))
                 log.exception("producer: tick failed; retrying in %.1fs", backoff)

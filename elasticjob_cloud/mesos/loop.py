@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from .. import gc_policy
 from .engine import Engine
 from .events import Event, Inbox
 
@@ -29,6 +30,7 @@ class EngineLoop:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._backoff = 0.0
+        self._loaded = False  # the first round loads the catalog: its objects are then frozen
         self._handlers: dict[str, Callable[..., Any]] = {
             "registered": lambda now, fid, master: engine.on_registered(fid, master, now),
             "reregistered": lambda now, fid, master: engine.on_registered(fid, master, now),
@@ -92,6 +94,9 @@ class EngineLoop:
                 self.engine.round(now)
             self.engine.flush()
             self._backoff = 0.0
+            if not self._loaded:
+                self._loaded = True
+                gc_policy.freeze_loaded("engine catalog")
         except Exception:  # ZooKeeper away, most likely: the same work is retried after a backoff
             self._backoff = min(MAX_BACKOFF, max(MIN_BACKOFF, self._backoff * 2))
             self.engine.dirty = True

@@ -8,9 +8,9 @@ instant both expect the same last-fire version; only one can succeed, the other 
 loss is retried the same way, so it cannot be applied twice either.
 
 Fires due together go to ZooKeeper together: the ops of up to ``MULTI_JOBS`` jobs form one multi
-(all or nothing), the multis are pipelined, and the ready counters they change are read afresh
-each round (never cached across rounds: the launcher and triggers change them between fires): one
-child list of the ready queue, then one pipelined read of only the counters that exist. A batched multi that fails (one job's guard: another producer, the launcher, an update) is
+(all or nothing), the multis are pipelined, and the ready counters they change are read in one
+pipelined read per round (a ``multiRead``; never cached across rounds: the launcher and triggers
+change them between fires). A batched multi that fails (one job's guard: another producer, the launcher, an update) is
 redone job by job with fresh reads, so the others still fire once and the conflicting job is decided
 alone.
 """
@@ -123,18 +123,11 @@ class FireStore:
 
     def _plan(self, writes: list[FireWrite]) -> list[_Plan]:
         with_runs = [w.job_name for w in writes if w.runs > 0]
-        ready_nodes: dict[str, tuple[bytes, int] | None] = dict.fromkeys(with_runs)
-        occupied = 0
-        if with_runs:
-            # The queue's child list (one request) says which counters exist; only those are read.
-            # Most fires find no counter (the launcher took the last run), so this avoids a get per
-            # job, ~0.2 ms each. A node created or taken in between fails its guard: redone below.
-            queued = set(self.tree.children(paths.READY))
-            present = [name for name in with_runs if name in queued]
-            ready_nodes.update(
-                zip(present, self.tree.get_many([paths.ready(n) for n in present]), strict=True)
-            )
-            occupied = len(queued)
+        ready_nodes = dict(
+            zip(with_runs, self.tree.get_many([paths.ready(n) for n in with_runs]), strict=True)
+        )
+        creates = any(node is None for node in ready_nodes.values())
+        occupied = self.tree.child_count(paths.READY) if creates else 0
         plans = []
         for w in writes:
             ops: list[Op] = [Check(paths.job(w.job_name), w.config_version)]

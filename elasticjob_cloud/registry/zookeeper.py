@@ -25,15 +25,18 @@ from kazoo.exceptions import (
     NotEmptyError,
     OperationTimeoutError,
     SessionExpiredError,
+    UnimplementedError,
 )
 from kazoo.handlers.threading import KazooTimeoutError
 from kazoo.security import make_digest_acl
 
 from ..exceptions import AlreadyExists, Conflict, NotFound, RegistryUnavailable
+from . import multiread
 from .tree import Check, Create, Delete, Op, SetData, Watcher
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+MULTI_READ_PATHS = 500  # paths per multiRead: answers of a few hundred KB at most for our nodes
 
 _UNAVAILABLE = (
     ConnectionLoss,
@@ -146,6 +149,7 @@ class KazooTree:
     def __init__(self, connection: ZooKeeperConnection):
         self.connection = connection
         self._client = connection.client
+        self._multi_read = True  # until the server answers Unimplemented
 
     def get(self, path: str) -> tuple[bytes, int] | None:
         try:
@@ -182,8 +186,38 @@ class KazooTree:
         return int(stat.numChildren) if stat is not None else 0
 
     def get_many(self, paths: list[str]) -> list[tuple[bytes, int] | None]:
-        """Pipelined: every request is sent before the first answer is awaited."""
+        """``multiRead`` requests of ``MULTI_READ_PATHS`` paths each, pipelined (see ``multiread``);
+        single gets, pipelined, on a server without ``multiRead``."""
         self._require_connected()
+        if not paths:
+            return []
+        if self._multi_read:
+            try:
+                return self._multi_get(paths)
+            except UnimplementedError:
+                log.warning("this ZooKeeper has no multiRead (3.6+): reading node by node")
+                self._multi_read = False
+        return self._single_gets(paths)
+
+    def _multi_get(self, paths: list[str]) -> list[tuple[bytes, int] | None]:
+        chunks = [paths[i : i + MULTI_READ_PATHS] for i in range(0, len(paths), MULTI_READ_PATHS)]
+        with self.connection.translated():
+            pending = [multiread.send(self._client, chunk) for chunk in chunks]
+        found: list[tuple[bytes, int] | None] = []
+        for chunk, request in zip(chunks, pending, strict=True):
+            try:
+                answers = request.get(timeout=self.connection.operation_timeout)
+            except UnimplementedError:
+                raise
+            except (KazooException, KazooTimeoutError) as exc:
+                raise translate(exc, chunk[0]) from exc
+            for path, answer in zip(chunk, answers, strict=True):
+                if isinstance(answer, Exception):
+                    raise translate(answer, path)
+                found.append(answer)
+        return found
+
+    def _single_gets(self, paths: list[str]) -> list[tuple[bytes, int] | None]:
         with self.connection.translated():
             pending = [self._client.get_async(path) for path in paths]
         found: list[tuple[bytes, int] | None] = []

