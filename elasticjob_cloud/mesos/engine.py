@@ -20,6 +20,7 @@ from ..core import paths
 from ..core.ports import FailoverEntry
 from ..core.taskdata import STOP_MESSAGE
 from ..exceptions import AlreadyExists, ElasticJobError, NotFound, RegistryUnavailable
+from ..registry.grouped import commit_groups
 from ..registry.stores import FailoverQueue, FrameworkIdStore, ReadyQueue, RunningStore
 from ..registry.tree import Delete, Op, SetData
 from .catalog import Catalog, CatalogStores, Changes
@@ -108,6 +109,10 @@ class Engine:
         self.next_periodic: float | None = None
         self.dirty = True
         self.loaded = False
+        # The failover queue is empty nearly always; with a watch on it (set up by the service), a
+        # round reads it only after a change was reported, not on every round.
+        self.failover_watched = False
+        self._failover_changed = True
         self.executors: dict[str, set[tuple[str, str]]] = defaultdict(set)  # app -> {(executor, agent)}
         self.pending_ops: list[Op] = []
         self.unacknowledged: list[dict[str, Any]] = []  # acknowledged once their writes are in
@@ -242,7 +247,7 @@ class Engine:
         ready = self.registry.ready.snapshot()
         pending = pending_runs(
             ready,
-            self.registry.failover.entries(),
+            self._failover_entries(),
             self.catalog,
             self.running,
             self.registry.ready.take_op,
@@ -253,6 +258,23 @@ class Engine:
                 self.suppressed = False
             unplaced = (launch(self, pending.runs, now) if len(self.offers) else True) or unplaced
         self._settle_offers(now, unplaced)
+
+    def failover_changed(self, *_: Any) -> None:
+        """Watch callback (any thread): the failover queue changed, or changes may have been missed."""
+        self._failover_changed = True
+
+    def _failover_entries(self) -> list[FailoverEntry]:
+        if self.failover_watched and not self._failover_changed:
+            return []  # read empty since, and no change reported
+        self._failover_changed = False  # before the read: a change during it is reported again
+        try:
+            entries = self.registry.failover.entries()
+        except Exception:
+            self._failover_changed = True
+            raise
+        if entries:
+            self._failover_changed = True  # taken by a later transaction; read again until empty
+        return entries
 
     def _clear_orphans(self, names: list[str], ready: dict[str, tuple[int, int]]) -> bool:
         """Ready marks of jobs that do not exist are deleted (as the original), but only after a fresh
@@ -280,6 +302,7 @@ class Engine:
     def add_failover(self, task: RunningTask) -> None:
         if self.running.at(task.job_name, task.item) is not None:
             return  # that shard runs again already
+        self._failover_changed = True
         try:
             if self.registry.failover.add(FailoverEntry(task.job_name, task.item, task.task_id)):
                 self.stats.failovers += 1
@@ -341,7 +364,7 @@ class Engine:
                 self.driver.acknowledge(status)
 
     def _commit(self, ops: list[Op]) -> None:
-        results = self.registry.tree.commit_many([[op] for op in ops])
+        results = commit_groups(self.registry.tree, [[op] for op in ops])
         self.stats.zk_transactions += len(ops)
         self.stats.zk_ops += len(ops)
         for op, error in zip(ops, results, strict=True):

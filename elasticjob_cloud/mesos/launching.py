@@ -1,9 +1,9 @@
 """One launch round's side effects: offers matched, tasks built, ZooKeeper written, LAUNCH sent.
 
 Per placed run, one transaction takes the run off its queue (the guarded ready decrement or the
-failover entry) and records its tasks under ``/state/running``; all runs' transactions go out in one
-pipelined batch, and only the runs whose transaction applied are launched (one ACCEPT per agent).
-A run whose transaction failed (its counter moved, ZooKeeper is away) is simply tried next round.
+failover entry) and records its tasks under ``/state/running``; the transactions go out packed in a
+few multis (``registry.grouped``: each run still applies alone or not at all), and only the runs
+whose transaction applied are launched (one ACCEPT per agent). A run whose transaction failed (its counter moved, ZooKeeper is away) is simply tried next round.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from ..core import paths
 from ..core.matching import group_offers, match
 from ..core.taskinfo import task_info
 from ..exceptions import AlreadyExists, NotFound
+from ..registry.grouped import commit_groups
 from ..registry.tree import Create, Op
 from .launcher import PendingRun, app_of_executor, avoid_agents, executor_of, new_task_id
 from .running import RunningTask
@@ -67,7 +68,7 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
             run.consume + parent + [op for task, _ in tasks for op in engine.running.add_ops(task)]
         )
         prepared.append(tasks)
-    results = engine.registry.tree.commit_many(batches) if batches else []
+    results = commit_groups(engine.registry.tree, batches) if batches else []
     engine.stats.zk_transactions += len(batches)
     engine.stats.zk_ops += sum(len(b) for b in batches)
     by_agent: dict[str, list[tuple[RunningTask, dict[str, Any]]]] = defaultdict(list)

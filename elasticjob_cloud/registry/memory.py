@@ -81,6 +81,9 @@ class MemoryTree:
 
         return unsubscribe
 
+    def watch_children(self, path: str, callback: Watcher) -> Callable[[], None]:
+        return self.watch(path, callback)  # in memory every change is reported: a superset
+
     def _notify(self, changed: list[str]) -> None:
         if not changed:
             return

@@ -81,3 +81,8 @@ class Tree(Protocol):
 
         Changes made before ``watch`` returns are not reported: read the state after subscribing.
         """
+
+    def watch_children(self, path: str, callback: Watcher) -> Callable[[], None]:
+        """Like ``watch``, but only children of ``path`` appearing or going are promised (their data
+        changes may go unreported). Much cheaper on ZooKeeper for a busy queue: one child watch,
+        not a data and a child watch per node, each re-read on every change."""

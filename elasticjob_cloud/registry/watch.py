@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from kazoo.recipe.cache import TreeCache, TreeEvent
+from kazoo.recipe.watchers import ChildrenWatch
 
 from ..exceptions import RegistryUnavailable
 from .tree import Watcher
@@ -56,3 +57,29 @@ def watch_subtree(client: Any, path: str, callback: Watcher, timeout: float) -> 
         cache.close()
         raise RegistryUnavailable(f"watch on {path} did not initialise in time")
     return cache.close
+
+
+def watch_children(client: Any, path: str, callback: Watcher) -> Callable[[], None]:
+    """A child watch on ``path`` (kazoo's ``ChildrenWatch``, re-armed after each change and after a
+    reconnection): ``callback(path)`` when children came or went. The recipe's first call (the
+    current children) is not reported. Returns ``close``; the watch is dropped at the next event."""
+    state = {"armed": False, "closed": False}
+
+    def on_children(_children: list[str]) -> bool | None:
+        if state["closed"]:
+            return False  # tells the recipe to stop watching
+        if not state["armed"]:
+            state["armed"] = True
+            return None
+        try:
+            callback(path)
+        except Exception:
+            log.exception("watch callback for %s failed", path)
+        return None
+
+    ChildrenWatch(client, path, on_children)
+
+    def close() -> None:
+        state["closed"] = True
+
+    return close

@@ -262,6 +262,12 @@ class KazooTree:
 
         return watch_subtree(self._client, path, callback, self.connection.operation_timeout)
 
+    def watch_children(self, path: str, callback: Watcher) -> Callable[[], None]:
+        from .watch import watch_children
+
+        self.ensure(path)
+        return watch_children(self._client, path, callback)
+
     def _require_connected(self) -> None:
         if not self._client.connected:
             raise RegistryUnavailable(f"ZooKeeper not connected (state {self._client.state})")

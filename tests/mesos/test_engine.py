@@ -237,6 +237,23 @@ def test_a_failover_shard_launches_alone_and_prefers_another_agent(h):
     assert h.registry.failover.entries() == []
 
 
+def test_a_watched_failover_queue_is_read_only_after_a_reported_change(h):
+    """Rounds skip the (nearly always empty) failover read until the watch reports a change; the
+    reported entry is then launched. Unwatched, every round reads (the test above)."""
+    h.engine.failover_watched = True
+    h.lifecycle.register_job(job_body(shards=2))
+    h.subscribe()  # the first round reads: empty
+    h.registry.failover.add(FailoverEntry("job", 1, "job@-@1@-@READY@-@S0@-@u"))
+    h.give_offers("S0")
+    assert h.driver.launched() == []  # no change reported yet: not read
+    h.engine.failover_changed("/state/failover/job/1")
+    h.engine.dirty = True
+    h.give_offers("S1")
+    (task,) = h.driver.launched()
+    assert TaskId.parse(task["task_id"]["value"]).task_type.value == "FAILOVER"
+    assert h.registry.failover.entries() == []
+
+
 def test_unreachable_is_kept_through_the_grace_period_then_failed_over(h):
     h.engine.config = EngineConfig(time_zone="UTC", unreachable_grace_seconds=30)
     task_id = h.run_one()

@@ -68,3 +68,24 @@ def test_pipelined_reads_and_independent_batches(tree):
     results = tree.commit_many([[Create("/p/b")], [Create("/p/a")], [SetData("/p/a", b"y", 0)]])
     assert results[0] is None and results[2] is None and type(results[1]).__name__ == "AlreadyExists"
     assert tree.get("/p/a") == (b"y", 1) and tree.exists("/p/b")
+
+
+def test_a_children_watch_reports_children_coming_and_going_until_closed(tree):
+    tree.ensure("/q")
+    tree.commit([Create("/q/old")])
+    seen = Seen()
+    close = tree.watch_children("/q", seen)
+    assert seen.paths == []  # what was there before is not replayed
+    tree.commit([Create("/q/a", b"1")])
+    wait_until(lambda: len(seen.paths) >= 1, 2.0, message="a new child reported")
+    tree.commit([Delete("/q/old")])
+    wait_until(lambda: len(seen.paths) >= 2, 2.0, message="a removed child reported")
+    assert set(seen.paths) <= {"/q", "/q/a", "/q/old"}
+    close()
+    count = len(seen.paths)
+    tree.commit([Create("/q/b")])
+    later = Seen()
+    tree.watch_children("/q", later)
+    tree.commit([Create("/q/c")])
+    wait_until(lambda: len(later.paths) >= 1, 2.0, message="an open watch sees the next child")
+    assert len(seen.paths) == count  # the closed one saw neither
