@@ -33,6 +33,7 @@ from kazoo.security import make_digest_acl
 from ..exceptions import AlreadyExists, Conflict, NotFound, RegistryUnavailable
 from . import multiread
 from .tree import Check, Create, Delete, Op, SetData, Watcher
+from .watch import SharedWatches, watch_children
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -150,6 +151,7 @@ class KazooTree:
         self.connection = connection
         self._client = connection.client
         self._multi_read = True  # until the server answers Unimplemented
+        self._watches = SharedWatches(self._client, connection.operation_timeout)
 
     def get(self, path: str) -> tuple[bytes, int] | None:
         try:
@@ -258,13 +260,10 @@ class KazooTree:
         return outcomes
 
     def watch(self, path: str, callback: Watcher) -> Callable[[], None]:
-        from .watch import watch_subtree
-
-        return watch_subtree(self._client, path, callback, self.connection.operation_timeout)
+        """One subtree cache per path, shared by every subscriber of this tree (``SharedWatches``)."""
+        return self._watches.watch(path, callback)
 
     def watch_children(self, path: str, callback: Watcher) -> Callable[[], None]:
-        from .watch import watch_children
-
         self.ensure(path)
         return watch_children(self._client, path, callback)
 

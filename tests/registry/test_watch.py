@@ -89,3 +89,22 @@ def test_a_children_watch_reports_children_coming_and_going_until_closed(tree):
     tree.commit([Create("/q/c")])
     wait_until(lambda: len(later.paths) >= 1, 2.0, message="an open watch sees the next child")
     assert len(seen.paths) == count  # the closed one saw neither
+
+
+def test_subscribers_of_one_path_share_a_cache_and_leave_it_independently(zk_connection):
+    from elasticjob_cloud.registry.zookeeper import KazooTree
+
+    tree = KazooTree(zk_connection)
+    tree.ensure("/s")
+    first, second = Seen(), Seen()
+    close_first = tree.watch("/s", first)
+    close_second = tree.watch("/s", second)
+    assert len(tree._watches._close) == 1  # one subtree cache for both
+    tree.commit([Create("/s/a")])
+    wait_until(lambda: first.has("/s/a") and second.has("/s/a"), 2.0, message="both told")
+    close_first()
+    tree.commit([Create("/s/b")])
+    wait_until(lambda: second.has("/s/b"), 2.0, message="the remaining subscriber told")
+    assert not first.has("/s/b")
+    close_second()
+    assert tree._watches._close == {}  # the last one out closed the cache
