@@ -12,7 +12,6 @@ README.rst, "Local Mesos fidelity", for the list.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import TYPE_CHECKING, Any
 
 from . import scheduler_api
@@ -23,29 +22,6 @@ if TYPE_CHECKING:
     from .cluster import LocalMesosCluster
 
 logger = logging.getLogger(__name__)
-
-# A real master answers a valid call with 202 and applies it afterwards, in its actor, in arrival
-# order. Here every call is applied in arrival order too (one FIFO: the timer thread), and ACCEPT and
-# DECLINE are answered before they are applied: launching a round's tasks on an agent takes the
-# emulator ~5 ms, which a framework should not wait for once per agent. Other calls are answered once
-# applied, which is one legal interleaving of the same. A KILL sent after an ACCEPT still finds the
-# task: the FIFO applies the ACCEPT first.
-APPLIED_AFTER_ANSWER = frozenset({"ACCEPT", "DECLINE"})
-CALL_APPLY_TIMEOUT = 10.0
-
-
-def _apply_queued(
-    master: Any, framework_id: str, stream: Any, kind: str, call: dict[str, Any], applied: threading.Event
-) -> None:
-    try:
-        with master.lock:
-            framework = master.frameworks.get(framework_id)
-            if framework is None or framework.stream is not stream:
-                return  # gone or re-subscribed since: a real master drops the call the same way
-            scheduler_api.handle(master, framework, kind, call)
-    finally:
-        applied.set()
-
 
 FAULTS = {
     "remove_agent": ("agent_id",),
@@ -139,16 +115,7 @@ class MasterHandler(JsonHandler):
                     f"currently associated with framework ID {framework_id}",
                 )
                 return
-            applied = threading.Event()
-            stream = framework.stream
-            queued = master.timers.call_soon(
-                lambda: _apply_queued(master, framework_id, stream, kind, call, applied)
-            )
-            if queued.cancelled:  # the cluster is stopping: no timer thread, apply here
-                scheduler_api.handle(master, framework, kind, call)
-                applied.set()
-        if kind not in APPLIED_AFTER_ANSWER:
-            applied.wait(CALL_APPLY_TIMEOUT)
+            scheduler_api.handle(master, framework, kind, call)
         self.send_accepted()
 
     def _fault(self, name: str) -> None:

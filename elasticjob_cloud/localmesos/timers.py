@@ -49,12 +49,9 @@ class TimerQueue:
             self._thread.join(timeout=5)
 
     def call_later(self, delay: float, fn: Callable[[], object]) -> TimerHandle:
-        """Run ``fn`` on the timer thread after ``delay``; a stopped queue returns a cancelled handle."""
         handle = TimerHandle()
         with self._cond:
-            if self._stopped:
-                handle.cancel()
-            else:
+            if not self._stopped:
                 heapq.heappush(
                     self._heap, (time.monotonic() + max(0.0, delay), next(self._counter), handle, fn)
                 )

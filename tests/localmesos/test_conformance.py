@@ -565,23 +565,3 @@ def test_malformed_executor_calls_are_rejected(session, name, overrides):
     assert (
         stream.next_of("UPDATE", skip=("HEARTBEAT", "OFFERS"))["update"]["status"]["state"] == "TASK_RUNNING"
     )
-
-
-def test_calls_apply_in_arrival_order_even_when_answered_before_applying(session):
-    """ACCEPT is answered before it is applied (as a real master's actor does); a KILL posted right
-    after it must still find the task, never 'unknown task', and a DECLINE after an ACCEPT of the same
-    offer must not undo the launch."""
-    offer = session.stream.next_of("OFFERS")["offers"]["offers"][0]
-    task = {
-        "name": "t1",
-        "task_id": {"value": "t1"},
-        "agent_id": offer["agent_id"],
-        "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.5}}],
-        "executor": EXECUTOR_INFO,
-    }
-    launch = {"type": "LAUNCH", "launch": {"task_infos": [task]}}
-    session.accepted("ACCEPT", {"offer_ids": [offer["id"]], "operations": [launch]})
-    session.accepted("DECLINE", {"offer_ids": [offer["id"]]})
-    session.accepted("KILL", {"task_id": {"value": "t1"}, "agent_id": offer["agent_id"]})
-    update = session.stream.next_of("UPDATE", skip=("HEARTBEAT", "OFFERS"))["update"]["status"]
-    assert (update["task_id"]["value"], update["state"]) == ("t1", "TASK_KILLED"), update
