@@ -10,9 +10,9 @@ loss is retried the same way, so it cannot be applied twice either.
 Fires due together go to ZooKeeper together: the ops of up to ``MULTI_JOBS`` jobs form one multi
 (all or nothing), the multis are pipelined, and the ready counters they change are read in one
 pipelined read per round (a ``multiRead``; never cached across rounds: the launcher and triggers
-change them between fires). A batched multi that fails (one job's guard: another producer, the launcher, an update) is
-redone job by job with fresh reads, so the others still fire once and the conflicting job is decided
-alone.
+change them between fires). A batched multi that fails (one job's guard: another producer, the
+launcher, an update) is redone job by job with fresh reads, so the others still fire once and the
+conflicting job is decided alone.
 """
 
 from __future__ import annotations
