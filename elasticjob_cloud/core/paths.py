@@ -65,3 +65,13 @@ def child_of(path: str, root: str) -> str | None:
     """The name of ``root``'s child that ``path`` is (or is under); None when outside ``root``."""
     prefix = root + "/"
     return path[len(prefix) :].split("/", 1)[0] or None if path.startswith(prefix) else None
+
+
+def changed_job(path: str) -> str | None:
+    """The job whose config or disable mark ``path`` is; None for any other path."""
+    return child_of(path, CONFIG_JOB) or child_of(path, DISABLE_JOB)
+
+
+def changed_app(path: str) -> str | None:
+    """The app whose config or disable mark ``path`` is; None for any other path."""
+    return child_of(path, CONFIG_APP) or child_of(path, DISABLE_APP)

@@ -69,13 +69,9 @@ class Catalog:
         with self._lock:
             if path is None:
                 self._full = True
-            elif (
-                name := paths.child_of(path, paths.CONFIG_JOB) or paths.child_of(path, paths.DISABLE_JOB)
-            ) is not None:
+            elif (name := paths.changed_job(path)) is not None:
                 self._dirty_jobs.add(name)
-            elif (
-                app := paths.child_of(path, paths.CONFIG_APP) or paths.child_of(path, paths.DISABLE_APP)
-            ) is not None:
+            elif (app := paths.changed_app(path)) is not None:
                 self._dirty_apps.add(app)
 
     def refresh(self) -> Changes:

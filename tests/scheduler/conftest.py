@@ -16,10 +16,9 @@ from tests.scheduler.schedkit import (
     CLUSTER_OPTIONS,
     Harness,
     SchedulerProcess,
-    pid_alive,
     read_records,
+    tear_down,
 )
-from tests.support import wait_until
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -87,17 +86,11 @@ class Stack:
         return process.start()
 
     def close(self) -> None:
-        try:
+        def terminate() -> None:
             for process in self.processes:
                 process.terminate()
-        finally:
-            try:
-                self.cluster.stop()
-            finally:
-                self.connection.stop()
-        assert self.cluster.live_process_groups() == [], "processes of the local Mesos leaked"
-        pids = {r.pid for r in read_records(self.record_dir)}
-        wait_until(lambda: not any(pid_alive(p) for p in pids), 10, message="every job process to be gone")
+
+        tear_down(terminate, self.cluster, self.connection, lambda: read_records(self.record_dir))
 
 
 @pytest.fixture

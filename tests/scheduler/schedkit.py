@@ -241,16 +241,7 @@ class Harness:
             service.stop()
 
     def close(self) -> None:
-        try:
-            self.stop_scheduler()
-        finally:
-            try:
-                self.cluster.stop()
-            finally:
-                self.connection.stop()
-        assert self.cluster.live_process_groups() == [], "processes of the local Mesos leaked"
-        pids = {r.pid for r in self.records()}
-        wait_until(lambda: not any(pid_alive(p) for p in pids), 10, message="every job process to be gone")
+        tear_down(self.stop_scheduler, self.cluster, self.connection, self.records)
 
     # ---- registration
     def app(self, name: str = APP, **fields: Any) -> None:
@@ -421,3 +412,17 @@ def tasks_by_shard(records: Iterable[Record]) -> dict[tuple[str, int], list[Reco
     for r in records:
         grouped[(r.job, r.item)].append(r)
     return grouped
+
+
+def tear_down(stop_schedulers: Callable[[], None], cluster: Any, connection: Any, records: Callable) -> None:
+    """Schedulers, then the local Mesos, then ZooKeeper; then nothing may be left running."""
+    try:
+        stop_schedulers()
+    finally:
+        try:
+            cluster.stop()
+        finally:
+            connection.stop()
+    assert cluster.live_process_groups() == [], "processes of the local Mesos leaked"
+    pids = {r.pid for r in records()}
+    wait_until(lambda: not any(pid_alive(p) for p in pids), 10, message="every job process to be gone")

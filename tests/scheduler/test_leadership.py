@@ -109,6 +109,22 @@ def daemon_tasks(stack) -> dict[int, str]:
     return {e.sharding_item: e.task_id for e in stack.registry.running.entries() if e.job_name == "daemon"}
 
 
+def assert_the_work_goes_on(stack, framework_id, daemons, killed_at, after: str) -> list[dict]:
+    """The same framework, still connected, keeps its daemon tasks and its cron after ``after``;
+    returns the master's frameworks."""
+    assert stack.registry.framework_id.get() == framework_id
+    frameworks = master_frameworks(stack.cluster.master_url)
+    assert [f["id"] for f in frameworks] == [framework_id] and frameworks[0]["connected"]
+    wait_until(
+        lambda: runs_after(read_records(stack.record_dir), killed_at) >= 3,
+        12,
+        message=f"cron runs after {after}",
+    )
+    assert daemon_tasks(stack) == daemons, "daemon tasks were relaunched"
+    assert {r.task_id for r in read_records(stack.record_dir) if r.job == "daemon"} == set(daemons.values())
+    return frameworks
+
+
 def test_sigkilled_scheduler_restarts_with_the_same_framework_and_tasks(stack, packed_app) -> None:
     first = stack.scheduler("first")
     wait_until(lambda: subscribed_leader(first), 20, message="the scheduler to lead and subscribe")
@@ -125,17 +141,8 @@ def test_sigkilled_scheduler_restarts_with_the_same_framework_and_tasks(stack, p
     second = stack.scheduler("second")
     wait_until(lambda: subscribed_leader(second), 30, message="the restarted scheduler to lead")
 
-    assert stack.registry.framework_id.get() == framework_id
-    frameworks = master_frameworks(stack.cluster.master_url)
-    assert [f["id"] for f in frameworks] == [framework_id] and frameworks[0]["connected"]
-    wait_until(
-        lambda: runs_after(read_records(stack.record_dir), killed_at) >= 3,
-        12,
-        message="cron runs after the restart",
-    )
-    assert daemon_tasks(stack) == daemons, "daemon tasks were relaunched"
+    frameworks = assert_the_work_goes_on(stack, framework_id, daemons, killed_at, "the restart")
     daemon_records = [r for r in read_records(stack.record_dir) if r.job == "daemon"]
-    assert {r.task_id for r in daemon_records} == set(daemons.values())
     assert any(r.start > killed_at for r in daemon_records), "the daemons stopped running their cron"
     assert not [t for t in frameworks[0]["completed_tasks"] if t["id"] in daemons.values()]
     stop_cron(second)
@@ -171,16 +178,7 @@ def test_standby_takes_over_when_the_leader_is_killed(stack, packed_app) -> None
     took = time.time() - killed_at
     assert took < SESSION_TIMEOUT + 6, f"take-over took {took:.1f}s"
 
-    assert stack.registry.framework_id.get() == framework_id
-    frameworks = master_frameworks(stack.cluster.master_url)
-    assert [f["id"] for f in frameworks] == [framework_id] and frameworks[0]["connected"]
-    wait_until(
-        lambda: runs_after(read_records(stack.record_dir), killed_at) >= 3,
-        12,
-        message="cron runs after the take-over",
-    )
-    assert daemon_tasks(stack) == daemons, "daemon tasks were relaunched"
-    assert {r.task_id for r in read_records(stack.record_dir) if r.job == "daemon"} == set(daemons.values())
+    assert_the_work_goes_on(stack, framework_id, daemons, killed_at, "the take-over")
 
     again = stack.scheduler("again")  # the killed instance comes back: as a standby
     wait_until(lambda: (again.health() or {}).get("role") == "standby", 10, message="a new standby")
