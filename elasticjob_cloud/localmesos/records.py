@@ -7,8 +7,8 @@ share them without importing each other.
 from __future__ import annotations
 
 import base64
+import random
 import time
-import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,10 +39,15 @@ TASK_STATES = TERMINAL_STATES | {
 }
 COMPLETED_LIMIT = 1000
 
+# Status-update UUIDs only have to be unique, not secret: a private generator (seeded once from
+# os.urandom, untouched by anyone's random.seed) instead of uuid4's urandom syscall per update,
+# which was a tenth of an ACCEPT's cost.
+_uuid_bits = random.Random().getrandbits
+
 
 def new_uuid() -> str:
     """A status-update UUID as JSON carries it: base64 of 16 random bytes."""
-    return base64.b64encode(uuid.uuid4().bytes).decode()
+    return base64.b64encode(_uuid_bits(128).to_bytes(16, "big")).decode()
 
 
 def make_status(
