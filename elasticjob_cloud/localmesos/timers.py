@@ -52,10 +52,13 @@ class TimerQueue:
         handle = TimerHandle()
         with self._cond:
             if not self._stopped:
-                heapq.heappush(
-                    self._heap, (time.monotonic() + max(0.0, delay), next(self._counter), handle, fn)
-                )
-                self._cond.notify_all()
+                entry = (time.monotonic() + max(0.0, delay), next(self._counter), handle, fn)
+                heapq.heappush(self._heap, entry)
+                # The thread sleeps until the earliest deadline; only a new earliest one changes
+                # that. Waking it for every later one (two per launched task: its retry timer
+                # and its simulated end) cost a thread switch each.
+                if self._heap[0] is entry:
+                    self._cond.notify_all()
         return handle
 
     def call_soon(self, fn: Callable[[], object]) -> TimerHandle:
