@@ -111,13 +111,27 @@ class AppData:
 # -- encoding -------------------------------------------------------------------------------------
 
 
+def compact_json(value: Any) -> str:
+    """The JSON text every ``data`` field carries (compact, ASCII-escaped)."""
+    return json.dumps(value, separators=(",", ":"))
+
+
+def b64_text(text: str) -> str:
+    return base64.b64encode(text.encode("utf-8")).decode("ascii")
+
+
 def _b64(document: Mapping[str, Any]) -> str:
-    return base64.b64encode(json.dumps(document, separators=(",", ":")).encode("utf-8")).decode("ascii")
+    return b64_text(compact_json(document))
 
 
 def encode_task_data(data: TaskData) -> str:
+    return b64_text(task_data_json(data))
+
+
+def task_data_json(data: TaskData) -> str:
+    """``TaskInfo.data`` before base64 (``taskinfo.TaskInfos`` splices task IDs into it)."""
     sc, jc = data.sharding_context, data.job_config
-    return _b64(
+    return compact_json(
         {
             "shardingContext": {
                 "taskId": sc.task_id,

@@ -19,10 +19,21 @@ from .models import (
     JobConfig,
     JobType,
     TaskId,
+    TaskType,
     executor_id,
     parse_sharding_item_parameters,
 )
-from .taskdata import AppData, JobConfigContext, ShardingContexts, TaskData, encode_app_data, encode_task_data
+from .taskdata import (
+    AppData,
+    JobConfigContext,
+    ShardingContexts,
+    TaskData,
+    b64_text,
+    compact_json,
+    encode_app_data,
+    encode_task_data,
+    task_data_json,
+)
 
 ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tar.bz2", ".tar.xz", ".gz", ".tgz", ".tbz2", ".txz", ".zip")
 
@@ -148,3 +159,82 @@ def task_info(
     else:
         info["executor"] = executor_info(app, task_id.agent_id, executor_command, idle_timeout_seconds)
     return info
+
+
+class TaskInfos:
+    """``task_info`` for a launch round, with what repeats between rounds kept.
+
+    A shard's ``data`` differs from one run to the next only by the task ID, and an app's
+    ``ExecutorInfo`` is the same for every task on an agent; building both afresh cost most of the
+    ~50 us per task (a round of 167 launches spent ~9 ms here). The JSON around the task ID is kept
+    per (job, shard) and the executor per (app, agent), each reused only while the catalog still
+    holds the same config objects (a changed job or app is a new object); ``warm`` prepares a job
+    when the catalog loads it, so even its first launch finds it ready. Results equal
+    ``task_info``'s. TRANSIENT SCRIPT tasks (command executor) are built in full: their command
+    line carries the task ID inside shell-quoted JSON.
+    """
+
+    LIMIT = 100_000  # kept entries; past it the cache starts again (deleted jobs leave entries)
+
+    def __init__(self, executor_command: str, idle_timeout_seconds: float, default_time_zone: str = ""):
+        self.executor_command = executor_command
+        self.idle_timeout_seconds = idle_timeout_seconds
+        self.default_time_zone = default_time_zone
+        self._data: dict[tuple[str, int], tuple[JobConfig, AppConfig, str, str]] = {}
+        self._executors: dict[tuple[str, str], tuple[AppConfig, dict[str, Any]]] = {}
+
+    def build(
+        self, job: JobConfig, app: AppConfig, task_id: TaskId, offered: Iterable[Mapping[str, Any]] = ()
+    ) -> dict[str, Any]:
+        if uses_command_executor(job):
+            return task_info(
+                job,
+                app,
+                task_id,
+                offered,
+                self.executor_command,
+                self.idle_timeout_seconds,
+                self.default_time_zone,
+            )
+        prefix, suffix = self._data_around_task_id(job, app, task_id.sharding_item)
+        return {
+            "name": task_name(task_id),
+            "task_id": {"value": str(task_id)},
+            "agent_id": {"value": task_id.agent_id},
+            "resources": _scalars(job.cpu_count, job.memory_mb, list(offered)),
+            "data": b64_text(prefix + compact_json(str(task_id)) + suffix),
+            "executor": self._executor(app, task_id.agent_id),
+        }
+
+    def warm(self, job: JobConfig, app: AppConfig) -> None:
+        """Prepare every shard's data ahead of its first launch (the catalog just loaded the job)."""
+        if not uses_command_executor(job):
+            for item in range(job.sharding_total_count):
+                self._data_around_task_id(job, app, item)
+
+    def _data_around_task_id(self, job: JobConfig, app: AppConfig, item: int) -> tuple[str, str]:
+        key = (job.job_name, item)
+        kept = self._data.get(key)
+        if kept is None or kept[0] is not job or kept[1] is not app:
+            # A task ID that cannot occur in a real one (NUL), so its JSON is found exactly once.
+            mark = TaskId(job.job_name, item, TaskType.READY, "\0", "\0")
+            text = task_data_json(task_data(job, app, mark, self.default_time_zone))
+            prefix, found, suffix = text.partition(compact_json(str(mark)))
+            if not found:
+                raise ValueError(f"no task ID in the task data of {job.job_name}")
+            self._trim(self._data)
+            kept = self._data[key] = (job, app, prefix, suffix)
+        return kept[2], kept[3]
+
+    def _executor(self, app: AppConfig, agent_id: str) -> dict[str, Any]:
+        key = (app.app_name, agent_id)
+        kept = self._executors.get(key)
+        if kept is None or kept[0] is not app:
+            info = executor_info(app, agent_id, self.executor_command, self.idle_timeout_seconds)
+            self._trim(self._executors)
+            kept = self._executors[key] = (app, info)
+        return kept[1]
+
+    def _trim(self, cache: dict[Any, Any]) -> None:
+        if len(cache) >= self.LIMIT:
+            cache.clear()

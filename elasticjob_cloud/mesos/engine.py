@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from ..core import paths
 from ..core.ports import FailoverEntry
 from ..core.taskdata import STOP_MESSAGE
+from ..core.taskinfo import TaskInfos
 from ..exceptions import AlreadyExists, ElasticJobError, NotFound, RegistryUnavailable
 from ..registry.grouped import commit_groups
 from ..registry.stores import FailoverQueue, FrameworkIdStore, ReadyQueue, RunningStore
@@ -98,6 +99,9 @@ class Engine:
         self.catalog = Catalog(registry)
         self.running = RunningTasks()
         self.offers = OfferBook(config.offer_hold_seconds)
+        self.task_infos = TaskInfos(
+            config.executor_command, config.executor_idle_timeout_seconds, config.time_zone
+        )
         self.stats = EngineStats()
         self.driver: Driver | None = None
         self.framework_id: str | None = None
@@ -242,6 +246,7 @@ class Engine:
         changes = self.catalog.refresh()
         if changes and self.loaded:
             self.enforce(changes)
+        self._warm(changes)
         if not self.subscribed or self.driver is None or self.awaiting is not None:
             return
         ready = self.registry.ready.snapshot()
@@ -258,6 +263,14 @@ class Engine:
                 self.suppressed = False
             unplaced = (launch(self, pending.runs, now) if len(self.offers) else True) or unplaced
         self._settle_offers(now, unplaced)
+
+    def _warm(self, changes: Changes) -> None:
+        """Build the TaskInfo parts of (re)loaded jobs now, off the path of their next fire."""
+        for name in changes.jobs:
+            job = self.catalog.jobs.get(name)
+            app = self.catalog.apps.get(job.app_name) if job is not None else None
+            if job is not None and app is not None:
+                self.task_infos.warm(job, app)
 
     def failover_changed(self, *_: Any) -> None:
         """Watch callback (any thread): the failover queue changed, or changes may have been missed."""

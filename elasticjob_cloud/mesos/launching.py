@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from ..core import paths
 from ..core.matching import group_offers, match
-from ..core.taskinfo import task_info
 from ..exceptions import AlreadyExists, NotFound
 from ..registry.grouped import commit_groups
 from ..registry.tree import Create, Op
@@ -49,15 +48,7 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
         for item in run.items:
             agent = placed[(run.job.job_name, item)]
             task_id = new_task_id(run.job.job_name, item, run.task_type, agent)
-            info = task_info(
-                run.job,
-                app,
-                task_id,
-                offered[agent],
-                engine.config.executor_command,
-                engine.config.executor_idle_timeout_seconds,
-                engine.config.time_zone,
-            )
+            info = engine.task_infos.build(run.job, app, task_id, offered[agent])
             executor = executor_of(run.job, agent)
             task = RunningTask(str(task_id), run.job.job_name, item, agent, app.app_name, executor, run.job)
             tasks.append((task, info))

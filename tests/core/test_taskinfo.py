@@ -3,7 +3,7 @@ import shlex
 
 from elasticjob_cloud.core.models import AppConfig, ExecutionType, JobConfig, JobType, TaskId, TaskType
 from elasticjob_cloud.core.taskdata import decode_app_data, decode_task_data
-from elasticjob_cloud.core.taskinfo import task_info
+from elasticjob_cloud.core.taskinfo import TaskInfos, task_info
 
 APP = AppConfig("foo_app", "http://repo/foo.tar.gz", "bin/start.sh", 0.5, 64.0, False, 3)
 
@@ -98,3 +98,70 @@ def test_bare_script_app_is_made_executable():
     info = task_info(job(job_type=JobType.SCRIPT, script_command_line="./run.sh"), bare, TASK)
     assert info["command"]["uris"][0]["executable"] is True
     assert info["command"]["uris"][0]["extract"] is False
+
+
+# -- TaskInfos: the round's builder keeps what repeats, and must build exactly what task_info builds
+
+
+def _both(jobs, app, task_ids, offered=OFFERED, zone="Europe/Berlin"):
+    infos = TaskInfos("ejc-exec", 30.0, zone)
+    for each in jobs:
+        for task_id in task_ids:
+            expected = task_info(each, app, task_id, offered, "ejc-exec", 30.0, zone)
+            assert infos.build(each, app, task_id, offered) == expected
+            assert json.dumps(infos.build(each, app, task_id, offered)) == json.dumps(expected)
+    return infos
+
+
+def test_task_infos_equal_task_info_for_every_kind_of_job():
+    kinds = [
+        job(),
+        job(execution_type=ExecutionType.DAEMON, time_zone="Asia/Tokyo"),
+        job(execution_type=ExecutionType.DAEMON),
+        job(job_type=JobType.SCRIPT, script_command_line="bin/run.sh --x", job_class=""),
+        job(job_type=JobType.DATAFLOW, streaming_process=True),
+        job(job_parameter='ünï "côdé" \\ \u2603', sharding_item_parameters='0=ä,1="b",2=\\n'),
+        job(job_name="a.b-c_d", job_properties={"k": "v", "x": "ÿ"}),
+    ]
+    task_ids = [
+        TaskId(j, item, kind, agent, uid)
+        for j in ("foo_job", "a.b-c_d")
+        for item, kind, agent, uid in ((0, TaskType.READY, "S0", "u-1"), (2, TaskType.FAILOVER, "S1", "u-2"))
+    ]
+    _both(kinds, APP, task_ids)
+    _both(kinds, APP, task_ids, offered=[])
+
+
+def test_task_infos_follow_a_changed_job_or_app():
+    infos = TaskInfos("ejc-exec", 30.0)
+    first = infos.build(job(), APP, TASK)
+    changed_job = job(job_parameter="new")
+    changed_app = AppConfig("foo_app", "http://repo/foo-2.tar.gz", "bin/start.sh", 0.5, 64.0, False, 3)
+    assert infos.build(changed_job, APP, TASK) == task_info(changed_job, APP, TASK, (), "ejc-exec", 30.0)
+    assert infos.build(changed_job, changed_app, TASK) == task_info(
+        changed_job, changed_app, TASK, (), "ejc-exec", 30.0
+    )
+    assert decode_task_data(infos.build(job(), APP, TASK)["data"]) == decode_task_data(first["data"])
+    assert decode_app_data(infos.build(job(), changed_app, TASK)["executor"]["data"]).app_url.endswith(
+        "-2.tar.gz"
+    )
+
+
+def test_task_infos_start_again_past_their_limit():
+    infos = TaskInfos("ejc-exec", 30.0)
+    infos.LIMIT = 3
+    for n in range(10):
+        task_id = TaskId(f"j{n}", 0, TaskType.READY, f"S{n}", "u")
+        named = job(job_name=f"j{n}")
+        assert infos.build(named, APP, task_id) == task_info(named, APP, task_id, (), "ejc-exec", 30.0)
+        assert len(infos._data) <= 3 and len(infos._executors) <= 3
+
+
+def test_warm_prepares_every_shard_but_not_command_executor_jobs():
+    infos = TaskInfos("ejc-exec", 30.0)
+    infos.warm(job(), APP)
+    infos.warm(
+        job(job_name="script", job_type=JobType.SCRIPT, script_command_line="run.sh", job_class=""), APP
+    )
+    assert sorted(infos._data) == [("foo_job", 0), ("foo_job", 1), ("foo_job", 2)]
+    assert infos.build(job(), APP, TASK) == task_info(job(), APP, TASK, (), "ejc-exec", 30.0)
