@@ -98,8 +98,11 @@ def match(
     placements: list[Placement] = []
     unplaced: list[RunRequest] = []
     for run in runs:
-        saved_free = {k: list(v) for k, v in free.items()}
-        saved_charged = {k: set(v) for k, v in charged.items()}
+        # Only a run of several shards can be left half placed and need undoing; most runs in a
+        # round are one shard each, and copying every agent's state per run cost more than placing.
+        several = len(run.shards) > 1
+        saved_free = {k: list(v) for k, v in free.items()} if several else free
+        saved_charged = {k: set(v) for k, v in charged.items()} if several else charged
         placed: list[Placement] = []
         for shard in run.shards:
             agent_id = _best_agent(shard, free, charged, executor_cost)

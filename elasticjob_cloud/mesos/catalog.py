@@ -137,7 +137,8 @@ class Catalog:
                 self.disabled_apps.add(app_name)
             else:
                 self.disabled_apps.discard(app_name)
-        changes.jobs |= {name for name, job in self.jobs.items() if job.app_name in apps}
+        if apps:  # a walk over every job: only when an app changed
+            changes.jobs |= {name for name, job in self.jobs.items() if job.app_name in apps}
         return changes
 
     def launchable(self, job_name: str) -> JobConfig | None:
