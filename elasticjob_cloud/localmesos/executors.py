@@ -14,6 +14,7 @@ import logging
 import os
 import signal
 import subprocess
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +24,11 @@ from .streams import EventStream
 from .timers import TimerHandle
 
 logger = logging.getLogger(__name__)
+
+# As a real agent (MAX_COMPLETED_TASKS_PER_EXECUTOR): only the latest finished tasks stay in an
+# executor's /state. Keeping all of them grew without end under a long-lived custom executor, and
+# a scale run's full garbage collections then took hundreds of milliseconds under the lock.
+MAX_COMPLETED_TASKS_PER_EXECUTOR = 200
 
 
 @dataclass
@@ -51,7 +57,9 @@ class Executor:
     stream: EventStream | None = None
     queued: dict[str, dict[str, Any]] = field(default_factory=dict)
     launched: dict[str, dict[str, Any]] = field(default_factory=dict)
-    completed: list[dict[str, Any]] = field(default_factory=list)
+    completed: deque[dict[str, Any]] = field(
+        default_factory=lambda: deque(maxlen=MAX_COMPLETED_TASKS_PER_EXECUTOR)
+    )
     killing: set[str] = field(default_factory=set)
     pid: int | None = None
     proc: Any = None
