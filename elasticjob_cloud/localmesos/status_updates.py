@@ -103,7 +103,8 @@ class StatusUpdateManager:
         if not self._forward(key[0], head, latest):
             self.drop_framework(key[0])
             return
-        stream.timer = self._timers.call_later(self._retry, lambda: self._retry_head(key, head["uuid"]))
+        status_uuid = head["uuid"]  # not the update itself: the timer outlives its acknowledgement
+        stream.timer = self._timers.call_later(self._retry, lambda: self._retry_head(key, status_uuid))
 
     def _retry_head(self, key: tuple[str, str], status_uuid: str) -> None:
         with self._lock:
