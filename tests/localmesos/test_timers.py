@@ -18,8 +18,8 @@ def test_cancelled_timers_are_dropped_and_the_rest_fire_in_order() -> None:
             for handle in [timers.call_later(60.0, lambda: fired.append(-1)) for _ in range(1000)]:
                 handle.cancel()
                 handle.cancel()  # idempotent
-        assert len(timers._heap) < 1000 + len(live)
-        timers.call_later(0.3, done.set)
+        timers.call_later(0.3, done.set)  # the next timer armed finds them the majority
+        assert len(timers._heap) <= len(live) + 1
         assert done.wait(5)
         assert fired == [0, 1, 2, 3, 4]
     finally:
