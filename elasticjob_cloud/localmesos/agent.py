@@ -118,7 +118,9 @@ class Agent:
 
     # ---- master → agent --------------------------------------------------------------------
 
-    def launch(self, framework_info: dict[str, Any], task: dict[str, Any]) -> None:
+    def launch(self, framework_info: dict[str, Any], task: dict[str, Any], resources: Resources) -> None:
+        """Run a task the master accepted; ``resources`` are its ``TaskInfo.resources``, which the
+        master has already parsed and validated (one parse per task, not two)."""
         fid = framework_info["id"]["value"]
         self.frameworks[fid] = framework_info
         task_id = task["task_id"]["value"]
@@ -133,7 +135,7 @@ class Agent:
         if self.config.simulate_tasks is not None:
             kind = "simulated"
         self.tasks[(fid, task_id)] = AgentTask(task, fid, eid)
-        self.resources_of[(fid, task_id)] = Resources.from_mesos(task.get("resources", []))
+        self.resources_of[(fid, task_id)] = resources
         executor = self.executors.get((fid, eid))
         if executor is not None and executor.state == "terminating":
             self.new_update(fid, self._agent_status(task_id, "TASK_LOST", eid, "REASON_EXECUTOR_TERMINATED"))

@@ -280,5 +280,5 @@ def _launch(
             master.charge_executor(framework, agent.agent_id, executor, exec_res)
     task = Task(info, framework.framework_id, agent.agent_id, eid, task_res)
     master.add_task(framework, task)
-    agent.launch(framework.info, info)
+    agent.launch(framework.info, info, task_res)
     return pool
