@@ -23,7 +23,7 @@ from ..core.taskinfo import TaskInfos
 from ..exceptions import AlreadyExists, ElasticJobError, NotFound, RegistryUnavailable
 from ..registry.grouped import commit_groups
 from ..registry.stores import FailoverQueue, FrameworkIdStore, ReadyQueue, RunningStore
-from ..registry.tree import Delete, Op, SetData
+from ..registry.tree import Create, Delete, Op, SetData
 from .catalog import Catalog, CatalogStores, Changes
 from .launcher import app_of_executor, pending_runs
 from .launching import launch
@@ -158,6 +158,7 @@ class Engine:
         apps = {name: job.app_name for name, job in self.catalog.jobs.items()}
         self.running.load(entries, job_nodes, apps)
         self.loaded = True
+        self._prepare(set(self.catalog.jobs))
         log.info("loaded %d running tasks from ZooKeeper", len(self.running))
 
     # ------------------------------------------------------------------ reconciliation
@@ -246,7 +247,7 @@ class Engine:
         changes = self.catalog.refresh()
         if changes and self.loaded:
             self.enforce(changes)
-        self._warm(changes)
+        self._prepare(changes.jobs)
         if not self.subscribed or self.driver is None or self.awaiting is not None:
             return
         ready = self.registry.ready.snapshot()
@@ -264,13 +265,26 @@ class Engine:
             unplaced = (launch(self, pending.runs, now) if len(self.offers) else True) or unplaced
         self._settle_offers(now, unplaced)
 
-    def _warm(self, changes: Changes) -> None:
-        """Build the TaskInfo parts of (re)loaded jobs now, off the path of their next fire."""
-        for name in changes.jobs:
+    def _prepare(self, names: set[str]) -> None:
+        """Do now, off the path of their next fire, what the first launch of (re)loaded jobs needs:
+        their TaskInfo parts and, once the running state is loaded, their ``/state/running/{job}``
+        node (a first launch would otherwise create it in its own transaction: one op more per run)."""
+        missing = []
+        for name in names:
             job = self.catalog.jobs.get(name)
             app = self.catalog.apps.get(job.app_name) if job is not None else None
             if job is not None and app is not None:
                 self.task_infos.warm(job, app)
+            if job is not None and self.loaded and self.running.needs_job_node(name):
+                missing.append(name)
+        if not missing:
+            return
+        results = commit_groups(self.registry.tree, [[Create(paths.running_job(n))] for n in missing])
+        for name, error in zip(missing, results, strict=True):
+            if error is None or isinstance(error, AlreadyExists):
+                self.running.job_nodes.add(name)
+            elif not isinstance(error, RegistryUnavailable):  # a launch creates it then
+                log.info("running node of %s not created ahead: %s", name, error)
 
     def failover_changed(self, *_: Any) -> None:
         """Watch callback (any thread): the failover queue changed, or changes may have been missed."""

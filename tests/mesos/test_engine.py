@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from elasticjob_cloud.core import paths
 from elasticjob_cloud.core.models import TaskId
 from elasticjob_cloud.core.ports import FailoverEntry, RunningEntry
 from elasticjob_cloud.core.taskdata import JOB_FAILURE_PREFIX, STOP_MESSAGE
@@ -471,3 +472,19 @@ def test_an_update_is_acknowledged_only_once_its_running_state_change_is_in_zook
     h.registry.tree.commit_many = commit_many
     h.step()
     assert h.driver.of("acknowledge") == [task_id] and h.running_ids() == []
+
+
+def test_a_jobs_running_node_and_task_data_are_prepared_before_its_first_fire(h):
+    h.lifecycle.register_job(job_body(name="early", shards=2))
+    h.subscribe()
+    assert h.registry.tree.exists(paths.running_job("early"))  # before any run
+    assert ("early", 1) in h.engine.task_infos._data
+    h.lifecycle.register_job(job_body(name="later", shards=1))  # registered while subscribed
+    h.step()
+    assert h.registry.tree.exists(paths.running_job("later"))
+    written = h.engine.stats.zk_ops
+    h.lifecycle.trigger("later")
+    h.engine.dirty = True
+    h.give_offers("S0")
+    assert len(h.driver.launched()) == 1
+    assert h.engine.stats.zk_ops - written == 2  # ready mark taken, task recorded: no node create
