@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from .command_executor import CommandRunner, command_executor_info, start_custom
 from .executors import AgentTask, Executor, kill_group, sandbox_path
 from .fetcher import Fetcher
 from .httpbase import TrackingHTTPServer
-from .records import TERMINAL_STATES, make_status
+from .records import TERMINAL_STATES, make_status, new_container_id
 from .resources import Resources
 from .simulated import SimulatedRunner
 from .status_updates import StatusUpdateManager
@@ -158,7 +157,7 @@ class Agent:
             executor.runner.start()
 
     def _create_executor(self, kind: str, fid: str, eid: str, info: dict[str, Any]) -> Executor:
-        container = str(uuid.uuid4())
+        container = new_container_id()
         directory = sandbox_path(self.config.work_dir, self.agent_id, fid, eid, container)
         executor = Executor(kind, fid, eid, info, container, directory)
         self.executors[(fid, eid)] = executor

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import random
 import time
+import uuid
 from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,12 @@ _uuid_bits = random.Random().getrandbits
 def new_uuid() -> str:
     """A status-update UUID as JSON carries it: base64 of 16 random bytes."""
     return base64.b64encode(_uuid_bits(128).to_bytes(16, "big")).decode()
+
+
+def new_container_id() -> str:
+    """A container ID as an agent makes them: a version-4 UUID string (one per executor, so per
+    command task; from the same generator, for the same reason)."""
+    return str(uuid.UUID(int=_uuid_bits(128), version=4))
 
 
 def make_status(
