@@ -227,7 +227,7 @@ class Recorder:
     def instrument_driver(self, service: service_module.SchedulerService) -> None:
         """After ``start()`` (the driver exists then; it subscribes asynchronously, so before any launch)."""
         assert service.driver is not None
-        service.driver.launch = _timing(service.driver.launch, self.accepts)
+        service.driver.launch_many = _timing_each(service.driver.launch_many, self.accepts)
         # pymesos acknowledges each status update itself (implicit acknowledgements), synchronously on
         # its event-reading thread and under the lock every other call takes: time those calls too.
         pymesos_driver = service.driver._driver
@@ -246,6 +246,21 @@ def _timing(function: Callable[..., Any], spans: list | None, durations: list | 
                 spans.append((start, elapsed))
             if durations is not None:
                 durations.append(elapsed)
+
+    return timed
+
+
+def _timing_each(function: Callable[..., Iterator[Any]], spans: list) -> Callable[..., Iterator[Any]]:
+    """For pipelined calls: each answer's span runs from the previous answer (or the call)."""
+
+    def timed(*args: Any) -> Iterator[Any]:
+        start = time.time()
+        began = time.perf_counter()
+        for answer in function(*args):
+            elapsed = time.perf_counter() - began
+            spans.append((start, elapsed))
+            yield answer
+            start, began = time.time(), time.perf_counter()
 
     return timed
 

@@ -11,12 +11,13 @@ imports it at start-up).
 
 from __future__ import annotations
 
+import http.client
 import json
 import logging
 import queue
+import socket
 import threading
-from collections.abc import Callable, Sequence
-from http.client import HTTPConnection
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
 from pymesos import MesosSchedulerDriver, Scheduler, encode_data
@@ -29,9 +30,9 @@ CONNECT_DEADLINE = 7 * 24 * 3600.0  # pymesos's default (a day) would give up on
 CALL_TIMEOUT = 10.0  # seconds one call (ACCEPT, ACKNOWLEDGE, ...) may take before it fails
 
 
-def _connect(master: str) -> HTTPConnection:
+def _connect(master: str) -> http.client.HTTPConnection:
     host, port = master.split(":", 2)
-    return HTTPConnection(host, int(port), timeout=CALL_TIMEOUT)
+    return http.client.HTTPConnection(host, int(port), timeout=CALL_TIMEOUT)
 
 
 class _SchedulerDriver(MesosSchedulerDriver):
@@ -118,6 +119,103 @@ class _Callbacks(Scheduler):
         self.sink.error(str(message))
 
 
+class _Channel:
+    """A keep-alive connection of our own to the subscribed master, for calls sent in bulk.
+
+    pymesos sends one call at a time under its driver lock and waits for each answer. Here every
+    call of a batch is written at once and the answers are read back in order (HTTP/1.1
+    pipelining, which the Mesos master serves in order): the master handles one call while the next
+    is still being encoded and sent. A round of 10 ACCEPTs no longer waits for 10 round trips.
+    """
+
+    def __init__(self, driver: MesosSchedulerDriver):
+        self._driver = driver
+        self._socket: socket.socket | None = None
+        self._reader: Any = None
+        self._address: str | None = None
+        self._unanswered = 0  # answers of the last batch not read yet (its reader was dropped)
+
+    def send(self, calls: Sequence[dict[str, Any]]) -> Iterator[Exception | None]:
+        """Write every call now (raises when that fails); the iterator yields each call's outcome
+        in order, as its answer arrives (None: the master took it)."""
+        driver = self._driver
+        master, framework_id = driver.master, driver.framework_id
+        if not master or not framework_id or not driver.connected:
+            raise RuntimeError("not subscribed")
+        if master != self._address or self._unanswered:
+            self.close()  # another master, or answers still due that would be taken for these
+        if self._socket is None:
+            host, port = master.split(":", 2)
+            self._socket = socket.create_connection((host, int(port)), timeout=CALL_TIMEOUT)
+            self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._reader, self._address = self._socket.makefile("rb"), master
+        head = f"POST /api/v1/scheduler HTTP/1.1\r\nHost: {master}\r\nContent-Type: application/json\r\n"
+        head += f"Accept: application/json\r\nMesos-Stream-Id: {driver.stream_id or ''}\r\n"
+        if driver._basic_credential:
+            head += f"Authorization: {driver._basic_credential}\r\n"
+        requests = []
+        for call in calls:
+            body = json.dumps({**call, "framework_id": {"value": framework_id}}).encode()
+            requests.append(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        try:
+            self._socket.sendall(b"".join(requests))
+        except OSError:
+            self.close()
+            raise
+        self._unanswered = len(calls)
+        return self._answers(len(calls))
+
+    def _answers(self, count: int) -> Iterator[Exception | None]:
+        for answered in range(count):
+            try:
+                if self._reader is None:
+                    raise ConnectionError("the master closed the connection")
+                status, body = self._answer()
+            except (OSError, ValueError, http.client.HTTPException) as exc:
+                self.close()  # this call's fate and every later one's is unknown: all failed
+                for _ in range(answered, count):
+                    yield RuntimeError(f"no answer from the master: {exc}")
+                return
+            self._unanswered -= 1
+            yield None if 200 <= status < 300 else RuntimeError(f"master answered {status}: {body[:300]!r}")
+
+    def _answer(self) -> tuple[int, bytes]:
+        line = self._reader.readline(65537)
+        parts = line.split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
+            raise ValueError(f"bad status line {line[:100]!r}")
+        headers = http.client.parse_headers(self._reader)
+        if headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = self._chunked()
+        elif headers.get("Content-Length") is not None:
+            body = self._reader.read(int(headers["Content-Length"]))
+        else:  # the answer ends with the connection
+            body = self._reader.read()
+            self.close()
+        if headers.get("Connection", "").lower() == "close":
+            self.close()
+        return int(parts[1]), body
+
+    def _chunked(self) -> bytes:
+        chunks = []
+        while size := int(self._reader.readline(65537).split(b";")[0], 16):
+            chunks.append(self._reader.read(size))
+            self._reader.readline(65537)
+        while self._reader.readline(65537) not in (b"\r\n", b"\n", b""):  # trailers
+            pass
+        return b"".join(chunks)
+
+    def close(self) -> None:
+        for part in (self._reader, self._socket):
+            if part is not None:
+                try:
+                    part.close()
+                except OSError:
+                    pass
+        self._socket = self._reader = self._address = None
+        self._unanswered = 0
+
+
 class _Acknowledger:
     """Sends ACKNOWLEDGE calls on a connection and thread of their own.
 
@@ -127,10 +225,8 @@ class _Acknowledger:
     """
 
     def __init__(self, driver: MesosSchedulerDriver):
-        self._driver = driver
+        self._channel = _Channel(driver)
         self._queue: queue.SimpleQueue[dict[str, Any] | None] = queue.SimpleQueue()
-        self._connection: HTTPConnection | None = None
-        self._address: str | None = None
         self._thread = threading.Thread(target=self._run, name="mesos-acknowledger", daemon=True)
 
     def start(self) -> None:
@@ -146,38 +242,16 @@ class _Acknowledger:
     def _run(self) -> None:
         while (status := self._queue.get()) is not None:
             try:
-                self._send(status)
+                call = {
+                    "type": "ACKNOWLEDGE",
+                    "acknowledge": {k: status[k] for k in ("agent_id", "task_id", "uuid")},
+                }
+                for error in self._channel.send([call]):
+                    if error is not None:
+                        raise error
             except Exception as exc:  # the agent sends the update again; the engine takes it twice
                 log.warning("acknowledging %s failed: %.200s", status.get("task_id"), exc)
-                self._close()
-
-    def _send(self, status: dict[str, Any]) -> None:
-        driver = self._driver
-        master, framework_id = driver.master, driver.framework_id
-        if not master or not framework_id or not driver.connected:
-            raise RuntimeError("not subscribed")
-        if master != self._address:
-            self._close()
-        if self._connection is None:
-            self._connection, self._address = _connect(master), master
-        body = {
-            "type": "ACKNOWLEDGE",
-            "framework_id": {"value": framework_id},
-            "acknowledge": {k: status[k] for k in ("agent_id", "task_id", "uuid")},
-        }
-        headers = {"Content-Type": "application/json", "Mesos-Stream-Id": driver.stream_id or ""}
-        if driver._basic_credential:
-            headers["Authorization"] = driver._basic_credential
-        self._connection.request("POST", "/api/v1/scheduler", json.dumps(body).encode(), headers)
-        response = self._connection.getresponse()
-        response.read()
-        if not 200 <= response.status < 300:
-            raise RuntimeError(f"master answered {response.status}")
-
-    def _close(self) -> None:
-        if self._connection is not None:
-            self._connection.close()
-        self._connection, self._address = None, None
+                self._channel.close()
 
 
 class MesosDriver:
@@ -203,6 +277,7 @@ class MesosDriver:
             timeout=connect_deadline,
         )
         self._acknowledger = _Acknowledger(self._driver)
+        self._launches = _Channel(self._driver)
 
     def acknowledge(self, status: dict[str, Any]) -> bool:
         """Queue the ACKNOWLEDGE of an update carrying a uuid (reconciliation answers have none)."""
@@ -217,6 +292,7 @@ class MesosDriver:
     def stop(self, failover: bool = True) -> None:
         """``failover=True`` keeps the framework's tasks running for the next leader (never TEARDOWN)."""
         self._acknowledger.stop()
+        self._launches.close()
         try:
             self._driver.stop(failover=failover)
             self._driver.join()
@@ -227,14 +303,32 @@ class MesosDriver:
     def master(self) -> str | None:
         return getattr(self._driver, "master", None)
 
-    def launch(self, offer_ids: Sequence[str], tasks: list[dict[str, Any]], refuse_seconds: float) -> bool:
-        return self._call(
-            "launch",
-            self._driver.launchTasks,
-            [{"value": o} for o in offer_ids],
-            tasks,
-            {"refuse_seconds": refuse_seconds},
-        )
+    def launch_many(
+        self, launches: Sequence[tuple[Sequence[str], list[dict[str, Any]]]], refuse_seconds: float
+    ) -> Iterator[bool]:
+        """One ACCEPT per ``(offer_ids, tasks)``, pipelined; yields whether each was taken, in order,
+        as its answer arrives. Engine thread only (the channel is not shared)."""
+        calls = [
+            {
+                "type": "ACCEPT",
+                "accept": {
+                    "offer_ids": [{"value": o} for o in offer_ids],
+                    "operations": [{"type": "LAUNCH", "launch": {"task_infos": tasks}}],
+                    "filters": {"refuse_seconds": refuse_seconds},
+                },
+            }
+            for offer_ids, tasks in launches
+        ]
+        outcomes: Iterator[Exception | None]
+        try:
+            outcomes = self._launches.send(calls)
+        except Exception as exc:  # nothing was sent, or not all of it: none counts as taken
+            self._launches.close()
+            outcomes = iter([exc] * len(calls))
+        for error in outcomes:
+            if error is not None:
+                log.warning("Mesos call launch failed: %.300s", error)
+            yield error is None
 
     def decline(self, offer_ids: Sequence[str], refuse_seconds: float) -> bool:
         if not offer_ids:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -37,7 +37,12 @@ RECONCILE_WAIT = 10.0  # the longest a new leader waits for explicit reconciliat
 
 
 class Driver(Protocol):
-    def launch(self, offer_ids: list[str], tasks: list[dict[str, Any]], refuse_seconds: float) -> bool: ...
+    def launch_many(
+        self, launches: Sequence[tuple[Sequence[str], list[dict[str, Any]]]], refuse_seconds: float
+    ) -> Iterator[bool]:
+        """One ACCEPT per (offer IDs, TaskInfos); whether each was taken, in order, as answered."""
+        ...
+
     def decline(self, offer_ids: list[str], refuse_seconds: float) -> bool: ...
     def suppress(self) -> bool: ...
     def revive(self) -> bool: ...

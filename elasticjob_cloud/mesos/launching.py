@@ -3,7 +3,7 @@
 Per placed run, one transaction takes the run off its queue (the guarded ready decrement or the
 failover entry) and records its tasks under ``/state/running``; the transactions go out packed in a
 few multis (``registry.grouped``: each run still applies alone or not at all), and only the runs
-whose transaction applied are launched (one ACCEPT per agent). A run whose transaction failed (its
+whose transaction applied are launched (one ACCEPT per agent, pipelined). A run whose transaction failed (its
 counter moved, ZooKeeper is away) is simply tried next round.
 """
 
@@ -77,10 +77,14 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
         for task, info in tasks:
             engine.running.add(task)
             by_agent[task.agent_id].append((task, info))
-    for agent, launches in by_agent.items():
-        offer_ids = plan.used_offer_ids[agent]
-        engine.offers.take(offer_ids)
-        if engine.driver is not None and engine.driver.launch(offer_ids, [i for _, i in launches], 0.0):
+    targets = list(by_agent)
+    for agent in targets:
+        engine.offers.take(plan.used_offer_ids[agent])
+    calls = [(plan.used_offer_ids[agent], [info for _, info in by_agent[agent]]) for agent in targets]
+    taken = engine.driver.launch_many(calls, 0.0) if engine.driver is not None else iter([False] * len(calls))
+    for agent, accepted in zip(targets, taken, strict=True):
+        launches = by_agent[agent]
+        if accepted:
             engine.stats.launched += len(launches)
             for task, _ in launches:
                 if task.executor_id:

@@ -51,9 +51,10 @@ class RecordingDriver:
         self.calls: list[tuple[str, Any]] = []
         self.fail_launch = False
 
-    def launch(self, offer_ids, tasks, refuse_seconds):
-        self.calls.append(("launch", (list(offer_ids), tasks)))
-        return not self.fail_launch
+    def launch_many(self, launches, refuse_seconds):
+        for offer_ids, tasks in launches:
+            self.calls.append(("launch", (list(offer_ids), tasks)))
+            yield not self.fail_launch
 
     def decline(self, offer_ids, refuse_seconds):
         self.calls.append(("decline", (list(offer_ids), refuse_seconds)))

@@ -1,0 +1,133 @@
+"""The pymesos seam against a real (local) Mesos master: pipelined ACCEPTs on the driver's own
+connection, each answered on its own, in order."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from elasticjob_cloud.localmesos import LocalMesosCluster
+from elasticjob_cloud.mesos.driver import MesosDriver
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.latest: dict[str, dict[str, Any]] = {}  # agent -> its latest offer
+        self.statuses: list[dict[str, Any]] = []
+        self.subscribed = threading.Event()
+        self.driver: MesosDriver | None = None  # acknowledges each update (as the engine does)
+
+    def registered(self, framework_id: str, master: str) -> None:
+        self.subscribed.set()
+
+    reregistered = registered
+
+    def disconnected(self) -> None:
+        self.subscribed.clear()
+
+    def offers(self, offers: list[dict[str, Any]]) -> None:
+        with self.lock:
+            for offer in offers:
+                self.latest[offer["agent_id"]["value"]] = offer
+
+    def rescinded(self, offer_id: str) -> None: ...
+
+    def status(self, status: dict[str, Any]) -> None:
+        with self.lock:
+            self.statuses.append(status)
+        if self.driver is not None:
+            self.driver.acknowledge(status)
+
+    def agent_lost(self, agent_id: str) -> None: ...
+
+    def executor_lost(self, executor_id: str, agent_id: str) -> None: ...
+
+    def error(self, message: str) -> None: ...
+
+    def states(self, task_id: str) -> list[str]:
+        with self.lock:
+            return [s["state"] for s in self.statuses if s["task_id"]["value"] == task_id]
+
+    def take_offers(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                if len(self.latest) >= count:
+                    taken, self.latest = list(self.latest.values()), {}
+                    return sorted(taken, key=lambda o: o["agent_id"]["value"])
+            time.sleep(0.02)
+        raise AssertionError(f"fewer than {count} agents offered within {timeout}s")
+
+
+def wait_until(predicate: Any, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return bool(predicate())
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[tuple[MesosDriver, Sink]]:
+    cluster = LocalMesosCluster(
+        agents=3, work_dir=tmp_path / "mesos", allocation_interval=0.1, simulate_tasks=0.1
+    ).start()
+    sink = Sink()
+    driver = sink.driver = MesosDriver({"user": "test", "name": "driver-test"}, cluster.master_url, sink)
+    driver.start()
+    try:
+        assert sink.subscribed.wait(10)
+        yield driver, sink
+    finally:
+        driver.stop(failover=False)
+        cluster.stop()
+
+
+def task(name: str, offer: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": name,
+        "task_id": {"value": name},
+        "agent_id": offer["agent_id"],
+        "resources": [{"name": "cpus", "type": "SCALAR", "scalar": {"value": 0.1}}],
+        "command": {"value": "true"},
+    }
+
+
+def test_pipelined_accepts_are_answered_one_by_one_in_order(stack):
+    driver, sink = stack
+    offers = sink.take_offers(3)
+    calls = [([o["id"]["value"]], [task(f"t{n}", o)]) for n, o in enumerate(offers)]
+    calls[1][1][0].pop("name")  # a malformed TaskInfo: the master refuses this ACCEPT alone (400)
+    assert list(driver.launch_many(calls, 0.0)) == [True, False, True]
+    assert wait_until(lambda: "TASK_FINISHED" in sink.states("t0") and "TASK_FINISHED" in sink.states("t2"))
+    assert sink.states("t1") == []
+    # the same connection serves the next batch (its answers were all read); the refused ACCEPT
+    # left its offer outstanding, so two agents offer again
+    again = sink.take_offers(2)
+    calls = [([o["id"]["value"]], [task(f"u{n}", o)]) for n, o in enumerate(again)]
+    assert list(driver.launch_many(calls, 0.0)) == [True, True]
+    assert wait_until(lambda: all("TASK_FINISHED" in sink.states(f"u{n}") for n in range(2)))
+
+
+def test_a_batch_whose_answers_were_not_all_read_does_not_confuse_the_next(stack):
+    driver, sink = stack
+    offers = sink.take_offers(3)
+    answers = driver.launch_many(
+        [([o["id"]["value"]], [task(f"a{n}", o)]) for n, o in enumerate(offers)], 0.0
+    )
+    assert next(answers) is True  # the other two answers are left unread
+    bad = {"name": "x", "task_id": {"value": "x"}}  # no agent ID: refused
+    assert list(driver.launch_many([(["no-such-offer"], [bad])], 0.0)) == [False]
+    assert wait_until(lambda: all("TASK_FINISHED" in sink.states(f"a{n}") for n in range(3)))
+
+
+def test_launch_many_before_subscription_reports_every_call_as_not_taken(tmp_path):
+    driver = MesosDriver({"user": "test", "name": "unsubscribed"}, "127.0.0.1:1", Sink())
+    assert list(driver.launch_many([(["o1"], []), (["o2"], [])], 0.0)) == [False, False]
