@@ -137,7 +137,7 @@ class Producer:
             heapq.heappush(self._heap, (at, next(self._seq), job.name, job.gen))
 
     def _schedule(self, job: ScheduledJob, now: float) -> None:
-        self._push(job, now if job.needs_write_now else next_fire(job.schedule, job.anchor))
+        self._push(job, now if job.needs_write_now else job.next_fire(job.anchor))
 
     def _pop_due(self, now: float) -> list[tuple[ScheduledJob, float]]:
         due = []

@@ -16,7 +16,7 @@ from typing import Protocol
 
 from .core import paths
 from .exceptions import RegistryUnavailable
-from .producer_jobs import FireKind, FireRecord, JobStats, ScheduledJob, count_due, next_fire
+from .producer_jobs import FireKind, FireRecord, JobStats, ScheduledJob, count_due
 from .registry.fires import FireResult, FireStore, FireWrite
 from .registry.stores import ConfigStore
 
@@ -89,7 +89,7 @@ class Firing:
     @staticmethod
     def _plan(job: ScheduledJob, now: float) -> tuple[FireKind | None, FireWrite, int, float | None]:
         """The job's write, the instants it missed, and its next fire once this write is accounted."""
-        count, latest, following = count_due(job.schedule, job.anchor, now)
+        count, latest, following = count_due(job.next_fire, job.anchor, now)
         misfire = job.config.misfire
         kind: FireKind | None
         if job.catch_up:
@@ -141,7 +141,7 @@ class Firing:
             job.anchor, job.catch_up, job.anchor_unsaved = max(job.anchor, last.instant), False, False
             self.stats[job.name].lost_races += 1
             log.info("producer: %s at %s was already produced elsewhere: skipped", job.name, write.last_fire)
-            self._push(job, next_fire(job.schedule, job.anchor))
+            self._push(job, job.next_fire(job.anchor))
         else:
             if last is not None:
                 job.anchor = max(job.anchor, last.instant)

@@ -7,6 +7,7 @@ UTC datetimes (it compares on the time line, see ``core.cron``).
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -59,6 +60,17 @@ class ScheduledJob:
     catch_up: bool = False  # the next write settles a gap with the misfire rule
     anchor_unsaved: bool = False  # the anchor must be written before it counts after a restart
     gen: int = 0  # heap entries of older generations are stale
+    # The last instant looked up and its successor under ``schedule``: a fire looks up the instant
+    # after the one the previous fire looked up last, so each fire computes one instant, not two.
+    _known: tuple[CronSchedule, float, float | None] | None = None
+
+    def next_fire(self, after: float) -> float | None:
+        known = self._known
+        if known is not None and known[0] is self.schedule and known[1] == after:
+            return known[2]
+        found = next_fire(self.schedule, after)
+        self._known = (self.schedule, after, found)
+        return found
 
     @property
     def name(self) -> str:
@@ -74,14 +86,17 @@ def next_fire(schedule: CronSchedule, after: float) -> float | None:
     return None if found is None else found.timestamp()
 
 
-def count_due(schedule: CronSchedule, after: float, now: float) -> tuple[int, float | None, float | None]:
+def count_due(
+    next_of: Callable[[float], float | None], after: float, now: float
+) -> tuple[int, float | None, float | None]:
     """How many instants fall in ``(after, now]``, the latest of them, and the first instant after
-    those accounted for (after ``after`` when none fell due): the next one to schedule."""
+    those accounted for (after ``after`` when none fell due): the next one to schedule.
+    ``next_of(t)`` is the schedule's first instant after ``t``."""
     count, latest = 0, None
-    instant = next_fire(schedule, after)
+    instant = next_of(after)
     while instant is not None and instant <= now and count < MAX_COUNTED:
         count, latest = count + 1, instant
-        instant = next_fire(schedule, instant)
+        instant = next_of(instant)
     if count >= MAX_COUNTED:  # do not walk a century of every-second fires: account up to now
-        return count, now, next_fire(schedule, now)
+        return count, now, next_of(now)
     return count, latest, instant

@@ -5,10 +5,11 @@ from datetime import UTC, datetime
 import pytest
 
 from elasticjob_cloud.core import paths
+from elasticjob_cloud.core.cron import CronSchedule
 from elasticjob_cloud.core.models import AppConfig, ExecutionType, JobConfig, JobType
 from elasticjob_cloud.exceptions import RegistryUnavailable
 from elasticjob_cloud.producer import Producer
-from elasticjob_cloud.producer_jobs import FireKind
+from elasticjob_cloud.producer_jobs import FireKind, ScheduledJob, count_due, next_fire
 from elasticjob_cloud.registry import Registry
 from elasticjob_cloud.registry.fires import encode_instant
 from elasticjob_cloud.registry.memory import MemoryTree
@@ -320,3 +321,24 @@ def test_the_service_waits_until_the_next_fire_net_of_the_ticks_own_duration(reg
     service.producer, service._wake = SlowProducer(), RecordingEvent()
     service._run()
     assert waits == [0.7, 0.7, 0.7]
+
+
+def test_a_jobs_next_fire_lookup_reuses_only_the_same_instant_of_the_same_schedule():
+    every_2s = CronSchedule.parse("*/2 * * * * ?", "UTC")
+    every_3s = CronSchedule.parse("*/3 * * * * ?", "UTC")
+    config = JobConfig(
+        "memo", "app", JobType.SIMPLE, ExecutionType.TRANSIENT, "*/2 * * * * ?", 1, 0.1, 16.0, "x.Y"
+    )
+    job = ScheduledJob(config, 0, every_2s, 1000.0, -1)
+    instants = [1000.0]
+    for _ in range(5):  # as fires do: each looks up after the instant found last
+        instants.append(job.next_fire(instants[-1]))
+    assert instants[1:] == [1002.0, 1004.0, 1006.0, 1008.0, 1010.0]
+    assert job.next_fire(1009.0) == next_fire(every_2s, 1009.0) == 1010.0
+    job.schedule = every_3s  # re-timed: nothing of the old schedule is reused
+    assert job.next_fire(1009.0) == next_fire(every_3s, 1009.0) == 1011.0
+    assert (
+        count_due(job.next_fire, 1000.0, 1006.5)
+        == (2, 1005.0, 1008.0)
+        == count_due(lambda t: next_fire(every_3s, t), 1000.0, 1006.5)
+    )
