@@ -153,12 +153,10 @@ class _Channel:
         head += f"Accept: application/json\r\nMesos-Stream-Id: {driver.stream_id or ''}\r\n"
         if driver._basic_credential:
             head += f"Authorization: {driver._basic_credential}\r\n"
-        requests = []
-        for call in calls:
-            body = json.dumps({**call, "framework_id": {"value": framework_id}}).encode()
-            requests.append(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
         try:
-            self._socket.sendall(b"".join(requests))
+            for call in calls:  # each goes out as soon as it is encoded: the master starts on it
+                body = json.dumps({**call, "framework_id": {"value": framework_id}}).encode()
+                self._socket.sendall(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
         except OSError:
             self.close()
             raise
