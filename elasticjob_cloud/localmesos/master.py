@@ -133,7 +133,11 @@ class Master:
         if framework is None:
             return framework_id not in self.removed_framework_ids
         task = framework.tasks.get(status["task_id"]["value"])
-        if task is not None and (not task.statuses or task.statuses[-1].get("uuid") != status.get("uuid")):
+        if task is not None:
+            # As a Mesos master does: a status of the same state as the latest one replaces it, so
+            # an update the agent sends again (no acknowledgement yet) is listed once.
+            if task.statuses and task.statuses[-1]["state"] == status["state"]:
+                task.statuses.pop()
             task.statuses.append(
                 {"state": status["state"], "timestamp": status.get("timestamp", time.time())}
             )

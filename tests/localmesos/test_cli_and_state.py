@@ -165,3 +165,29 @@ def test_stop_frees_ports_and_is_idempotent(tmp_path):
     own = LocalMesosCluster(agents=0)
     own.start().stop()
     assert not Path(own.work_dir).exists()  # a temp work dir it made itself is removed
+
+
+def test_an_update_sent_again_is_listed_once_in_the_masters_task_statuses(cluster, drivers):
+    driver, rec = drivers(cluster.master_url)
+    offer = rec.take_offer()
+    driver.launchTasks(
+        offer.id, [task_info("r1", offer, executor=executor_info("e"), behaviour={"hang": True})]
+    )
+    wait_until(lambda: rec.states("r1") == ["TASK_RUNNING"])
+    master = cluster.master
+    agent_id = cluster.agents[0].agent_id
+    retry = {
+        "task_id": {"value": "r1"},
+        "agent_id": {"value": agent_id},
+        "state": "TASK_RUNNING",
+        "uuid": "AAAAAAAAAAAAAAAAAAAAAA==",
+    }
+    with master.lock:  # the agent's retry of the unacknowledged update, as its timer sends it
+        master.forward_update(agent_id, rec.framework_id, dict(retry, timestamp=1.0))
+        master.forward_update(agent_id, rec.framework_id, dict(retry, state="TASK_KILLING", timestamp=2.0))
+    (framework,) = _get(cluster.master_url, "/state")[1]["frameworks"]
+    (task_state,) = framework["tasks"]
+    assert [(s["state"], s["timestamp"]) for s in task_state["statuses"]] == [
+        ("TASK_RUNNING", 1.0),
+        ("TASK_KILLING", 2.0),
+    ]
