@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import signal
 import threading
@@ -97,6 +98,10 @@ def run(args: argparse.Namespace) -> int:
         except OSError as exc:
             logger.error("could not start: %s", exc)
             return 1
+        # This process is the local Mesos alone: what exists now (modules, the cluster) lives as long
+        # as it does. Out of full collections it stays, those walk only the tasks and calls since,
+        # and their pauses (each stalls every call the master is serving) are a fraction as long.
+        gc.freeze()
         print(
             f"local Mesos master: http://{cluster.master_url}  (mesos_url={cluster.master_url})", flush=True
         )
