@@ -5,25 +5,26 @@ against the local Mesos in simulated-task mode (tasks go RUNNING, then FINISHED 
 Set-up: every phase gets its own ZooKeeper namespace, local Mesos and ``SchedulerService``. The
 local Mesos runs in a child process by default (``--mesos thread`` runs it in this process, where
 its threads compete with the scheduler's for the interpreter lock). Jobs are written straight into
-ZooKeeper. They have never run, so each job's first launch also creates ``/state/running/{job}``
-(in the launch transaction); ``--precreate-running-nodes`` creates
-those at registration, as on a scheduler whose jobs have all run once (the steady state).
+ZooKeeper. They have never run: the engine creates each ``/state/running/{job}`` when it loads
+them (part of ``startup``); ``--precreate-running-nodes`` creates those at registration instead,
+as on a scheduler whose jobs have all run once.
 
 1. ``latency`` (one run per ``--jobs`` count N): N TRANSIENT 1-shard jobs, job i on cron
    ``{i % 60} * * * * ?`` (N/60 fires at every second). Once all are loaded and anchored, a window
    of ``--seconds`` is observed.
-   - ``fire_to_launch_ms``: per fire in the window, the time LAUNCH (ACCEPT) returned (clocked in
-     the engine listener's ``launch`` call) minus the scheduled cron instant: p50 / p99 / max; also
-     the worst per second of the window (``..._max_ms_by_second``). ``unlaunched_fires``: fires not
-     launched within 2 s after the window; they are left out of the percentiles.
+   - ``fire_to_launch_ms``: per fire in the window, the time its LAUNCH (ACCEPT) was answered
+     (clocked in the engine listener's ``launch`` call) minus the scheduled cron instant: p50 / p99 /
+     max; also the worst per second of the window (``..._max_ms_by_second``). ``unlaunched_fires``:
+     fires not launched within 2 s after the window; they are left out of the percentiles.
    - split into ``fire_to_ready_ms`` (instant → the producer's ready-counter write returned,
      ``FireRecord.written_at``) and ``ready_to_launch_ms``; the latter into
      ``ready_to_launching_step_ms`` (→ start of the engine step that launched it: the engine was busy
      or had no offers) and ``launching_step_to_launch_ms`` (that step's own work).
    - ``engine``: launch rounds and their duration, the engine thread's busy share, its ZooKeeper time
-     per round, ACCEPT calls, and pymesos's ACKNOWLEDGE calls (``ack_busy_share``: the share of the
-     window pymesos's event thread spent waiting for them); ``cpu``: CPU seconds by thread and child
-     process; ``startup``: ``SchedulerService.start()`` and the first catalog load.
+     per round, ACCEPT calls (pipelined: each answer timed from the previous one), and pymesos's own
+     ACKNOWLEDGE calls (none since acknowledgements went to a thread of their own; kept to show it);
+     ``cpu``: CPU seconds by thread and child process; ``startup``: ``SchedulerService.start()`` and
+     the first catalog load.
 2. ``burst``: ``--burst-jobs`` x ``--burst-shards`` with a far-future cron, triggered at once by
    creating every ``/state/ready/{job}`` = "1" in one pipelined batch while the engine is idle (offers
    declined, SUPPRESSed). ``shards_per_second`` = shards / (last LAUNCH - trigger write);
