@@ -284,7 +284,11 @@ class Engine:
                 missing.append(name)
         if not missing:
             return
-        results = commit_groups(self.registry.tree, [[Create(paths.running_job(n))] for n in missing])
+        try:
+            results = commit_groups(self.registry.tree, [[Create(paths.running_job(n))] for n in missing])
+        except RegistryUnavailable as exc:  # not needed for launching: a first launch creates it
+            log.info("running nodes of %d jobs not created ahead: %s", len(missing), exc)
+            return
         for name, error in zip(missing, results, strict=True):
             if error is None or isinstance(error, AlreadyExists):
                 self.running.job_nodes.add(name)

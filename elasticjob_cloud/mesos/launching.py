@@ -3,8 +3,8 @@
 Per placed run, one transaction takes the run off its queue (the guarded ready decrement or the
 failover entry) and records its tasks under ``/state/running``; the transactions go out packed in a
 few multis (``registry.grouped``: each run still applies alone or not at all), and only the runs
-whose transaction applied are launched (one ACCEPT per agent, pipelined). A run whose transaction failed (its
-counter moved, ZooKeeper is away) is simply tried next round.
+whose transaction applied are launched (one ACCEPT per agent, pipelined). A run whose transaction
+failed (its counter moved, ZooKeeper is away) is simply tried next round.
 """
 
 from __future__ import annotations

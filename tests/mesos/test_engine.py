@@ -489,3 +489,20 @@ def test_a_jobs_running_node_and_task_data_are_prepared_before_its_first_fire(h)
     h.give_offers("S0")
     assert len(h.driver.launched()) == 1
     assert h.engine.stats.zk_ops - written == 2  # ready mark taken, task recorded: no node create
+
+
+def test_a_running_node_that_could_not_be_created_ahead_is_created_by_the_first_launch(h):
+    h.lifecycle.register_job(job_body(name="late", shards=1))
+
+    def down(batches):
+        raise RegistryUnavailable("down")
+
+    commit_many = h.registry.tree.commit_many
+    h.registry.tree.commit_many = down
+    h.subscribe()  # the round goes on without the node
+    h.registry.tree.commit_many = commit_many
+    assert not h.registry.tree.exists(paths.running_job("late"))
+    h.lifecycle.trigger("late")
+    h.engine.dirty = True
+    h.give_offers("S0")
+    assert len(h.driver.launched()) == 1 and h.registry.tree.exists(paths.running_job("late"))
