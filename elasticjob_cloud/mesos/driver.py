@@ -168,31 +168,32 @@ class _Channel:
             try:
                 if self._reader is None:
                     raise ConnectionError("the master closed the connection")
-                status, body = self._answer()
+                status, body, closing = self._answer()
             except (OSError, ValueError, http.client.HTTPException) as exc:
                 self.close()  # this call's fate and every later one's is unknown: all failed
                 for _ in range(answered, count):
                     yield RuntimeError(f"no answer from the master: {exc}")
                 return
             self._unanswered -= 1
+            if closing:
+                self.close()
             yield None if 200 <= status < 300 else RuntimeError(f"master answered {status}: {body[:300]!r}")
 
-    def _answer(self) -> tuple[int, bytes]:
+    def _answer(self) -> tuple[int, bytes, bool]:
+        """One answer: status, body, and whether the master closes the connection after it."""
         line = self._reader.readline(65537)
         parts = line.split(None, 2)
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
             raise ValueError(f"bad status line {line[:100]!r}")
         headers = http.client.parse_headers(self._reader)
+        closing = headers.get("Connection", "").lower() == "close"
         if headers.get("Transfer-Encoding", "").lower() == "chunked":
             body = self._chunked()
         elif headers.get("Content-Length") is not None:
             body = self._reader.read(int(headers["Content-Length"]))
         else:  # the answer ends with the connection
-            body = self._reader.read()
-            self.close()
-        if headers.get("Connection", "").lower() == "close":
-            self.close()
-        return int(parts[1]), body
+            body, closing = self._reader.read(), True
+        return int(parts[1]), body, closing
 
     def _chunked(self) -> bytes:
         chunks = []

@@ -3,16 +3,19 @@ connection, each answered on its own, in order."""
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
 from elasticjob_cloud.localmesos import LocalMesosCluster
-from elasticjob_cloud.mesos.driver import MesosDriver
+from elasticjob_cloud.mesos.driver import MesosDriver, _Channel
 
 
 class Sink:
@@ -131,3 +134,62 @@ def test_a_batch_whose_answers_were_not_all_read_does_not_confuse_the_next(stack
 def test_launch_many_before_subscription_reports_every_call_as_not_taken(tmp_path):
     driver = MesosDriver({"user": "test", "name": "unsubscribed"}, "127.0.0.1:1", Sink())
     assert list(driver.launch_many([(["o1"], []), (["o2"], [])], 0.0)) == [False, False]
+
+
+class ScriptedMaster:
+    """A socket peer that reads ``len(answers)`` pipelined requests, then writes the given raw
+    answers back (and closes after the last one), recording the request bodies it read."""
+
+    def __init__(self, answers: list[bytes]):
+        self.answers = answers
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.bodies: list[dict[str, Any]] = []
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.server.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        connection, _ = self.server.accept()
+        reader = connection.makefile("rb")
+        for _ in self.answers:
+            length = 0
+            while (line := reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            self.bodies.append(json.loads(reader.read(length)))
+        connection.sendall(b"".join(self.answers))
+        connection.close()
+        self.server.close()
+
+
+def channel_to(master: ScriptedMaster) -> Any:
+    driver = SimpleNamespace(
+        master=master.address, framework_id="fw", connected=True, stream_id="s-1", _basic_credential=None
+    )
+    return _Channel(driver)
+
+
+def test_channel_reads_chunked_and_sized_answers_in_order():
+    master = ScriptedMaster(
+        [
+            b"HTTP/1.1 400 Bad Request\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nbad!\r\n0\r\n\r\n",
+            b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n",
+            b"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 4\r\n\r\noops",
+        ]
+    )
+    outcomes = list(channel_to(master).send([{"type": "A"}, {"type": "B"}, {"type": "C"}]))
+    assert [o is None for o in outcomes] == [False, True, False]
+    assert "400" in str(outcomes[0]) and "bad!" in str(outcomes[0]) and "oops" in str(outcomes[2])
+    assert [b["type"] for b in master.bodies] == ["A", "B", "C"]
+    assert all(b["framework_id"] == {"value": "fw"} for b in master.bodies)
+
+
+def test_channel_reports_calls_after_a_closing_answer_as_failed():
+    master = ScriptedMaster([b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", b""])
+    channel = channel_to(master)
+    outcomes = list(channel.send([{"type": "A"}, {"type": "B"}]))
+    assert outcomes[0] is None and isinstance(outcomes[1], Exception)
+    assert channel._unanswered == 0 and channel._socket is None
