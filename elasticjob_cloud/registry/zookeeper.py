@@ -38,6 +38,10 @@ from .watch import SharedWatches, watch_children
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 MULTI_READ_PATHS = 500  # paths per multiRead: answers of a few hundred KB at most for our nodes
+# Reconnection attempts, forever, at most 2 s apart. kazoo's default doubles the pause up to an hour:
+# after a ZooKeeper outage of ten seconds the next attempt could come 13 s after the servers were
+# back, and after a long one, much later (the API answering 503 and nothing launching meanwhile).
+RECONNECT = dict(max_tries=-1, delay=0.1, backoff=2, max_delay=2.0)
 
 _UNAVAILABLE = (
     ConnectionLoss,
@@ -99,6 +103,7 @@ class ZooKeeperConnection:
             timeout=session_timeout,
             auth_data=auth or None,
             default_acl=acl,
+            connection_retry=RECONNECT,
         )
         self._connect_timeout = connect_timeout
 

@@ -36,10 +36,11 @@ def test_outage_gives_503_then_service_resumes_intact(tmp_path):
             assert response.status_code == 503, (path, response.text)
             assert "ZooKeeper" in response.json()["message"]
             assert time.monotonic() - started < 5
+        time.sleep(10)  # a longer outage: reconnection attempts must not have backed off for long
         server = ZooKeeperServer(port=server.port, data_dir=str(tmp_path / "zk")).start()
-        wait_until(
+        wait_until(  # back within a few seconds of the server (attempts are at most 2 s apart)
             lambda: requests.get(url + "/api/app/list", timeout=10).status_code == 200,
-            20,
+            6,
             message="the API to recover",
         )
         assert [a["appName"] for a in requests.get(url + "/api/app/list", timeout=10).json()] == ["foo_app"]
