@@ -229,8 +229,9 @@ class Recorder:
         """After ``start()`` (the driver exists then; it subscribes asynchronously, so before any launch)."""
         assert service.driver is not None
         service.driver.launch_many = _timing_each(service.driver.launch_many, self.accepts)
-        # pymesos acknowledges each status update itself (implicit acknowledgements), synchronously on
-        # its event-reading thread and under the lock every other call takes: time those calls too.
+        # Updates are acknowledged explicitly on the driver's own acknowledger thread; pymesos's own
+        # acknowledge call (synchronous, under the lock every other call takes) is timed to show
+        # that it stays unused.
         pymesos_driver = service.driver._driver
         pymesos_driver.acknowledgeStatusUpdate = _timing(pymesos_driver.acknowledgeStatusUpdate, self.acks)
 
