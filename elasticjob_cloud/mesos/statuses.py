@@ -2,7 +2,8 @@
 
 The decision table is ``core.transitions.decide``; this module applies its actions. Rules on top:
 - an update of a task we do not know (another leader launched it, or implicit reconciliation found
-  it): adopted when it is active and its shard is free and launchable, killed when its shard already
+  it): adopted when it is active and its shard is free and launchable (and a failover entry queued for
+  that very task is withdrawn: it was thought never to have run), killed when its shard already
   runs as another task or its job is gone or disabled; a final state of an unknown task is only logged;
 - UNREACHABLE/UNKNOWN start a grace period (``unreachable_grace_seconds``); when it ends without news
   the task is treated as lost (the original left such tasks "running" forever).
@@ -16,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ..core import paths
 from ..core.models import TaskId
 from ..core.transitions import ACTIVE, GRACE_EXPIRED, MAYBE_RUNNING, Action, decide
+from ..exceptions import RegistryUnavailable
 from .launcher import executor_of
 from .running import RunningTask
 
@@ -113,6 +115,11 @@ class StatusHandler:
             engine.running.job_nodes.add(task.job_name)
         engine.running.add(task)
         engine.pending_ops.extend(engine.running.add_ops(task))
+        try:  # queued for failover because we thought it never ran: it must not run twice
+            if engine.registry.failover.withdraw(task.job_name, task.item, task_id):
+                log.info("failover of %s withdrawn: the task runs", task_id)
+        except RegistryUnavailable as exc:
+            log.warning("failover entry of %s not withdrawn: %s", task_id, exc)
         self.apply(task, state, status.get("message"), now)
 
     def expire_grace(self, now: float) -> None:

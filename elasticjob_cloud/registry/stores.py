@@ -327,6 +327,15 @@ class FailoverQueue:
     def remove(self, job_name: str, sharding_item: int) -> None:
         _remove_item(self.tree, paths.failover_job(job_name), paths.failover_task(job_name, sharding_item))
 
+    def withdraw(self, job_name: str, sharding_item: int, task_id: str) -> bool:
+        """Remove the shard's entry only if it fails over ``task_id``: that task turned out to run
+        (a LAUNCH whose answer was lost, an agent that came back), so the shard must not run again."""
+        path = paths.failover_task(job_name, sharding_item)
+        found = self.tree.get(path)
+        if found is None or found[0].decode() != task_id:
+            return False
+        return _remove_item(self.tree, paths.failover_job(job_name), path, found[1])
+
 
 class RunningStore:
     def __init__(self, tree: Tree):
@@ -359,17 +368,20 @@ def _items_under(tree: Tree, root: str, make: Any) -> Any:
                 yield make(job_name, item, entry[0].decode())
 
 
-def _remove_item(tree: Tree, job_path: str, item_path: str) -> None:
-    """Remove one shard entry, and the job node once it is empty (as the original does)."""
+def _remove_item(tree: Tree, job_path: str, item_path: str, version: int = -1) -> bool:
+    """Remove one shard entry (at ``version``, or any), and the job node once it is empty (as the
+    original does). False when the entry was gone or had moved on."""
     try:
-        tree.commit([Delete(item_path)])
-    except NotFound:
-        pass
+        tree.commit([Delete(item_path, version)])
+        removed = True
+    except (NotFound, Conflict):
+        removed = False
     if tree.exists(job_path) and not tree.children(job_path):
         try:
             tree.commit([Delete(job_path)])
         except (NotFound, Conflict):
             pass
+    return removed
 
 
 class FrameworkIdStore:

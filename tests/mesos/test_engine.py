@@ -506,3 +506,24 @@ def test_a_running_node_that_could_not_be_created_ahead_is_created_by_the_first_
     h.engine.dirty = True
     h.give_offers("S0")
     assert len(h.driver.launched()) == 1 and h.registry.tree.exists(paths.running_job("late"))
+
+
+def test_a_launch_thought_lost_that_ran_after_all_is_adopted_and_not_run_again(h):
+    """An ACCEPT whose answer was lost but which the master carried out: its shards were queued for
+    failover; the task's RUNNING update then shows it runs, so the shard must not run twice."""
+    h.lifecycle.register_job(job_body(shards=1))
+    h.subscribe()
+    h.lifecycle.trigger("job")
+    h.driver.fail_launch = True
+    h.give_offers("S0")
+    (lost,) = h.driver.launched()
+    task_id = lost["task_id"]["value"]
+    assert [e.sharding_item for e in h.registry.failover.entries()] == [0]
+    h.driver.fail_launch = False
+    h.status(task_id, "TASK_RUNNING")  # before any offer could relaunch the shard
+    assert h.running_ids() == [task_id]
+    assert h.registry.failover.entries() == []
+    h.status(task_id, "TASK_FINISHED")
+    h.engine.dirty = True
+    h.give_offers("S1")
+    assert len(h.driver.launched()) == 1  # nothing launched again

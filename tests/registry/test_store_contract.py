@@ -129,6 +129,16 @@ def test_failover_entries_are_unique_per_shard(registry):
     assert not registry.tree.exists(paths.failover_job("job"))
 
 
+def test_a_failover_entry_is_withdrawn_only_for_the_task_it_fails_over(registry):
+    registry.failover.add(FailoverEntry("job", 1, "job@-@1@-@READY@-@S0@-@u1"))
+    assert registry.failover.withdraw("job", 1, "job@-@1@-@READY@-@S0@-@other") is False
+    assert registry.failover.withdraw("job", 0, "job@-@1@-@READY@-@S0@-@u1") is False
+    assert [e.original_task_id for e in registry.failover.entries()] == ["job@-@1@-@READY@-@S0@-@u1"]
+    assert registry.failover.withdraw("job", 1, "job@-@1@-@READY@-@S0@-@u1") is True
+    assert registry.failover.entries() == [] and not registry.tree.exists(paths.failover_job("job"))
+    assert registry.failover.withdraw("job", 1, "job@-@1@-@READY@-@S0@-@u1") is False
+
+
 def test_running_entries(registry):
     entry = RunningEntry("job", 1, "job@-@1@-@READY@-@S0@-@u")
     registry.running.add(entry)
