@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from .core.cron import CronSchedule
@@ -62,7 +62,9 @@ class ScheduledJob:
     gen: int = 0  # heap entries of older generations are stale
     # The last instant looked up and its successor under ``schedule``: a fire looks up the instant
     # after the one the previous fire looked up last, so each fire computes one instant, not two.
-    _known: tuple[CronSchedule, float, float | None] | None = None
+    _known: tuple[CronSchedule, float, float | None] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
 
     def next_fire(self, after: float) -> float | None:
         known = self._known

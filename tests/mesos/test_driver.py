@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import socket
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -16,6 +15,7 @@ import pytest
 
 from elasticjob_cloud.localmesos import LocalMesosCluster
 from elasticjob_cloud.mesos.driver import MesosDriver, _Channel
+from tests.support import wait_until
 
 
 class Sink:
@@ -58,23 +58,14 @@ class Sink:
             return [s["state"] for s in self.statuses if s["task_id"]["value"] == task_id]
 
     def take_offers(self, count: int, timeout: float = 10.0) -> list[dict[str, Any]]:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        def enough() -> list[dict[str, Any]] | None:
             with self.lock:
-                if len(self.latest) >= count:
-                    taken, self.latest = list(self.latest.values()), {}
-                    return sorted(taken, key=lambda o: o["agent_id"]["value"])
-            time.sleep(0.02)
-        raise AssertionError(f"fewer than {count} agents offered within {timeout}s")
+                if len(self.latest) < count:
+                    return None
+                taken, self.latest = list(self.latest.values()), {}
+                return sorted(taken, key=lambda o: o["agent_id"]["value"])
 
-
-def wait_until(predicate: Any, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return bool(predicate())
+        return wait_until(enough, timeout, message=f"offers from {count} agents")
 
 
 @pytest.fixture
@@ -109,14 +100,14 @@ def test_pipelined_accepts_are_answered_one_by_one_in_order(stack):
     calls = [([o["id"]["value"]], [task(f"t{n}", o)]) for n, o in enumerate(offers)]
     calls[1][1][0].pop("name")  # a malformed TaskInfo: the master refuses this ACCEPT alone (400)
     assert list(driver.launch_many(calls, 0.0)) == [True, False, True]
-    assert wait_until(lambda: "TASK_FINISHED" in sink.states("t0") and "TASK_FINISHED" in sink.states("t2"))
+    wait_until(lambda: "TASK_FINISHED" in sink.states("t0") and "TASK_FINISHED" in sink.states("t2"))
     assert sink.states("t1") == []
     # the same connection serves the next batch (its answers were all read); the refused ACCEPT
     # left its offer outstanding, so two agents offer again
     again = sink.take_offers(2)
     calls = [([o["id"]["value"]], [task(f"u{n}", o)]) for n, o in enumerate(again)]
     assert list(driver.launch_many(calls, 0.0)) == [True, True]
-    assert wait_until(lambda: all("TASK_FINISHED" in sink.states(f"u{n}") for n in range(2)))
+    wait_until(lambda: all("TASK_FINISHED" in sink.states(f"u{n}") for n in range(2)))
 
 
 def test_a_batch_whose_answers_were_not_all_read_does_not_confuse_the_next(stack):
@@ -128,7 +119,7 @@ def test_a_batch_whose_answers_were_not_all_read_does_not_confuse_the_next(stack
     assert next(answers) is True  # the other two answers are left unread
     bad = {"name": "x", "task_id": {"value": "x"}}  # no agent ID: refused
     assert list(driver.launch_many([(["no-such-offer"], [bad])], 0.0)) == [False]
-    assert wait_until(lambda: all("TASK_FINISHED" in sink.states(f"a{n}") for n in range(3)))
+    wait_until(lambda: all("TASK_FINISHED" in sink.states(f"a{n}") for n in range(3)))
 
 
 def test_launch_many_before_subscription_reports_every_call_as_not_taken(tmp_path):
