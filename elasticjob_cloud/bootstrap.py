@@ -20,6 +20,8 @@ from .localmesos import LocalMesosCluster
 from .mesos import driver as _pymesos_seam  # noqa: F401  pymesos must be imported on the main thread
 from .mesos.engine import Listener
 from .mesos.node import SchedulerNode
+from .mesos.vitals import RegistryQueues, vitals_source
+from .metrics import Metrics
 from .registry import Registry, connect
 from .registry.election import LeaderElection
 from .registry.zkserver import ZooKeeperServer
@@ -92,11 +94,19 @@ def start_api(
     node = SchedulerNode(
         settings, registry, settings.http_port, zookeeper_state=lambda: _zk_state(connection)
     )
+    metrics = Metrics()
+    connection.timer = metrics.zookeeper_operation
+    metrics.add_source(
+        vitals_source(
+            node if run_scheduler else None, RegistryQueues(registry), lambda: connection.client.connected
+        )
+    )
     try:
         services = Services(
             lifecycle=Lifecycle(registry),
             time_zone=effective_time_zone(settings),
             control=node if run_scheduler else None,
+            metrics=metrics,
         )
         rest = RestServer(create_app(services), host=host, port=settings.http_port).start()
     except BaseException:  # Ctrl-C during start-up too: nothing started may outlive us
@@ -104,7 +114,7 @@ def start_api(
         raise
     node.webui_port = rest.port
     stack = Stack(settings, registry, rest, connection, zookeeper, node=node)
-    node.listener = listener
+    node.listener = fan_out(metrics.engine_event, listener)
     if run_scheduler:
         try:
             identity = f"{settings.hostname}:{rest.port}"
@@ -116,6 +126,20 @@ def start_api(
             stack.stop()
             raise
     return stack
+
+
+def fan_out(*listeners: Listener | None) -> Listener:
+    """One engine listener calling each given one; a failing listener never reaches the engine."""
+    active = [listener for listener in listeners if listener is not None]
+
+    def call_each(kind: str, payload: Any, now: float) -> None:
+        for listener in active:
+            try:
+                listener(kind, payload, now)
+            except Exception:
+                log.exception("engine listener %r failed on %s", listener, kind)
+
+    return call_each
 
 
 def _zk_state(connection: ZooKeeperConnection) -> str:

@@ -54,12 +54,19 @@ class SchedulerService:
         self.registry = registry
         self.webui_port = webui_port
         self.inbox = Inbox()
-        self.producer = ProducerService(registry, effective_time_zone(settings), listener=self.inbox.wake)
+        self.listener = listener
+        self.producer = ProducerService(registry, effective_time_zone(settings), listener=self._fired)
         self.engine = Engine(registry, engine_config(settings), self._next_fire, listener)
         self.engine.find_executors = self._app_executors
         self.loop = EngineLoop(self.engine, self.inbox, clock)
         self.driver: MesosDriver | None = None
         self._unwatch: list[Callable[[], None]] = []
+
+    def _fired(self, record: Any) -> None:
+        """A fire was written: a launch round soon; the listener sees it as ``("fire", record, at)``."""
+        self.inbox.wake()
+        if self.listener is not None:
+            self.listener("fire", record, record.written_at)
 
     def _failover_changed(self, path: str | None) -> None:
         self.engine.failover_changed(path)

@@ -9,6 +9,7 @@ of hanging.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
@@ -106,6 +107,8 @@ class ZooKeeperConnection:
             connection_retry=RECONNECT,
         )
         self._connect_timeout = connect_timeout
+        # (operation, seconds) of every request or pipelined batch; the composition root sets it
+        self.timer: Callable[[str, float], None] | None = None
 
     def start(self) -> ZooKeeperConnection:
         """Create the namespace root if needed (a chroot must exist before use), then connect."""
@@ -140,8 +143,20 @@ class ZooKeeperConnection:
         """Run a kazoo ``*_async`` call bounded by the operation timeout; fail fast when disconnected."""
         if not self.client.connected:
             raise RegistryUnavailable(f"ZooKeeper not connected (state {self.client.state})")
-        with self.translated(path):
+        with self.timed(getattr(start, "__name__", "call").removesuffix("_async")), self.translated(path):
             return start(*args).get(timeout=self.operation_timeout)
+
+    @contextmanager
+    def timed(self, operation: str) -> Iterator[None]:
+        timer = self.timer
+        if timer is None:
+            yield
+            return
+        began = time.perf_counter()
+        try:
+            yield
+        finally:
+            timer(operation, time.perf_counter() - began)
 
     def wait(self, request: Any, path: str = "") -> Any:
         """The answer of an already sent ``*_async`` request, bounded by the operation timeout."""
@@ -198,6 +213,10 @@ class KazooTree:
         self._require_connected()
         if not paths:
             return []
+        with self.connection.timed("get_many"):
+            return self._get_many(paths)
+
+    def _get_many(self, paths: list[str]) -> list[tuple[bytes, int] | None]:
         if self._multi_read:
             try:
                 return self._multi_get(paths)
@@ -246,6 +265,10 @@ class KazooTree:
     def commit_many(self, batches: list[list[Op]]) -> list[Exception | None]:
         """Pipelined multis: all are sent, then all answers are collected (one write each)."""
         self._require_connected()
+        with self.connection.timed("commit_many"):
+            return self._commit_many(batches)
+
+    def _commit_many(self, batches: list[list[Op]]) -> list[Exception | None]:
         pending = []
         for ops in batches:
             try:

@@ -10,7 +10,8 @@ from flask import Flask
 
 from ..core.ports import SchedulerControl
 from ..lifecycle import Lifecycle
-from . import apps, cron, jobs, legacy, openapi, operations
+from ..metrics import Metrics
+from . import apps, cron, jobs, legacy, metrics, openapi, operations
 from .errors import install_error_handlers
 
 
@@ -22,13 +23,14 @@ class Services:
     time_zone: str = "UTC"  # for cron expressions without their own timeZone
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     control: SchedulerControl | None = None  # this process's scheduler side; None: API only
+    metrics: Metrics | None = None  # served at /metrics
 
 
 def create_app(services: Services) -> Flask:
     app = Flask("elasticjob_cloud")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["elasticjob"] = services
-    for module in (apps, cron, jobs, legacy, openapi, operations):
+    for module in (apps, cron, jobs, legacy, metrics, openapi, operations):
         app.register_blueprint(module.blueprint)
     install_error_handlers(app)
     return app
