@@ -27,6 +27,7 @@ from .registry.election import LeaderElection
 from .registry.zkserver import ZooKeeperServer
 from .registry.zookeeper import ZooKeeperConnection
 from .rest.app import Services, create_app
+from .rest.credentials import build_authenticator
 from .rest.server import RestServer
 from .settings import Settings, effective_time_zone
 
@@ -81,8 +82,14 @@ def start_api(
     host: str = "0.0.0.0",
     run_scheduler: bool = True,
     listener: Listener | None = None,
+    auth_default: bool = False,
 ) -> Stack:
-    """Connect to ZooKeeper, serve the REST API and (``run_scheduler``) stand for election."""
+    """Connect to ZooKeeper, serve the REST API and (``run_scheduler``) stand for election.
+
+    Authentication follows ``auth_enabled``, else ``auth_default`` (a SettingsError when it is on
+    without an admin account, raised before anything starts).
+    """
+    auth = build_authenticator(settings, auth_default)
     registry, connection = connect(
         settings.zk_servers,
         settings.zk_namespace,
@@ -107,6 +114,7 @@ def start_api(
             time_zone=effective_time_zone(settings),
             control=node if run_scheduler else None,
             metrics=metrics,
+            auth=auth,
         )
         rest = RestServer(create_app(services), host=host, port=settings.http_port).start()
     except BaseException:  # Ctrl-C during start-up too: nothing started may outlive us
@@ -154,9 +162,16 @@ def start_standalone(
     zk_data_dir: str | None = None,
     agents: int = 2,
     work_dir: str | None = None,
+    host: str = "127.0.0.1",
+    auth_default: bool = False,
     **cluster_options: Any,
 ) -> Stack:
-    """A private ZooKeeper (unless ``zk_servers`` was given), the local Mesos, and a scheduler."""
+    """A private ZooKeeper (unless ``zk_servers`` was given), the local Mesos, and a scheduler.
+
+    The API listens on ``host``: loopback by default, as a stack that may run without
+    authentication must not be reachable from other machines.
+    """
+    build_authenticator(settings, auth_default)  # refuse bad auth settings before starting anything
     zookeeper = None
     cluster = None
     try:
@@ -172,7 +187,7 @@ def start_standalone(
         settings = settings.replace(mesos_url=cluster.master_url.removeprefix("http://"))
         if settings.executor_command == Settings().executor_command:
             settings = settings.replace(executor_command=LOCAL_EXECUTOR_COMMAND)  # this very interpreter
-        stack = start_api(settings, zookeeper)
+        stack = start_api(settings, zookeeper, host=host, auth_default=auth_default)
     except BaseException:  # Ctrl-C during start-up too: nothing started may outlive us
         if cluster is not None:
             cluster.stop()

@@ -73,3 +73,15 @@ class MesosUnavailable(ElasticJobError):
     """The Mesos master or an agent cannot be reached, or answered something unreadable."""
 
     status = 503
+
+
+class Unauthorized(ElasticJobError):
+    """No credential, or a wrong one (answered with a ``WWW-Authenticate: Basic`` challenge)."""
+
+    status = 401
+
+
+class Forbidden(ElasticJobError):
+    """A known user whose role does not allow the request (a viewer's write, a missing CSRF token)."""
+
+    status = 403

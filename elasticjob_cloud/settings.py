@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +43,13 @@ class Settings:
     executor_idle_timeout_seconds: float = 600.0
     zk_session_timeout_seconds: float = 10.0
     zk_operation_timeout_seconds: float = 5.0
+    # Authentication (rest.credentials): "" = the command's default (scheduler on, standalone off).
+    auth_enabled: str = ""
+    auth_username: str = ""
+    auth_password: str = field(default="", repr=False)
+    auth_viewer_username: str = ""
+    auth_viewer_password: str = field(default="", repr=False)
+    auth_file: str = ""  # the original's auth.properties ("" = conf/auth.properties if present)
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import logging
 import os
+import secrets
 import signal
 import sys
 import threading
@@ -12,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from ..bootstrap import Stack, start_api, start_standalone
+from ..rest.credentials import Role, auth_switch, build_authenticator, configured_accounts, hash_password
 from ..settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger(__name__)
 
 
 def _add_setting_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = ()) -> None:
@@ -41,8 +47,18 @@ def add_parser(subparsers: Any) -> None:
     standalone.add_argument("--zk-servers", dest="zk_servers", default="", help="use this ZooKeeper instead")
     standalone.add_argument("--agents", type=int, default=2, help="local Mesos agents (default 2)")
     standalone.add_argument("--work-dir", default=None, help="local Mesos work directory (default ./work)")
+    standalone.add_argument(
+        "--auth",
+        action="store_true",
+        help="require logins (auth_username/auth_password; a random admin password if none is set)",
+    )
     _add_setting_flags(standalone, skip=("http_port", "zk_servers"))
     standalone.set_defaults(func=run_standalone)
+
+    hasher = subparsers.add_parser(
+        "hash-password", help="print an argon2 hash of a password, for auth_password in the settings"
+    )
+    hasher.set_defaults(func=run_hash_password)
 
 
 def _settings(args: argparse.Namespace, **forced: Any) -> Settings:
@@ -73,14 +89,56 @@ def run_scheduler(args: argparse.Namespace) -> int:
     except SettingsError as exc:
         print(f"elasticjob-cloud: {exc}", file=sys.stderr)
         return 2
-    stack = start_api(settings)
+    try:
+        auth = build_authenticator(settings, default_on=True)
+    except SettingsError as exc:
+        print(f"elasticjob-cloud: refusing to start: {exc}", file=sys.stderr)
+        return 2
+    if auth is None:
+        log.warning(
+            "authentication is disabled (auth_enabled=false): anyone who reaches port %s may change"
+            " every app and job",
+            settings.http_port,
+        )
+    stack = start_api(settings, auth_default=True)
     print(f"elasticjob-cloud scheduler: REST API on {stack.api_url}/api", flush=True)
+    print(
+        f"  console: {stack.api_url}/  authentication: {_auth_summary(settings, auth is not None)}",
+        flush=True,
+    )
     return _serve_until_signalled(stack)
+
+
+def _auth_summary(settings: Settings, enabled: bool) -> str:
+    if not enabled:
+        return "OFF (anyone who reaches this port may change anything)"
+    roles = {account.role: account.username for account in configured_accounts(settings)}
+    viewer = f", viewer {roles[Role.VIEWER]!r}" if Role.VIEWER in roles else ""
+    return f"on (admin {roles[Role.ADMIN]!r}{viewer})"
+
+
+def _standalone_auth(settings: Settings, wanted: bool) -> tuple[Settings, bool, str]:
+    """Settings with an admin account when ``--auth`` has none configured; on?; a generated password."""
+    enabled = auth_switch(settings)
+    enabled = wanted if enabled is None else enabled or wanted
+    if not enabled:
+        return settings, False, ""
+    settings = settings.replace(auth_enabled="true")
+    if any(account.role is Role.ADMIN for account in configured_accounts(settings)):
+        return settings, True, ""
+    password = secrets.token_urlsafe(12)
+    return settings.replace(auth_username="admin", auth_password=password), True, password
 
 
 def run_standalone(args: argparse.Namespace) -> int:
     try:
         settings = _settings(args, zk_servers=args.zk_servers, hostname=args.hostname or "127.0.0.1")
+    except SettingsError as exc:
+        print(f"elasticjob-cloud: {exc}", file=sys.stderr)
+        return 2
+    try:
+        settings, auth_on, generated = _standalone_auth(settings, args.auth)
+        build_authenticator(settings, default_on=False)
     except SettingsError as exc:
         print(f"elasticjob-cloud: {exc}", file=sys.stderr)
         return 2
@@ -91,10 +149,37 @@ def run_standalone(args: argparse.Namespace) -> int:
         zk_data_dir=str(work_dir / "zookeeper") if not args.zk_servers else None,
         agents=args.agents,
         work_dir=str(work_dir / "mesos"),
+        host="0.0.0.0" if auth_on else "127.0.0.1",
     )
     print(f"elasticjob-cloud standalone: REST API on {stack.api_url}/api", flush=True)
+    if auth_on:
+        print(f"  console: {stack.api_url}/  authentication: {_auth_summary(settings, True)}", flush=True)
+        if generated:
+            print(f"  generated admin password (this run only): {generated}", flush=True)
+    else:
+        print(
+            f"  console: {stack.api_url}/  authentication: OFF, listening on 127.0.0.1 only"
+            " (--auth turns it on)",
+            flush=True,
+        )
     print(f"  ZooKeeper: {stack.settings.zk_servers}  namespace: {stack.settings.zk_namespace}", flush=True)
     print(f"  local Mesos master: http://{stack.settings.mesos_url} ({args.agents} agents)", flush=True)
     print(f"  sandboxes under {work_dir / 'mesos'}", flush=True)
     print("  Ctrl-C stops everything.", flush=True)
     return _serve_until_signalled(stack)
+
+
+def run_hash_password(args: argparse.Namespace) -> int:
+    """Reads the password from stdin when piped, else asks for it twice without echo."""
+    if sys.stdin.isatty():
+        password = getpass.getpass("password: ")
+        if getpass.getpass("again: ") != password:
+            print("elasticjob-cloud: the two passwords differ", file=sys.stderr)
+            return 2
+    else:
+        password = sys.stdin.readline().rstrip("\n")
+    if not password:
+        print("elasticjob-cloud: empty password", file=sys.stderr)
+        return 2
+    print(hash_password(password))
+    return 0

@@ -12,6 +12,8 @@ from ..core.ports import SchedulerControl
 from ..lifecycle import Lifecycle
 from ..metrics import Metrics
 from . import apps, cron, jobs, legacy, metrics, openapi, operations
+from .auth import install_auth
+from .credentials import Authenticator
 from .errors import install_error_handlers
 
 
@@ -24,6 +26,7 @@ class Services:
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     control: SchedulerControl | None = None  # this process's scheduler side; None: API only
     metrics: Metrics | None = None  # served at /metrics
+    auth: Authenticator | None = None  # None: authentication off, everyone is admin
 
 
 def create_app(services: Services) -> Flask:
@@ -32,5 +35,6 @@ def create_app(services: Services) -> Flask:
     app.extensions["elasticjob"] = services
     for module in (apps, cron, jobs, legacy, metrics, openapi, operations):
         app.register_blueprint(module.blueprint)
+    install_auth(app)
     install_error_handlers(app)
     return app

@@ -35,7 +35,9 @@ def install_error_handlers(app: Flask) -> None:
         errors = exc.errors if isinstance(exc, InvalidConfig) else None
         if exc.status >= 500:
             log.warning("request failed: %s", exc.message)
-        return jsonify(error_body(exc.message, errors)), exc.status
+        response = jsonify(error_body(exc.message, errors))
+        response.headers.update(getattr(exc, "headers", {}))  # WWW-Authenticate, Retry-After
+        return response, exc.status
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> tuple[Response, int]:

@@ -333,6 +333,8 @@ class SchedulerProcess:
             "4",
             "--unreachable-grace-seconds",
             "5",
+            "--auth-enabled",
+            "false",  # these tests are about scheduling; tests/rest/test_auth.py covers logins
         ]
         self.proc = subprocess.Popen(
             command,
