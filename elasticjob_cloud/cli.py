@@ -16,6 +16,7 @@ SUBCOMMAND_MODULES = (
     "elasticjob_cloud.commands.cron",
     "elasticjob_cloud.localmesos.cli",
     "elasticjob_cloud.executor.local",
+    "elasticjob_cloud.client.cli",
 )
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 
 from elasticjob_cloud.localmesos import LocalMesosCluster
 from elasticjob_cloud.registry import connect
@@ -19,6 +20,7 @@ from tests.scheduler.schedkit import (
     read_records,
     tear_down,
 )
+from tests.support import wait_until
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
@@ -100,3 +102,22 @@ def stack(zk_hosts: str, tmp_path: Path, record_dir: Path) -> Iterator[Stack]:
         yield made
     finally:
         made.close()
+
+
+@pytest.fixture
+def live(zk_hosts: str, tmp_path: Path, packed_app: Path, record_dir: Path) -> Iterator[str]:
+    """A live standalone stack in this process (``bootstrap.start_standalone`` over the test's
+    ZooKeeper chroot: local Mesos, scheduler, REST API); yields the API's URL."""
+    from elasticjob_cloud.bootstrap import start_standalone
+    from elasticjob_cloud.settings import Settings
+
+    settings = Settings(zk_servers=zk_hosts, http_port=0, hostname="127.0.0.1", time_zone="UTC")
+    made = start_standalone(
+        settings, agents=2, work_dir=str(tmp_path / "live"), resources=AGENT_RESOURCES, **CLUSTER_OPTIONS
+    )
+    url = f"http://127.0.0.1:{made.rest.port}"
+    try:
+        wait_until(lambda: requests.get(url + "/health", timeout=5).json()["role"] == "leader", 30, 0.1)
+        yield url
+    finally:
+        made.stop()

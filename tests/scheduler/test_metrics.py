@@ -14,9 +14,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
-from elasticjob_cloud.bootstrap import start_standalone
-from elasticjob_cloud.settings import Settings
-from tests.scheduler.schedkit import AGENT_RESOURCES, CLUSTER_OPTIONS, app_body, job_body
+from tests.scheduler.schedkit import app_body, job_body
 from tests.support import wait_until
 
 pytestmark = pytest.mark.slow
@@ -39,20 +37,6 @@ def value(samples, name: str, **labels: str) -> float:
 
 def moved(before, after, name: str, **labels: str) -> float:
     return value(after, name, **labels) - value(before, name, **labels)
-
-
-@pytest.fixture
-def live(zk_hosts, tmp_path, packed_app, record_dir):
-    settings = Settings(zk_servers=zk_hosts, http_port=0, hostname="127.0.0.1", time_zone="UTC")
-    stack = start_standalone(
-        settings, agents=2, work_dir=str(tmp_path / "mesos"), resources=AGENT_RESOURCES, **CLUSTER_OPTIONS
-    )
-    url = f"http://127.0.0.1:{stack.rest.port}"
-    try:
-        wait_until(lambda: requests.get(url + "/health", timeout=5).json()["role"] == "leader", 30, 0.1)
-        yield url
-    finally:
-        stack.stop()
 
 
 def one_instant_cron(at: datetime) -> str:

@@ -1,0 +1,1 @@
+"""The command-line client: a thin layer over the REST API (no ZooKeeper, no Flask)."""

@@ -1,0 +1,127 @@
+"""``elasticjob-cloud job list|show|register|update|deregister|disable|enable|trigger|cron|executions``."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from .bodies import BodyError
+from .commands import JOB_COLUMNS, JOB_FLAGS, body_options, command, done, named_body, path_part, show
+from .history import executions_of
+from .http import Api
+
+
+def add_job_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "job",
+        help="jobs: list, show, register, update, deregister, disable, enable, trigger, cron, executions",
+    )
+    group = parser.add_subparsers(dest="job_command", required=True, metavar="ACTION")
+    command(group, "list", job_list, common, "list the jobs").add_argument(
+        "--names", action="store_true", help="only the names, one per line"
+    )
+    command(group, "show", job_show, common, "one job, with its disabled flag").add_argument("name")
+    for name, handler, help_text in (
+        ("register", job_register, "register a job (from -f FILE and/or flags)"),
+        ("update", job_update, "change the fields given of a job"),
+    ):
+        sub = command(group, name, handler, common, help_text)
+        body_options(sub, "job" if name == "update" else None)
+        sub.add_argument("--name", help="jobName")
+        sub.add_argument("--app", help="appName")
+        sub.add_argument("--cron", help="cron expression (Quartz or Unix)")
+        sub.add_argument("--job-class", help="jobClass (SIMPLE, DATAFLOW)")
+        sub.add_argument("--type", choices=["SIMPLE", "DATAFLOW", "SCRIPT"], help="jobType")
+        sub.add_argument("--execution-type", choices=["TRANSIENT", "DAEMON"], help="jobExecutionType")
+        sub.add_argument("--shards", type=int, help="shardingTotalCount")
+        sub.add_argument("--sharding-parameters", help="shardingItemParameters, e.g. 0=a,1=b")
+        sub.add_argument("--parameter", help="jobParameter")
+        sub.add_argument("--cpu", type=float, help="cpuCount per shard")
+        sub.add_argument("--memory", type=float, help="memoryMB per shard")
+        sub.add_argument("--failover", action=argparse.BooleanOptionalAction, default=None)
+        sub.add_argument("--misfire", action=argparse.BooleanOptionalAction, default=None)
+        sub.add_argument("--script", help="scriptCommandLine (SCRIPT)")
+        sub.add_argument("--streaming-process", action=argparse.BooleanOptionalAction, default=None)
+        sub.add_argument("--description")
+        sub.add_argument("--time-zone", help="IANA zone of the cron")
+    for name, handler, help_text in (
+        ("deregister", job_deregister, "deregister a job (its tasks are killed)"),
+        ("disable", job_disable, "disable a job"),
+        ("enable", job_enable, "enable a job"),
+        ("trigger", job_trigger, "queue one run of a TRANSIENT job now"),
+    ):
+        command(group, name, handler, common, help_text).add_argument("name")
+    cron = command(group, "cron", job_cron, common, "next fire times of a job, or of --expression")
+    cron.add_argument("name", nargs="?", help="a registered job")
+    cron.add_argument("--expression", help="preview this cron expression instead")
+    cron.add_argument("--time-zone", help="IANA zone for --expression")
+    cron.add_argument("--count", type=int, default=10)
+    cron.add_argument("--after", help="ISO-8601 start (default now)")
+    runs = command(group, "executions", job_executions, common, "the job's recent executions (event trace)")
+    runs.add_argument("name")
+    runs.add_argument("--page", type=int, default=1)
+    runs.add_argument("--per-page", type=int, default=20)
+
+
+def job_list(api: Api, args: argparse.Namespace) -> None:
+    jobs = api.get("/api/job/jobs")
+    if args.names:
+        print("\n".join(sorted(job["jobName"] for job in jobs)))
+    else:
+        show(args, jobs, JOB_COLUMNS)
+
+
+def job_show(api: Api, args: argparse.Namespace) -> None:
+    job = api.get(f"/api/job/jobs/{path_part(args.name)}")
+    job["disabled"] = api.get(f"/api/job/{path_part(args.name)}/disable")
+    show(args, job)
+
+
+def job_register(api: Api, args: argparse.Namespace) -> None:
+    body = named_body(args, JOB_FLAGS)
+    api.request("POST", "/api/job/register", body)
+    done(args, f"job {body.get('jobName')} registered")
+
+
+def job_update(api: Api, args: argparse.Namespace) -> None:
+    body = named_body(args, JOB_FLAGS, "jobName")
+    api.request("PUT", "/api/job/update", body)
+    done(args, f"job {body.get('jobName')} updated")
+
+
+def job_deregister(api: Api, args: argparse.Namespace) -> None:
+    api.request("DELETE", f"/api/job/{path_part(args.name)}/deregister")
+    done(args, f"job {args.name} deregistered")
+
+
+def job_disable(api: Api, args: argparse.Namespace) -> None:
+    api.request("POST", f"/api/job/{path_part(args.name)}/disable")
+    done(args, f"job {args.name} disabled")
+
+
+def job_enable(api: Api, args: argparse.Namespace) -> None:
+    api.request("POST", f"/api/job/{path_part(args.name)}/enable")
+    done(args, f"job {args.name} enabled")
+
+
+def job_trigger(api: Api, args: argparse.Namespace) -> None:
+    api.request("POST", "/api/job/trigger", text=args.name)
+    done(args, f"job {args.name} triggered")
+
+
+def job_cron(api: Api, args: argparse.Namespace) -> None:
+    params = {"count": args.count, "after": args.after}
+    if args.expression:
+        result = api.get("/api/cron/preview", cron=args.expression, timeZone=args.time_zone, **params)
+    elif args.name:
+        result = api.get(f"/api/job/jobs/{path_part(args.name)}/next-fire-times", **params)
+    else:
+        raise BodyError("give a job name or --expression")
+    if args.json:
+        show(args, result)
+    else:
+        print("\n".join(result.get("next", [])))
+
+
+def job_executions(api: Api, args: argparse.Namespace) -> None:
+    executions_of(api, args, {"jobName": args.name})

@@ -1,0 +1,156 @@
+"""The client's HTTP rules against scripted peers (real sockets), its bodies, and its bash completion."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from elasticjob_cloud.cli import main
+from elasticjob_cloud.client.bodies import BodyError, build_body
+from elasticjob_cloud.client.http import Api, ApiError
+
+
+class Peer:
+    """A real HTTP server answering from a script: ``(status, headers, body)`` per request."""
+
+    def __init__(self, answer):
+        self.seen: list[dict] = []
+        peer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _any(self):
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length).decode() if length else ""
+                peer.seen.append(
+                    {
+                        "method": self.command,
+                        "path": self.path,
+                        "auth": self.headers.get("Authorization"),
+                        "body": body,
+                    }
+                )
+                status, headers, payload = answer(self.command, self.path)
+                data = payload.encode() if isinstance(payload, str) else json.dumps(payload).encode()
+                self.send_response(status)
+                for key, value in headers.items():
+                    self.send_header(key, value)
+                self.send_header("Content-Length", str(len(data) if status != 204 else 0))
+                self.end_headers()
+                if status != 204:
+                    self.wfile.write(data)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _any
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def peers():
+    made = []
+    yield lambda answer: made.append(Peer(answer)) or made[-1]
+    for peer in made:
+        peer.close()
+
+
+def test_a_307_is_followed_with_method_body_and_credentials(peers):
+    leader = peers(lambda method, path: (204, {}, ""))
+    standby = peers(lambda method, path: (307, {"Location": leader.url + path}, {"message": "standby"}))
+    Api(standby.url, "ops", "secret").request("POST", "/api/job/trigger", text="foo_job")
+    assert [s["method"] for s in standby.seen + leader.seen] == ["POST", "POST"]
+    assert leader.seen[0]["path"] == "/api/job/trigger" and leader.seen[0]["body"] == "foo_job"
+    assert leader.seen[0]["auth"] == standby.seen[0]["auth"] == "Basic b3BzOnNlY3JldA=="
+
+
+def test_credentials_from_the_environment_and_from_netrc(peers, monkeypatch, tmp_path):
+    peer = peers(lambda method, path: (200, {"Content-Type": "application/json"}, []))
+    monkeypatch.setenv("ELASTICJOB_CLOUD_API", peer.url)
+    monkeypatch.setenv("ELASTICJOB_CLOUD_USER", "env-user")
+    monkeypatch.setenv("ELASTICJOB_CLOUD_PASSWORD", "env-pass")
+    assert main(["job", "list"]) == 0
+    assert peer.seen[-1]["auth"] == "Basic ZW52LXVzZXI6ZW52LXBhc3M="
+    monkeypatch.delenv("ELASTICJOB_CLOUD_USER")
+    monkeypatch.delenv("ELASTICJOB_CLOUD_PASSWORD")
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login net-user password net-pass\n")
+    netrc.chmod(0o600)
+    monkeypatch.setenv("NETRC", str(netrc))
+    assert main(["job", "list"]) == 0
+    assert peer.seen[-1]["auth"] == "Basic bmV0LXVzZXI6bmV0LXBhc3M="
+
+
+def test_errors_carry_the_servers_message_and_fields(peers, capsys):
+    body = {"message": "invalid job configuration: cron: bad", "errors": {"cron": ["bad"]}}
+    peer = peers(lambda method, path: (400, {"Content-Type": "application/json"}, body))
+    with pytest.raises(ApiError) as caught:
+        Api(peer.url).request("POST", "/api/job/register", {"jobName": "x"})
+    assert caught.value.status == 400 and caught.value.errors == {"cron": ["bad"]}
+    assert main(["job", "register", "--api", peer.url, "--name", "x"]) == 1
+    assert (
+        capsys.readouterr().err == "elasticjob-cloud: 400 invalid job configuration: cron: bad\n  cron: bad\n"
+    )
+    looping = peers(lambda method, path: (307, {"Location": path}, ""))
+    with pytest.raises(ApiError, match="redirects"):
+        Api(looping.url).get("/api/job/jobs")
+    with pytest.raises(ApiError) as unreachable:
+        Api("http://127.0.0.1:9").get("/api/job/jobs")
+    assert unreachable.value.status == 0
+
+
+def test_bodies_from_yaml_flags_and_sets(tmp_path):
+    spec = tmp_path / "job.yml"
+    spec.write_text("jobName: a\nshardingTotalCount: 2\nfailover: true\n")
+    body = build_body(
+        str(spec),
+        {"cron": "0 * * * * ?", "appName": None},
+        ["shardingTotalCount=4", "misfire=false", "jobParameter=x=y"],
+    )
+    assert body == {
+        "jobName": "a",
+        "shardingTotalCount": 4,
+        "failover": True,
+        "cron": "0 * * * * ?",
+        "misfire": False,
+        "jobParameter": "x=y",
+    }
+    spec.write_text("- a\n- b\n")
+    with pytest.raises(BodyError, match="one object"):
+        build_body(str(spec), {}, None)
+    with pytest.raises(BodyError, match="key=value"):
+        build_body(None, {}, ["novalue"])
+    with pytest.raises(BodyError, match="nothing to send"):
+        build_body(None, {"jobName": None}, None)
+
+
+def test_bash_completion_completes_commands_actions_and_options(tmp_path, capsys):
+    assert main(["completion", "bash"]) == 0
+    script = tmp_path / "completion.bash"
+    script.write_text(capsys.readouterr().out)
+
+    def complete(*words: str) -> list[str]:
+        line = " ".join(["elasticjob-cloud", *words])
+        probe = (
+            f"source {script}; COMP_WORDS=({line}); COMP_CWORD={len(words)}; "
+            '_elasticjob_cloud; printf "%s\\n" "${COMPREPLY[@]}"'
+        )
+        out = subprocess.run(
+            ["bash", "-c", probe], capture_output=True, text=True, timeout=30, check=True
+        ).stdout
+        return sorted(out.split())
+
+    assert complete("jo") == ["job"]
+    assert complete("job", "tr") == ["trigger"]
+    assert "--shards" in complete("job", "register", "--sh")
+    assert complete("--log-level", "DEBUG", "task", "r") == ["ready", "running"]
