@@ -154,3 +154,28 @@ def test_bash_completion_completes_commands_actions_and_options(tmp_path, capsys
     assert complete("job", "tr") == ["trigger"]
     assert "--shards" in complete("job", "register", "--sh")
     assert complete("--log-level", "DEBUG", "task", "r") == ["ready", "running"]
+
+
+def test_credentials_against_a_live_api_with_authentication(zk_hosts, capsys, monkeypatch):
+    from elasticjob_cloud.bootstrap import start_api
+    from elasticjob_cloud.settings import Settings
+
+    monkeypatch.delenv("ELASTICJOB_CLOUD_USER", raising=False)
+    monkeypatch.setenv("NETRC", "/nonexistent")
+    settings = Settings(
+        zk_servers=zk_hosts,
+        http_port=0,
+        hostname="127.0.0.1",
+        auth_enabled="true",
+        auth_username="ops",
+        auth_password="s3cret",
+    )
+    stack = start_api(settings, host="127.0.0.1", run_scheduler=False)
+    try:
+        url = f"http://127.0.0.1:{stack.rest.port}"
+        assert main(["app", "list", "--api", url]) == 1
+        assert capsys.readouterr().err.startswith("elasticjob-cloud: 401 ")
+        assert main(["app", "list", "--api", url, "--user", "ops", "--password", "s3cret", "--json"]) == 0
+        assert json.loads(capsys.readouterr().out) == []
+    finally:
+        stack.stop()
