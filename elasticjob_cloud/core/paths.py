@@ -3,6 +3,9 @@
 One addition the original does not have: ``/state/producer/{job}`` holds the last scheduled instant
 the cron producer accounted for (ISO-8601, UTC), so a restart or a new leader can tell which fires
 fell in the gap and never produces one instant twice (see README.rst, "The cron producer").
+Another: ``/state/failover_backoff/{job}/{job}@-@{item}`` holds a shard's failover streak, so the
+back-off of a shard that keeps failing over survives a leader change (the failover nodes themselves
+keep the original's content, the task ID).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ CONFIG_JOB = "/config/job"
 READY = "/state/ready"
 RUNNING = "/state/running"
 FAILOVER = "/state/failover"
+FAILOVER_BACKOFF = "/state/failover_backoff"
 DISABLE_APP = "/state/disable/app"
 DISABLE_JOB = "/state/disable/job"
 PRODUCER = "/state/producer"
@@ -47,6 +51,15 @@ def failover_job(job_name: str) -> str:
 
 def failover_task(job_name: str, sharding_item: int) -> str:
     return f"{FAILOVER}/{job_name}/{job_name}{DELIMITER}{sharding_item}"
+
+
+def failover_backoff_job(job_name: str) -> str:
+    return f"{FAILOVER_BACKOFF}/{job_name}"
+
+
+def failover_backoff(job_name: str, sharding_item: int) -> str:
+    """How often in a row the shard was failed over, and when it may run again (JSON)."""
+    return f"{FAILOVER_BACKOFF}/{job_name}/{job_name}{DELIMITER}{sharding_item}"
 
 
 def disabled_app(app_name: str) -> str:

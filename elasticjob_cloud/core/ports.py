@@ -13,6 +13,8 @@ class FailoverEntry:
     job_name: str
     sharding_item: int
     original_task_id: str
+    attempt: int = 1  # failovers of the shard in a row, this one included
+    not_before: float = 0.0  # epoch seconds: not launched before (back-off of repeated failovers)
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,9 @@ class FailoverQueue(Protocol):
     def add(self, entry: FailoverEntry) -> bool: ...  # False when that shard is already queued
     def entries(self) -> list[FailoverEntry]: ...
     def remove(self, job_name: str, sharding_item: int) -> None: ...
+    def streak(self, job_name: str, sharding_item: int) -> int: ...  # the last entry's attempt, 0: none
+    def streaks(self) -> set[tuple[str, int]]: ...  # shards with a streak
+    def end_streak(self, job_name: str, sharding_item: int) -> None: ...  # the shard ran to its end
 
 
 class RunningStore(Protocol):

@@ -1,7 +1,11 @@
 """Task status → what the scheduler does: the status-update decision table, as data.
 
-Improves on the original (see the reference, §3.8): a job failure reported by the executor is
-recorded but not failed over (the task ran and the job's code said no); UNREACHABLE/UNKNOWN are
+Improves on the original (see the reference, §3.8): a job's own failure is recorded but not failed
+over (the task ran and the job's code said no), whichever executor ran it: the framework's executor
+marks it ``JOB_FAILURE:``, and the Mesos command executor reports its command's non-zero exit as
+TASK_FAILED from SOURCE_EXECUTOR (a crash of that executor, or a lost agent, comes from the agent or
+the master instead). Failing over such a failure relaunched a failing script forever. A shard that
+keeps being failed over waits longer each time (:func:`failover_delay`). UNREACHABLE/UNKNOWN are
 "maybe still running" until a grace period ends; STARTING and KILLING are understood; a DAEMON
 task that ends for any reason other than a disable or deregistration is relaunched.
 """
@@ -35,6 +39,31 @@ LOST_LIKE = frozenset(
 )
 MAYBE_RUNNING = frozenset({"TASK_UNREACHABLE", "TASK_UNKNOWN"})
 GRACE_EXPIRED = "GRACE_EXPIRED"  # not a Mesos state: the scheduler's own event after the grace period
+# Reasons an executor's TASK_FAILED carries when the task's own command failed: none (Mesos's command
+# executor, most executors), or the one the local Mesos's command executor sets.
+OWN_FAILURE_REASONS = frozenset({"", "REASON_COMMAND_EXECUTOR_FAILED"})
+FAILOVER_BACKOFF_BASE = 1.0  # seconds before the second failover of a shard in a row; doubles after
+FAILOVER_BACKOFF_MAX = 60.0
+
+
+def job_failed(state: str, message: str | None, reason: str | None, source: str | None) -> bool:
+    """Did the job itself fail (its code raised, its command exited non-zero), rather than its task
+    being lost? Only the executor that ran the task can say so; the agent and the master report
+    losses (an executor crash, an agent gone, a refused launch)."""
+    if state != "TASK_FAILED":
+        return False
+    if is_job_failure(message):
+        return True
+    return source == "SOURCE_EXECUTOR" and (reason or "") in OWN_FAILURE_REASONS
+
+
+def failover_delay(attempt: int) -> float:
+    """Seconds a shard waits before its ``attempt``-th failover in a row: the first at once (a lost
+    agent should cost nothing), then 1 s, 2 s, 4 s ... up to a minute, so a task that is lost again
+    and again (a broken agent, an app that crashes its executor) cannot relaunch in a tight loop."""
+    if attempt <= 1:
+        return 0.0
+    return min(FAILOVER_BACKOFF_BASE * 2.0 ** min(attempt - 2, 32), FAILOVER_BACKOFF_MAX)
 
 
 @dataclass(frozen=True)
@@ -43,7 +72,14 @@ class Decision:
     reason: str
 
 
-def decide(state: str, message: str | None, job: JobConfig | None, disabled: bool) -> Decision:
+def decide(
+    state: str,
+    message: str | None,
+    job: JobConfig | None,
+    disabled: bool,
+    reason: str | None = None,
+    source: str | None = None,
+) -> Decision:
     """What to do with a status update of a task of ``job`` (None: deregistered)."""
     if state in ACTIVE:
         return Decision((Action.KEEP_RUNNING, Action.CANCEL_GRACE), f"{state}: still active")
@@ -67,11 +103,12 @@ def decide(state: str, message: str | None, job: JobConfig | None, disabled: boo
     if state == "TASK_KILLED":
         actions = [Action.REMOVE_RUNNING, Action.CANCEL_GRACE]
         return Decision(tuple(actions + ([Action.RELAUNCH_DAEMON] if relaunch else [])), "killed")
-    if state == "TASK_FAILED" and is_job_failure(message):
+    if job_failed(state, message, reason, source):
         actions = [Action.REMOVE_RUNNING, Action.CANCEL_GRACE, Action.COUNT_FAILURE]
-        if job is not None and job.is_daemon and not disabled:
+        if job is not None and job.is_daemon and not disabled:  # desired state: a daemon runs again
             actions.append(Action.FAILOVER)
-        return Decision(tuple(actions), "the job reported a failure: recorded, not failed over")
+            return Decision(tuple(actions), "the job failed: the daemon is relaunched")
+        return Decision(tuple(actions), "the job failed: recorded, not failed over")
     if state in LOST_LIKE or state == GRACE_EXPIRED:
         actions = [Action.REMOVE_RUNNING, Action.CANCEL_GRACE, Action.COUNT_FAILURE]
         if job is not None and not disabled and (job.failover or job.is_daemon):

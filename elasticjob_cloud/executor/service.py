@@ -95,7 +95,8 @@ class ExecutorService:
                 self._tasks[task_id] = run
         if refused:
             log.warning("refusing task %s: the executor is exiting (%s)", task_id, self.exit_reason)
-            self.reporter.update(task_id, "TASK_FAILED", f"executor is exiting ({self.exit_reason})")
+            # never started: lost (failed over), not a failure of the job
+            self.reporter.update(task_id, "TASK_LOST", f"executor is exiting ({self.exit_reason})")
             return
         log.info("launching task %s", task_id)
         run.start()

@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from ..core import paths
+from ..core.models import TaskId, TaskType
 from ..core.ports import FailoverEntry
 from ..core.taskdata import STOP_MESSAGE
 from ..core.taskinfo import TaskInfos
+from ..core.transitions import failover_delay
 from ..exceptions import AlreadyExists, ElasticJobError, NotFound, RegistryUnavailable
 from ..registry.grouped import commit_groups
 from ..registry.stores import FailoverQueue, FrameworkIdStore, ReadyQueue, RunningStore
@@ -122,6 +124,8 @@ class Engine:
         # round reads it only after a change was reported, not on every round.
         self.failover_watched = False
         self._failover_changed = True
+        self.failover_wake: float | None = None  # when the earliest backed-off failover may launch
+        self.streaks: set[tuple[str, int]] = set()  # shards failed over more than once in a row
         self.executors: dict[str, set[tuple[str, str]]] = defaultdict(set)  # app -> {(executor, agent)}
         self.pending_ops: list[Op] = []
         self.unacknowledged: list[dict[str, Any]] = []  # acknowledged once their writes are in
@@ -162,6 +166,7 @@ class Engine:
         self.catalog.refresh()
         apps = {name: job.app_name for name, job in self.catalog.jobs.items()}
         self.running.load(entries, job_nodes, apps)
+        self.streaks = self.registry.failover.streaks()
         self.loaded = True
         self._prepare(set(self.catalog.jobs))
         log.info("loaded %d running tasks from ZooKeeper", len(self.running))
@@ -256,13 +261,10 @@ class Engine:
         if not self.subscribed or self.driver is None or self.awaiting is not None:
             return
         ready = self.registry.ready.snapshot()
-        pending = pending_runs(
-            ready,
-            self._failover_entries(),
-            self.catalog,
-            self.running,
-            self.registry.ready.take_op,
-        )
+        failover = self._failover_entries()
+        waiting = [e.not_before for e in failover if e.not_before > now]
+        self.failover_wake = min(waiting, default=None)
+        pending = pending_runs(ready, failover, self.catalog, self.running, self.registry.ready.take_op, now)
         unplaced = self._clear_orphans(pending.orphans, ready)
         if pending.runs:
             if self.suppressed and self.driver.revive():
@@ -335,16 +337,43 @@ class Engine:
             self.running.job_nodes.discard(job_name)
             self.pending_ops.append(Delete(paths.running_job(job_name)))
 
-    def add_failover(self, task: RunningTask) -> None:
+    def add_failover(self, task: RunningTask, now: float) -> None:
+        """Queue the shard to run again: at once the first time, later each time it is failed over
+        again in a row (its task was itself a failover launch), so a shard whose every task is lost
+        cannot relaunch in a tight loop; the streak is kept in ZooKeeper for the next leader."""
         if self.running.at(task.job_name, task.item) is not None:
             return  # that shard runs again already
         self._failover_changed = True
         try:
-            if self.registry.failover.add(FailoverEntry(task.job_name, task.item, task.task_id)):
+            attempt = 1
+            if _task_type(task.task_id) is TaskType.FAILOVER:
+                attempt = max(self.registry.failover.streak(task.job_name, task.item), 1) + 1
+            delay = failover_delay(attempt)
+            entry = FailoverEntry(task.job_name, task.item, task.task_id, attempt, now + delay)
+            if self.registry.failover.add(entry):
                 self.stats.failovers += 1
+                if attempt > 1:
+                    self.streaks.add(task.shard)
+                    log.warning(
+                        "shard %s of %s failed over %d times in a row: the next try in %.0f s",
+                        task.item,
+                        task.job_name,
+                        attempt,
+                        delay,
+                    )
         except ElasticJobError as exc:
             log.error("shard %s of %s could not be queued for failover: %s", task.item, task.job_name, exc)
         self.dirty = True
+
+    def end_streak(self, task: RunningTask) -> None:
+        """A shard with a failover streak ran to its end: its next failover starts again at once."""
+        if task.shard not in self.streaks:
+            return
+        try:
+            self.registry.failover.end_streak(task.job_name, task.item)
+            self.streaks.discard(task.shard)
+        except ElasticJobError as exc:
+            log.warning("failover streak of %s shard %s not cleared: %s", task.job_name, task.item, exc)
 
     def _settle_offers(self, now: float, unplaced: bool) -> None:
         if self.driver is None:
@@ -362,7 +391,7 @@ class Engine:
 
     # ------------------------------------------------------------------ timers and writes
     def next_deadline(self) -> float | None:
-        candidates = [self.offers.next_expiry(), self.next_periodic]
+        candidates = [self.offers.next_expiry(), self.next_periodic, self.failover_wake]
         if self.awaiting is not None:
             candidates.append(self.reconcile_deadline)
         grace = [t.unreachable_since for t in self.running if t.unreachable_since is not None]
@@ -383,6 +412,9 @@ class Engine:
             self.next_periodic = now + self.config.reconcile_interval_seconds
             self.reconcile(explicit=True, now=now)
         self.statuses.expire_grace(now)
+        if self.failover_wake is not None and now >= self.failover_wake:
+            self.failover_wake = None  # a backed-off failover is due: the round reads the queue again
+            self._failover_changed = self.dirty = True
         upcoming = self.next_fire()
         imminent = upcoming is not None and upcoming - now <= self.config.offer_hold_seconds
         if self.suppressed and imminent and self.driver is not None and self.driver.revive():
@@ -413,3 +445,10 @@ class Engine:
                 log.warning("running-state write %s failed: %s", op.path, error)
             else:  # e.g. a job node that got a new child, or a ready mark that moved: nothing to do
                 log.info("running-state write %s skipped: %s", op.path, error)
+
+
+def _task_type(task_id: str) -> TaskType | None:
+    try:
+        return TaskId.parse(task_id).task_type
+    except ValueError:
+        return None

@@ -67,6 +67,7 @@ def pending_runs(
     catalog: Catalog,
     running: RunningTasks,
     take_op: TakeOp,
+    now: float = 0.0,
 ) -> Pending:
     runs: list[PendingRun] = []
     orphans: list[str] = []
@@ -77,8 +78,8 @@ def pending_runs(
         job = catalog.launchable(entry.job_name)
         if job is None or running.at(entry.job_name, entry.sharding_item) is not None:
             continue
-        if entry.sharding_item >= job.sharding_total_count:
-            continue
+        if entry.sharding_item >= job.sharding_total_count or entry.not_before > now:
+            continue  # a shard failed over again and again waits for its back-off (see the engine)
         runs.append(
             PendingRun(
                 job,

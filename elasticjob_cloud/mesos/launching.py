@@ -92,15 +92,15 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
             if engine.listener is not None:
                 engine.listener("launch", [t.task_id for t, _ in launches], now)
         else:
-            _failed(engine, [t for t, _ in launches])
+            _failed(engine, [t for t, _ in launches], now)
     return bool(plan.unplaced) or any(error is not None for error in results)
 
 
-def _failed(engine: Engine, tasks: list[RunningTask]) -> None:
+def _failed(engine: Engine, tasks: list[RunningTask], now: float) -> None:
     """The master never got them: they never ran, so they go back as failover shards."""
     engine.stats.launch_failures += len(tasks)
     for task in tasks:
         _, ops = engine.running.remove(task.task_id)
         engine.pending_ops.extend(ops)
-        engine.add_failover(task)
+        engine.add_failover(task, now)
     engine.dirty = True

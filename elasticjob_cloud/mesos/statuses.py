@@ -6,7 +6,10 @@ The decision table is ``core.transitions.decide``; this module applies its actio
   that very task is withdrawn: it was thought never to have run), killed when its shard already
   runs as another task or its job is gone or disabled; a final state of an unknown task is only logged;
 - UNREACHABLE/UNKNOWN start a grace period (``unreachable_grace_seconds``); when it ends without news
-  the task is treated as lost (the original left such tasks "running" forever).
+  the task is treated as lost (the original left such tasks "running" forever);
+- every end of a task other than TASK_FINISHED is logged at WARNING, with the job, shard, task,
+  agent, the update's message, reason and source, and what the scheduler does about it: a failed
+  job or a lost task must be visible to an operator reading the scheduler's log.
 """
 
 from __future__ import annotations
@@ -37,7 +40,6 @@ class StatusHandler:
         engine = self.engine
         task_id = str(status.get("task_id", {}).get("value", ""))
         state = str(status.get("state", ""))
-        message = status.get("message")
         engine.answered(task_id, now)
         engine.unacknowledged.append(status)
         if engine.listener is not None:
@@ -46,13 +48,25 @@ class StatusHandler:
         if task is None:
             self._unknown(task_id, state, status, now)
             return
-        self.apply(task, state, message, now)
+        self.apply(task, state, status.get("message"), now, status.get("reason"), status.get("source"))
 
-    def apply(self, task: RunningTask, state: str, message: str | None, now: float) -> None:
+    def apply(
+        self,
+        task: RunningTask,
+        state: str,
+        message: str | None,
+        now: float,
+        reason: str | None = None,
+        source: str | None = None,
+    ) -> None:
         engine = self.engine
         job = engine.catalog.jobs.get(task.job_name)
-        decision = decide(state, message, job, engine.catalog.is_disabled(task.job_name))
-        log.debug("%s %s: %s", task.task_id, state, decision.reason)
+        decision = decide(state, message, job, engine.catalog.is_disabled(task.job_name), reason, source)
+        if state in STILL_ALIVE or state == "TASK_FINISHED":
+            log.debug("%s %s: %s", task.task_id, state, decision.reason)
+        else:
+            ended = (task.job_name, task.item, task.task_id, task.agent_id, state)
+            _warn_ended(*ended, message, reason, source, decision.reason)
         counters = engine.stats.counters
         counters[state] += 1
         for action in decision.actions:
@@ -64,7 +78,7 @@ class StatusHandler:
                 engine.forget_job_node(task.job_name)
                 engine.dirty = True  # the job may launch its next queued run
             elif action is Action.FAILOVER:
-                engine.add_failover(task)
+                engine.add_failover(task, now)
             elif action is Action.RELAUNCH_DAEMON:
                 engine.dirty = True  # desired state: the launcher starts the missing shard
             elif action is Action.KILL:
@@ -75,6 +89,7 @@ class StatusHandler:
                 task.idle = True
             elif action is Action.COUNT_SUCCESS:
                 engine.stats.finished += 1
+                engine.end_streak(task)
             elif action is Action.COUNT_FAILURE:
                 engine.stats.failed += 1
             elif action is Action.START_GRACE:
@@ -91,7 +106,11 @@ class StatusHandler:
             log.warning("status %s of a task that is not ours: %s", state, task_id)
             return
         if state not in STILL_ALIVE:
-            log.debug("final status %s of a task no longer tracked: %s", state, task_id)
+            if state != "TASK_FINISHED":
+                agent = str(status.get("agent_id", {}).get("value", parsed.agent_id))
+                ended = (parsed.job_name, parsed.sharding_item, task_id, agent, state)
+                details = (status.get("message"), status.get("reason"), status.get("source"))
+                _warn_ended(*ended, *details, "a task no longer tracked: nothing to do")
             return
         agent = str(status.get("agent_id", {}).get("value", parsed.agent_id))
         job = engine.catalog.launchable(parsed.job_name)
@@ -120,7 +139,7 @@ class StatusHandler:
                 log.info("failover of %s withdrawn: the task runs", task_id)
         except RegistryUnavailable as exc:
             log.warning("failover entry of %s not withdrawn: %s", task_id, exc)
-        self.apply(task, state, status.get("message"), now)
+        self.apply(task, state, status.get("message"), now, status.get("reason"), status.get("source"))
 
     def expire_grace(self, now: float) -> None:
         grace = self.engine.config.unreachable_grace_seconds
@@ -128,3 +147,28 @@ class StatusHandler:
             if task.unreachable_since is not None and now - task.unreachable_since >= grace:
                 log.warning("%s unreachable for %.0fs: treated as lost", task.task_id, grace)
                 self.apply(task, GRACE_EXPIRED, None, now)
+
+
+def _warn_ended(
+    job: str,
+    item: int,
+    task_id: str,
+    agent: str,
+    state: str,
+    message: str | None,
+    reason: str | None,
+    source: str | None,
+    outcome: str,
+) -> None:
+    log.warning(
+        "%s: job %s shard %s task %s on agent %s: %s (%s, %s); %s",
+        state,
+        job,
+        item,
+        task_id,
+        agent,
+        message or "no message",
+        reason or "no reason",
+        source or "no source",
+        outcome,
+    )

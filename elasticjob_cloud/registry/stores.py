@@ -158,6 +158,7 @@ class ConfigStore:
             if self.tree.exists(path):
                 ops.append(Delete(path))
         ops += _delete_subtree(self.tree, paths.failover_job(job_name))
+        ops += _delete_subtree(self.tree, paths.failover_backoff_job(job_name))
         if self.tree.exists(paths.job(job_name)):
             ops.append(Delete(paths.job(job_name)))
         return ops
@@ -305,6 +306,14 @@ def _to_int(data: bytes) -> int:
 
 
 class FailoverQueue:
+    """``/state/failover``: shards waiting to run again (value: the lost task's ID, as the original).
+
+    A shard failed over again and again also has ``/state/failover_backoff/{job}/{job}@-@{item}``
+    (``{"attempt": n, "notBefore": epoch seconds}``): kept in ZooKeeper, the back-off survives a
+    leader change. It is rewritten by every failover of the shard and removed when the shard runs
+    to its end (``end_streak``) or the job goes.
+    """
+
     def __init__(self, tree: Tree, queue_size: int = 10000):
         self.tree = tree
         self._root = _CountedChildren(tree, paths.FAILOVER, queue_size)
@@ -315,17 +324,50 @@ class FailoverQueue:
             return False
         self._root.refuse_if_full(f"failing over '{entry.job_name}' shard {entry.sharding_item}")
         self.tree.ensure(paths.failover_job(entry.job_name))
+        ops: list[Op] = [Create(path, entry.original_task_id.encode())]
+        backoff = paths.failover_backoff(entry.job_name, entry.sharding_item)
+        if entry.attempt > 1:
+            self.tree.ensure(paths.failover_backoff_job(entry.job_name))
+            streak = encode_json({"attempt": entry.attempt, "notBefore": entry.not_before})
+            ops.append(SetData(backoff, streak) if self.tree.exists(backoff) else Create(backoff, streak))
+        elif self.tree.exists(backoff):
+            ops.append(Delete(backoff))
         try:
-            self.tree.commit([Create(path, entry.original_task_id.encode())])
+            self.tree.commit(ops)
         except AlreadyExists:
             return False
         return True
 
     def entries(self) -> list[FailoverEntry]:
-        return list(_items_under(self.tree, paths.FAILOVER, FailoverEntry))
+        entries = list(_items_under(self.tree, paths.FAILOVER, FailoverEntry))
+        if not entries or not self.tree.exists(paths.FAILOVER_BACKOFF):
+            return entries
+        streaks = self.tree.get_many([paths.failover_backoff(e.job_name, e.sharding_item) for e in entries])
+        return [_with_streak(entry, found) for entry, found in zip(entries, streaks, strict=True)]
 
     def remove(self, job_name: str, sharding_item: int) -> None:
         _remove_item(self.tree, paths.failover_job(job_name), paths.failover_task(job_name, sharding_item))
+
+    def streak(self, job_name: str, sharding_item: int) -> int:
+        found = self.tree.get(paths.failover_backoff(job_name, sharding_item))
+        return _with_streak(FailoverEntry(job_name, sharding_item, ""), found).attempt if found else 0
+
+    def streaks(self) -> set[tuple[str, int]]:
+        """Every shard with a back-off node (a new leader's starting point)."""
+        if not self.tree.exists(paths.FAILOVER_BACKOFF):
+            return set()
+        found = set()
+        for job_name in self.tree.children(paths.FAILOVER_BACKOFF):
+            for child in self.tree.children(paths.failover_backoff_job(job_name)):
+                item = _parse_item(child, job_name)
+                if item is not None:
+                    found.add((job_name, item))
+        return found
+
+    def end_streak(self, job_name: str, sharding_item: int) -> None:
+        path = paths.failover_backoff(job_name, sharding_item)
+        if self.tree.exists(path):
+            _remove_item(self.tree, paths.failover_backoff_job(job_name), path)
 
     def withdraw(self, job_name: str, sharding_item: int, task_id: str) -> bool:
         """Remove the shard's entry only if it fails over ``task_id``: that task turned out to run
@@ -355,6 +397,19 @@ class RunningStore:
 
     def remove(self, job_name: str, sharding_item: int) -> None:
         _remove_item(self.tree, paths.running_job(job_name), paths.running_task(job_name, sharding_item))
+
+
+def _with_streak(entry: FailoverEntry, found: tuple[bytes, int] | None) -> FailoverEntry:
+    """``entry`` with its back-off node's attempt and time (an unreadable node counts as none)."""
+    if found is None:
+        return entry
+    try:
+        streak = json.loads(found[0])
+        attempt, not_before = int(streak["attempt"]), float(streak["notBefore"])
+    except (ValueError, KeyError, TypeError):
+        log.warning("unreadable failover back-off of %s shard %s", entry.job_name, entry.sharding_item)
+        return entry
+    return FailoverEntry(entry.job_name, entry.sharding_item, entry.original_task_id, attempt, not_before)
 
 
 def _items_under(tree: Tree, root: str, make: Any) -> Any:

@@ -1,10 +1,18 @@
 """The status-update decision table, row by row."""
 
+import itertools
+
 import pytest
 
 from elasticjob_cloud.core.models import ExecutionType, JobConfig, JobType
 from elasticjob_cloud.core.taskdata import job_failure_message
-from elasticjob_cloud.core.transitions import GRACE_EXPIRED, Action, decide
+from elasticjob_cloud.core.transitions import (
+    FAILOVER_BACKOFF_MAX,
+    GRACE_EXPIRED,
+    Action,
+    decide,
+    failover_delay,
+)
 
 A = Action
 
@@ -59,3 +67,42 @@ def test_decision_table(state, message, the_job, disabled, include, exclude):
     actions = set(decide(state, message, the_job, disabled).actions)
     assert include <= actions, actions
     assert not (exclude & actions), actions
+
+
+# A failing command under the command executor says so as the executor (SOURCE_EXECUTOR); an
+# executor that dies, an agent that goes, a launch that fails are reported by the agent or master.
+SOURCED = [
+    # (message, reason, source, failed over)
+    ("Command exited with status 1", None, "SOURCE_EXECUTOR", False),
+    ("Command exited with status 1", "REASON_COMMAND_EXECUTOR_FAILED", "SOURCE_EXECUTOR", False),
+    ("Command terminated with signal SIGSEGV", "REASON_COMMAND_EXECUTOR_FAILED", "SOURCE_EXECUTOR", False),
+    (job_failure_message("boom"), None, "SOURCE_EXECUTOR", False),
+    ("Executor terminated", "REASON_EXECUTOR_TERMINATED", "SOURCE_AGENT", True),
+    ("Executor terminated", "REASON_COMMAND_EXECUTOR_FAILED", "SOURCE_SLAVE", True),
+    ("Failed to launch: no such file", "REASON_CONTAINER_LAUNCH_FAILED", "SOURCE_EXECUTOR", True),
+    ("Reconciliation: latest task state", "REASON_RECONCILIATION", "SOURCE_MASTER", True),
+    (None, None, None, True),
+]
+
+
+@pytest.mark.parametrize(("message", "reason", "source", "failed_over"), SOURCED)
+def test_a_jobs_own_failure_is_never_failed_over_whichever_executor_ran_it(
+    message, reason, source, failed_over
+):
+    decision = decide("TASK_FAILED", message, job(failover=True), False, reason, source)
+    assert (A.FAILOVER in decision.actions) is failed_over, decision
+    assert {A.REMOVE_RUNNING, A.COUNT_FAILURE} <= set(decision.actions)
+
+
+def test_a_daemon_whose_job_failed_is_still_relaunched():
+    decision = decide(
+        "TASK_FAILED", "Command exited with status 1", job(daemon=True), False, None, "SOURCE_EXECUTOR"
+    )
+    assert A.FAILOVER in decision.actions
+
+
+def test_repeated_failovers_back_off_exponentially_up_to_a_cap():
+    delays = [failover_delay(n) for n in range(1, 12)]
+    assert delays[:4] == [0.0, 1.0, 2.0, 4.0]
+    assert all(b >= a for a, b in itertools.pairwise(delays))
+    assert delays[-1] == FAILOVER_BACKOFF_MAX == failover_delay(10_000)

@@ -527,3 +527,81 @@ def test_a_launch_thought_lost_that_ran_after_all_is_adopted_and_not_run_again(h
     h.engine.dirty = True
     h.give_offers("S1")
     assert len(h.driver.launched()) == 1  # nothing launched again
+
+
+def test_a_shard_failed_over_again_and_again_backs_off_and_a_new_leader_keeps_the_back_off(h):
+    """Each failover of a FAILOVER task waits twice as long as the last (1 s, 2 s, ...); the streak
+    is in ZooKeeper, so a new leader goes on from it; a run to the end ends the streak."""
+    task_id = h.run_one(failover=True)
+    h.status(task_id, "TASK_LOST")
+    h.give_offers("S0")  # the first failover: at once
+    launched = [t["task_id"]["value"] for t in h.driver.launched()]
+    assert len(launched) == 2 and TaskId.parse(launched[1]).task_type.value == "FAILOVER"
+    for attempt, delay in ((2, 1.0), (3, 2.0)):
+        h.status(launched[-1], "TASK_LOST")
+        [entry] = h.registry.failover.entries()
+        assert (entry.attempt, entry.not_before) == (attempt, h.now + delay)
+        h.give_offers("S0")
+        assert len(h.driver.launched()) == len(launched), "launched before its back-off ended"
+        assert h.engine.next_deadline() == pytest.approx(h.now + delay)
+        h.now += delay
+        h.give_offers("S0")
+        launched = [t["task_id"]["value"] for t in h.driver.launched()]
+        assert len(launched) == attempt + 1
+    h.status(launched[-1], "TASK_LOST")  # the fourth in a row: 4 s
+
+    leader = Engine(h.registry, EngineConfig(time_zone="UTC"))  # a new leader, same ZooKeeper
+    leader.driver = h.driver
+    h.engine = leader
+    h.subscribe()
+    h.give_offers("S0")
+    assert len(h.driver.launched()) == len(launched)
+    h.now += 4.0
+    h.give_offers("S0")
+    fifth = h.driver.launched()[-1]["task_id"]["value"]
+    assert fifth not in launched
+    h.status(fifth, "TASK_RUNNING")
+    h.status(fifth, "TASK_FINISHED")
+    assert not h.registry.tree.exists(paths.failover_backoff("job", 0))
+    h.lifecycle.trigger("job")
+    h.give_offers("S0")
+    ready = h.driver.launched()[-1]["task_id"]["value"]
+    h.status(ready, "TASK_LOST")
+    [entry] = h.registry.failover.entries()
+    assert entry.attempt == 1 and entry.not_before <= h.now  # a new streak: at once again
+
+
+def test_a_failing_command_is_recorded_not_failed_over_and_the_log_says_why(h, caplog):
+    task_id = h.run_one(failover=True)
+    update = {
+        "task_id": {"value": task_id},
+        "state": "TASK_FAILED",
+        "agent_id": {"value": "S0"},
+        "message": "Command exited with status 1",
+        "reason": "REASON_COMMAND_EXECUTOR_FAILED",
+        "source": "SOURCE_EXECUTOR",
+    }
+    with caplog.at_level("WARNING", logger="elasticjob_cloud.mesos.statuses"):
+        h.engine.statuses.on_status(update, h.now)
+        h.step()
+    assert h.registry.failover.entries() == [] and h.running_ids() == []
+    assert h.engine.stats.failed == 1
+    [line] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    for part in ("TASK_FAILED", "job job", "shard 0", task_id, "agent S0", "Command exited with status 1"):
+        assert part in line, line
+    assert "REASON_COMMAND_EXECUTOR_FAILED" in line and "not failed over" in line
+
+
+@pytest.mark.parametrize("state", ["TASK_KILLED", "TASK_LOST", "TASK_ERROR", "TASK_DROPPED"])
+def test_every_end_but_finished_is_logged_at_warning(h, caplog, state):
+    task_id = h.run_one(failover=False)
+    with caplog.at_level("DEBUG", logger="elasticjob_cloud.mesos.statuses"):
+        h.status(task_id, state, "why it ended")
+    [line] = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert line.startswith(f"{state}: job job shard 0 task {task_id} on agent S0: why it ended"), line
+    caplog.clear()
+    h.lifecycle.trigger("job")
+    h.give_offers("S0")
+    with caplog.at_level("DEBUG", logger="elasticjob_cloud.mesos.statuses"):
+        h.status(h.driver.launched()[-1]["task_id"]["value"], "TASK_FINISHED")
+    assert not [r for r in caplog.records if r.levelname == "WARNING"]

@@ -153,3 +153,25 @@ def test_framework_id_is_written_once(registry):
     registry.framework_id.save("fw-1")
     registry.framework_id.save("fw-2")
     assert registry.framework_id.get() == "fw-1"
+
+
+def test_a_failover_streak_is_kept_with_its_entry_and_goes_with_the_job(registry):
+    registry.config.add_app(APP)
+    registry.config.add_job(job())
+    lost = "job@-@1@-@FAILOVER@-@S0@-@u1"
+    assert registry.failover.add(FailoverEntry("job", 1, lost, attempt=3, not_before=1234.5)) is True
+    assert registry.failover.entries() == [FailoverEntry("job", 1, lost, 3, 1234.5)]
+    assert registry.failover.streak("job", 1) == 3 and registry.failover.streak("job", 0) == 0
+    assert registry.failover.streaks() == {("job", 1)}
+    assert registry.tree.get(paths.failover_task("job", 1))[0] == lost.encode()  # the original's content
+    registry.failover.remove("job", 1)  # launched: the streak stays for its next failover
+    assert registry.failover.streak("job", 1) == 3
+    registry.failover.add(FailoverEntry("job", 1, "job@-@1@-@READY@-@S0@-@u2"))  # a new streak
+    assert registry.failover.streak("job", 1) == 0
+    registry.failover.add(FailoverEntry("job", 0, lost, attempt=2, not_before=1.0))
+    registry.failover.end_streak("job", 0)
+    assert registry.failover.streaks() == set()
+    registry.failover.add(FailoverEntry("job", 2, lost, attempt=2, not_before=1.0))
+    assert registry.config.remove_job("job") is True
+    assert registry.failover.entries() == [] and registry.failover.streaks() == set()
+    assert not registry.tree.exists(paths.failover_backoff_job("job"))
