@@ -17,6 +17,7 @@ SUBCOMMAND_MODULES = (
     "elasticjob_cloud.localmesos.cli",
     "elasticjob_cloud.executor.local",
     "elasticjob_cloud.client.cli",
+    "elasticjob_cloud.commands.backup",
 )
 
 

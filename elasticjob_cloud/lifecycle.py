@@ -145,6 +145,10 @@ class Lifecycle:
         job = self.get_job(job_name)
         return self.disable.is_job_disabled(job_name) or self.disable.is_app_disabled(job.app_name)
 
+    def disabled_job_names(self) -> list[str]:
+        """Jobs with their own disable mark (``is_job_disabled`` also says true for a disabled app)."""
+        return sorted(self.disable.disabled_jobs())  # deregistering a job removes its mark
+
     def disable_job(self, job_name: str) -> None:
         self.get_job(job_name)
         self.disable.disable_job(job_name)

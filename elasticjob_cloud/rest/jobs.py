@@ -49,6 +49,12 @@ def detail(job_name: str) -> Any:
     return json_response(job_to_wire(lifecycle().get_job(job_name)))
 
 
+@blueprint.get("/disabled")
+def disabled_jobs() -> Any:
+    """The jobs disabled by their own mark (not through their app): what a backup restores."""
+    return json_response(lifecycle().disabled_job_names())
+
+
 @blueprint.get("/<job_name>/disable")
 def is_disabled(job_name: str) -> Any:
     return json_response(lifecycle().is_job_disabled(job_name))
