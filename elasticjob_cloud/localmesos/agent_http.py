@@ -134,7 +134,7 @@ class AgentHandler(JsonHandler):
             self.send_text(404, "")
             return
         try:
-            if not self.check_media_types():
+            if not self.check_content_type():
                 return
             self._executor_call(self.read_json())
         except BadRequest as exc:
@@ -149,20 +149,39 @@ class AgentHandler(JsonHandler):
         if not isinstance(call, dict):
             raise BadRequest("Expecting a JSON object")
         kind = call.get("type")
-        if kind not in ("SUBSCRIBE", "UPDATE", "MESSAGE"):
-            raise BadRequest(f"Expecting 'type' to be one of SUBSCRIBE, UPDATE, MESSAGE; got {kind!r}")
+        if kind not in ("SUBSCRIBE", "UPDATE", "MESSAGE", "HEARTBEAT"):
+            raise BadRequest(
+                f"Expecting 'type' to be one of SUBSCRIBE, UPDATE, MESSAGE, HEARTBEAT; got {kind!r}"
+            )
+        if kind == "SUBSCRIBE" and not self.check_accept():
+            return
+        if kind == "HEARTBEAT":  # accepted before any other check, as the agent does
+            self.send_accepted()
+            return
         fid, eid = _value(call, "framework_id"), _value(call, "executor_id")
+        # the call is validated before the executor is looked up (Http::executor)
+        update = validate_update(call, eid) if kind == "UPDATE" else None
+        data = ""
+        if kind == "MESSAGE":
+            message = call.get("message")
+            if not isinstance(message, dict):
+                raise BadRequest("Expecting 'message' to be present")
+            _b64(message.get("data"), "message.data")
+            data = message["data"]
         agent = self.agent
+        forbidden = False
         with agent.lock:
             executor = agent.executors.get((fid, eid))
             if executor is None or executor.kind != "custom":
                 raise BadRequest(f"Executor {eid} of framework {fid} is not known to this agent")
             if executor.state in ("terminated",) or agent.removed:
                 raise BadRequest(f"Executor {eid} is terminating")
-            if kind == "SUBSCRIBE":
+            if kind != "SUBSCRIBE" and executor.state == "launching":
+                forbidden = True
+            elif kind == "SUBSCRIBE":
                 stream = subscribe(agent, executor, call)
-            elif kind == "UPDATE":
-                status = _fill(agent, executor, validate_update(call, eid))
+            elif update is not None:
+                status = _fill(agent, executor, update)
                 if agent.new_update(fid, status) and executor.stream is not None:
                     executor.stream.send(
                         {
@@ -170,14 +189,11 @@ class AgentHandler(JsonHandler):
                             "acknowledged": {"task_id": status["task_id"], "uuid": status["uuid"]},
                         }
                     )
-            else:
-                message = call.get("message")
-                if not isinstance(message, dict):
-                    raise BadRequest("Expecting 'message' to be present")
-                _b64(message.get("data"), "message.data")
-                if not agent.partitioned:
-                    agent.master.executor_message(agent.agent_id, fid, eid, message["data"])
-        if kind == "SUBSCRIBE":
+            elif not agent.partitioned:
+                agent.master.executor_message(agent.agent_id, fid, eid, data)
+        if forbidden:
+            self.send_text(403, "Executor is not subscribed")
+        elif kind == "SUBSCRIBE":
             self.start_stream({})
             stream.serve(self.connection, self.wfile)
         else:

@@ -55,6 +55,19 @@ def add_parser(subparsers: Any) -> argparse.ArgumentParser:
         default=60.0,
         help="seconds for an executor to subscribe",
     )
+    parser.add_argument(
+        "--registry",
+        choices=("in_memory", "replicated_log"),
+        default="in_memory",
+        help="where the master keeps its agents: in_memory (forgotten on restart, the default) or "
+        "replicated_log (a file in --work-dir: a restarted master recovers them, as production Mesos)",
+    )
+    parser.add_argument(
+        "--agent-reregister-timeout",
+        type=float,
+        default=600.0,
+        help="seconds a recovered or disconnected agent has to re-register before it is unreachable",
+    )
     parser.set_defaults(func=run)
     return parser
 
@@ -76,6 +89,8 @@ def build_cluster(args: argparse.Namespace) -> LocalMesosCluster:
         offer_timeout=args.offer_timeout,
         executor_registration_timeout=args.executor_registration_timeout,
         hostname=args.hostname,
+        registry=args.registry,
+        agent_reregister_timeout=args.agent_reregister_timeout,
     )
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 from . import maintenance
 from .agent import Agent, AgentConfig
+from .agent_registry import AgentRegistry
 from .executors import group_alive, kill_group
 from .httpbase import TrackingHTTPServer
 from .master import Master, MasterConfig
@@ -51,11 +52,15 @@ class LocalMesosCluster:
         executor_registration_timeout: float = 60.0,
         hostname: str | None = None,
         recovery_timeout: float = 900.0,
+        registry: str = "in_memory",
+        agent_reregister_timeout: float = 600.0,
     ) -> None:
         if agents < 0:
             raise ValueError("agents must be >= 0")
         if allocation_interval <= 0:
             raise ValueError("allocation_interval must be > 0")
+        if agent_reregister_timeout <= 0:
+            raise ValueError("agent_reregister_timeout must be > 0")
         self.total = Resources.parse(resources)
         self.attributes = parse_attributes(attributes)
         self._own_work_dir = work_dir is None
@@ -75,6 +80,7 @@ class LocalMesosCluster:
             heartbeat_interval=heartbeat_interval,
             allocation_interval=allocation_interval,
             offer_timeout=offer_timeout,
+            agent_reregister_timeout=agent_reregister_timeout,
         )
         self.agent_config = AgentConfig(
             work_dir=self.work_dir,
@@ -87,7 +93,9 @@ class LocalMesosCluster:
             simulate_tasks=simulate_tasks,
             recovery_timeout=recovery_timeout,
         )
-        self.master = Master(self.master_config, self.timers, self._lock)
+        self.master = Master(
+            self.master_config, self.timers, self._lock, AgentRegistry(registry, self.work_dir)
+        )
         self.agents: list[Agent] = []
         self.spawned_pids: set[int] = set()
         self._agent_seq = itertools.count()
@@ -108,6 +116,8 @@ class LocalMesosCluster:
         self.master_config.port = int(self._server.server_address[1])
         self.master_config.flags = self._flags()
         try:
+            with self._lock:
+                self.master.recover()
             for _ in range(self._initial_agents):
                 self.add_agent()
             self._server.serve_in_thread("localmesos-master")
@@ -174,6 +184,8 @@ class LocalMesosCluster:
             "authenticate_agents": "false",
             "zk": self.zk or "",
             "local_mesos": "true",
+            "registry": self.master.registry.kind,
+            "agent_reregister_timeout": f"{self.master_config.agent_reregister_timeout}secs",
             "simulate_tasks": "" if self.simulate_tasks is None else str(self.simulate_tasks),
         }
 
@@ -223,7 +235,7 @@ class LocalMesosCluster:
         return agent
 
     def remove_agent(self, agent_id: str) -> None:
-        """The agent dies: RESCIND, TASK_GONE/TASK_LOST, slaveLost; its executors are killed."""
+        """The agent unregisters and dies: RESCIND, TASK_LOST, slaveLost; its executors are killed."""
         with self._lock:
             agent = self.agent(agent_id)
             agent.removed = True
@@ -240,6 +252,25 @@ class LocalMesosCluster:
             agent.partitioned = True
             self.master.mark_unreachable(agent_id)
 
+    def mark_gone(self, agent_id: str) -> None:
+        """An operator marks the agent gone: TASK_GONE_BY_OPERATOR, slaveLost; it shuts down for good."""
+        with self._lock:
+            agent = self.agent(agent_id)
+            agent.removed = True
+            self.master.mark_gone(agent_id)
+            self.agents.remove(agent)
+        agent.stop(wait=0.0)
+
+    def disconnect_agent(self, agent_id: str) -> None:
+        """The agent's connection breaks: registered but cut off until it heals or
+        ``agent_reregister_timeout`` marks it unreachable; kills meanwhile are remembered."""
+        with self._lock:
+            agent = self.agent(agent_id)
+            if agent.partitioned:
+                return
+            agent.partitioned = True
+            self.master.disconnect_agent(agent_id)
+
     def heal_agent(self, agent_id: str) -> None:
         """The agent re-registers with what it still runs; held updates flow again."""
         with self._lock:
@@ -247,7 +278,7 @@ class LocalMesosCluster:
             if not agent.partitioned:
                 return
             agent.partitioned = False
-            self.master.mark_reachable(agent_id)
+            self.master.add_agent(agent)
             agent.flush_updates()
 
     def kill_executor(self, executor_id: str, framework_id: str | None = None) -> int:
@@ -265,10 +296,20 @@ class LocalMesosCluster:
         with self._lock:
             return self.master.drop_streams(framework_id)
 
-    def restart_master(self) -> str:
-        """Master failover in place: state lost, agents re-register; returns the new master ID."""
+    def restart_master(self, keep_away: str | None = None) -> str:
+        """Master failover in place: state lost, agents re-register; returns the new master ID.
+
+        ``keep_away``: comma-separated agent IDs (or ``*``) that do not re-register: cut off until
+        healed. With the persistent registry they are *recovered* (reconciliation of their tasks
+        answers nothing until ``agent_reregister_timeout``); without it they are unknown."""
         with self._lock:
-            self.master.restart()
+            if keep_away == "*":
+                away = {agent.agent_id for agent in self.agents}
+            else:
+                away = {a.strip() for a in (keep_away or "").split(",") if a.strip()}
+            for agent_id in away:
+                self.agent(agent_id)
+            self.master.restart(away)
             master_id = self.master.master_id
             info = self.master.master_info()
         if self._zk is not None:
@@ -290,5 +331,13 @@ class LocalMesosCluster:
         """Act as a standby: answer 307 to ``to`` (``host:port``); ``None`` leads again."""
         with self._lock:
             self.master.redirect_to = to or None
+            self.master.no_leader = False
             if to:
                 self.master.drop_streams()
+
+    def lose_leadership(self) -> None:
+        """No master leads (an election in progress): scheduler calls answer 503."""
+        with self._lock:
+            self.master.redirect_to = None
+            self.master.no_leader = True
+            self.master.drop_streams()

@@ -26,8 +26,11 @@ logger = logging.getLogger(__name__)
 MAX_FAILOVER_TIMEOUT = 365 * 24 * 3600.0
 
 
-def subscribe(master: Master, info: dict[str, Any], framework_id: str | None) -> EventStream:
-    """Register or re-register a framework; returns the new stream (SUBSCRIBED queued)."""
+def subscribe(
+    master: Master, info: dict[str, Any], framework_id: str | None, suppressed_roles: list[str]
+) -> EventStream:
+    """Register or re-register a framework; returns the new stream (SUBSCRIBED queued, then a
+    HEARTBEAT at once and every interval after, as ``Master::Framework::heartbeat`` sends them)."""
     stream = EventStream(str(uuid.uuid4()), master.config.heartbeat_interval)
     if framework_id and framework_id in master.removed_framework_ids:
         stream.send({"type": "ERROR", "error": {"message": "Framework has been removed"}})
@@ -39,6 +42,7 @@ def subscribe(master: Master, info: dict[str, Any], framework_id: str | None) ->
         framework_id = framework_id or master.next_framework_id()
         info["id"] = {"value": framework_id}
         framework = Framework(framework_id, info, time.time())
+        framework.suppressed = bool(suppressed_roles)
         master.frameworks[framework_id] = framework
         logger.info("framework %s (%s) subscribed", framework_id, info.get("name"))
     else:
@@ -49,8 +53,9 @@ def subscribe(master: Master, info: dict[str, Any], framework_id: str | None) ->
         offers.remove_framework_offers(master, framework)
         framework.info = info
         framework.recovered = False
-        # Mesos >= 1.9: SUBSCRIBE carries the suppressed roles; none given means offers flow again
-        framework.suppressed = bool(info.get("suppressed_roles"))
+        # Mesos >= 1.9: the call's ``subscribe.suppressed_roles`` (not FrameworkInfo) says which
+        # roles start suppressed; none given means offers flow again
+        framework.suppressed = bool(suppressed_roles)
         logger.info("framework %s (%s) re-subscribed", framework.framework_id, info.get("name"))
     if framework.failover_timer is not None:
         framework.failover_timer.cancel()
@@ -68,6 +73,7 @@ def subscribe(master: Master, info: dict[str, Any], framework_id: str | None) ->
             },
         }
     )
+    stream.send({"type": "HEARTBEAT"})
     for agent in master.reachable_agents():
         agent.flush_updates(framework.framework_id)
     maintenance.send_inverse_offers(master, framework)

@@ -18,7 +18,49 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 VERSION = "1.11.0"
+PROTOBUF = "application/x-protobuf"
 MAX_BODY = 64 * 1024 * 1024
+
+
+def is_protobuf_wire_format(data: bytes) -> bool:
+    """Whether ``data`` walks as protobuf fields (varint, 64-bit, length-delimited, 32-bit); an
+    empty body parses (every field of a message is optional on the wire)."""
+    pos, end = 0, len(data)
+
+    def varint() -> int | None:
+        nonlocal pos
+        shift = result = 0
+        while pos < end and shift < 70:
+            byte = data[pos]
+            pos += 1
+            result |= (byte & 0x7F) << shift
+            if not byte & 0x80:
+                return result
+            shift += 7
+        return None
+
+    while pos < end:
+        key = varint()
+        if key is None or key >> 3 == 0:
+            return False
+        wire = key & 7
+        if wire == 0:
+            if varint() is None:
+                return False
+        elif wire == 1:
+            pos += 8
+        elif wire == 2:
+            length = varint()
+            if length is None:
+                return False
+            pos += length
+        elif wire == 5:
+            pos += 4
+        else:
+            return False
+        if pos > end:
+            return False
+    return True
 
 
 class BadRequest(Exception):
@@ -121,17 +163,38 @@ class JsonHandler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", "0")
         self.end_headers()
 
-    def check_media_types(self) -> bool:
-        """Mesos accepts JSON or protobuf; this emulator speaks JSON only (415/406 otherwise)."""
-        content_type = self.headers.get("Content-Type", "").split(";")[0].strip().lower()
-        if content_type != "application/json":
-            self.send_text(415, f"Expecting 'Content-Type' of application/json; got {content_type!r}")
+    def check_content_type(self) -> bool:
+        """``Content-Type`` as a Mesos master or agent checks it (``Master::Http::scheduler``,
+        ``Http::executor``): missing → 400; JSON → go on; protobuf → 400 if it does not parse as
+        protobuf wire format, otherwise 415 (this emulator speaks JSON only); anything else → 415."""
+        content_type = self.headers.get("Content-Type")
+        if content_type is None:
+            self.read_body()
+            self.send_text(400, "Expecting 'Content-Type' to be present")
             return False
-        accept = self.headers.get("Accept", "").lower()
-        if accept and not any(x in accept for x in ("application/json", "*/*", "application/*")):
-            self.send_text(406, "Expecting 'Accept' to allow application/json")
+        media = content_type.split(";")[0].strip().lower()
+        if media == "application/json":
+            return True
+        if media == PROTOBUF:
+            if not is_protobuf_wire_format(self.read_body()):
+                self.send_text(400, "Failed to parse body into Call protobuf")
+                return False
+            self.send_text(415, "This local Mesos speaks JSON only: send 'Content-Type: application/json'")
             return False
-        return True
+        self.read_body()
+        self.send_text(415, f"Expecting 'Content-Type' of application/json or {PROTOBUF}")
+        return False
+
+    def check_accept(self) -> bool:
+        """``Accept`` (SUBSCRIBE and RECONCILE_OPERATIONS only): absent accepts everything."""
+        accept = self.headers.get("Accept")
+        if accept is None:
+            return True
+        ranges = [part.split(";")[0].strip().lower() for part in accept.split(",")]
+        if any(r in ("application/json", "*/*", "application/*") for r in ranges):
+            return True
+        self.send_text(406, f"Expecting 'Accept' to allow '{PROTOBUF}' or 'application/json'")
+        return False
 
     def start_stream(self, headers: dict[str, str]) -> None:
         self.send_response(200)

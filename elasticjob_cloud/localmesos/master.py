@@ -17,13 +17,15 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import frameworks, membership, offers
+from .agent_registry import AgentRegistry
 from .records import TERMINAL_STATES, ExecutorRecord, Framework, Task
 from .resources import Resources
 from .streams import EventStream
-from .timers import TimerQueue
+from .timers import TimerHandle, TimerQueue
 
 if TYPE_CHECKING:
     from .agent import Agent
@@ -39,16 +41,26 @@ class MasterConfig:
     heartbeat_interval: float = 15.0
     allocation_interval: float = 1.0
     offer_timeout: float | None = None
+    # Mesos's default and minimum is 10 minutes; shorter here so tests can see it end
+    agent_reregister_timeout: float = 600.0
     flags: dict[str, str] = field(default_factory=dict)
 
 
 class Master:
-    def __init__(self, config: MasterConfig, timers: TimerQueue, lock: threading.RLock) -> None:
+    def __init__(
+        self,
+        config: MasterConfig,
+        timers: TimerQueue,
+        lock: threading.RLock,
+        registry: AgentRegistry | None = None,
+    ) -> None:
         self.config = config
+        self.registry = registry or AgentRegistry("in_memory", Path("."))
         self.timers = timers
         self.lock = lock
         self.start_time = time.time()
         self.redirect_to: str | None = None  # standby mode: answer 307 to this leader
+        self.no_leader = False  # no master leads: answer 503
         self.agents: dict[str, Agent] = {}
         self._allocation_pending = False
         self.reset()
@@ -62,7 +74,12 @@ class Master:
         self.removed_framework_ids: set[str] = set()
         self.offers: dict[str, offers.Offer] = {}
         self.inverse_offers: dict[str, offers.InverseOffer] = {}
-        self.unreachable: dict[str, float] = {}
+        self.unreachable: dict[str, float] = {}  # agent ID -> when it was marked unreachable
+        self.recovered: dict[str, float] = {}  # from the registry, not re-registered yet
+        self.gone: dict[str, float] = {}  # marked gone by an operator
+        self.disconnected: set[str] = set()  # registered, connection broken, not yet unreachable
+        self.killed_tasks: dict[str, set[tuple[str, str]]] = {}  # kills for disconnected agents
+        self.reregister_timers: dict[str, TimerHandle] = {}
         self.maintenance: dict[str, int] = {}
         self.registered_time: dict[str, float] = {}
         self._framework_seq = itertools.count()
@@ -77,7 +94,17 @@ class Master:
         return f"{self.master_id}-O{next(self._offer_seq)}"
 
     def reachable_agents(self) -> list[Agent]:
-        return [agent for agent_id, agent in self.agents.items() if agent_id not in self.unreachable]
+        return [
+            agent
+            for agent_id, agent in self.agents.items()
+            if agent_id not in self.unreachable and agent_id not in self.disconnected
+        ]
+
+    def connected_agent(self, agent_id: str) -> Agent | None:
+        """The agent if it is registered and its connection is up (calls reach it)."""
+        if agent_id in self.unreachable or agent_id in self.disconnected:
+            return None
+        return self.agents.get(agent_id)
 
     @property
     def address(self) -> str:
@@ -98,8 +125,10 @@ class Master:
 
     # ---- frameworks (bodies in frameworks.py) ------------------------------------------------
 
-    def subscribe(self, info: dict[str, Any], framework_id: str | None) -> EventStream:
-        return frameworks.subscribe(self, info, framework_id)
+    def subscribe(
+        self, info: dict[str, Any], framework_id: str | None, suppressed_roles: list[str] | None = None
+    ) -> EventStream:
+        return frameworks.subscribe(self, info, framework_id, suppressed_roles or [])
 
     def drop_streams(self, framework_id: str | None = None) -> int:
         return frameworks.drop_streams(self, framework_id)
@@ -134,6 +163,7 @@ class Master:
             return framework_id not in self.removed_framework_ids
         task = framework.tasks.get(status["task_id"]["value"])
         if task is not None:
+            task.status_update_state = status["state"]
             # As a Mesos master does: a status of the same state as the latest one replaces it, so
             # an update the agent sends again (no acknowledgement yet) is listed once.
             if task.statuses and task.statuses[-1]["state"] == status["state"]:
@@ -158,8 +188,8 @@ class Master:
             framework.completed_tasks.append(task)
 
     def acknowledge(self, framework: Framework, agent_id: str, task_id: str, status_uuid: str) -> None:
-        agent = self.agents.get(agent_id)
-        if agent is None or agent_id in self.unreachable:
+        agent = self.connected_agent(agent_id)
+        if agent is None:
             logger.debug("ack for %s on unknown or unreachable agent %s dropped", task_id, agent_id)
             return
         agent.acknowledge(framework.framework_id, task_id, status_uuid)
@@ -207,13 +237,17 @@ class Master:
     def mark_unreachable(self, agent_id: str) -> None:
         membership.mark_unreachable(self, agent_id)
 
-    def mark_reachable(self, agent_id: str) -> None:
-        agent = self.agents.get(agent_id)
-        if agent is not None:
-            membership.add_agent(self, agent)
+    def mark_gone(self, agent_id: str) -> None:
+        membership.mark_gone(self, agent_id)
 
-    def restart(self) -> None:
-        membership.restart(self)
+    def disconnect_agent(self, agent_id: str) -> None:
+        membership.disconnect(self, agent_id)
+
+    def restart(self, keep_away: set[str] | None = None) -> None:
+        membership.restart(self, keep_away or set())
+
+    def recover(self) -> None:
+        membership.recover(self)
 
     # ---- accounting ------------------------------------------------------------------------
 

@@ -1,8 +1,10 @@
 """The master's HTTP endpoint: ``/api/v1/scheduler``, ``/state``, ``/version`` and fault injection.
 
-Status codes follow the real master's ``Master::Http::scheduler``: 400 for a body that is not a
-valid call, an unknown framework or a missing ``Mesos-Stream-Id`` header; 403 when the framework
-is not subscribed or the stream ID is stale; 307 + ``Location`` from a standby master; 202 with
+Status codes follow the real master's ``Master::Http::scheduler``: 307 + ``Location:
+//host:port/path`` from a standby master, 503 when no master leads; 405 for anything but POST;
+400 for a missing ``Content-Type``, a body that is not a valid call, an unknown framework, or a
+missing or stale ``Mesos-Stream-Id``; 406 for an ``Accept`` without JSON (SUBSCRIBE and
+RECONCILE_OPERATIONS only); 403 when the framework is not subscribed; 202 with
 ``Content-Length: 0`` for accepted calls; 200 chunked RecordIO for SUBSCRIBE.
 
 ``POST /faults/<name>`` (JSON body) is this emulator's own API for tests and demos; see
@@ -29,11 +31,14 @@ FAULTS = {
     "heal_agent": ("agent_id",),
     "kill_executor": ("executor_id", "framework_id?"),
     "drop_scheduler_stream": ("framework_id?",),
-    "restart_master": (),
+    "restart_master": ("keep_away?",),
+    "mark_gone": ("agent_id",),
+    "disconnect_agent": ("agent_id",),
     "add_agent": (),
     "start_maintenance": ("agent_id",),
     "end_maintenance": ("agent_id",),
     "redirect": ("to?",),
+    "lose_leadership": (),
 }
 
 
@@ -45,7 +50,10 @@ class MasterHandler(JsonHandler):
     def do_GET(self) -> None:
         path = self.path.split("?")[0].rstrip("/")
         master = self.cluster.master
-        if path in ("/state", "/master/state", "/state.json", "/master/state.json"):
+        if path in ("/api/v1/scheduler", "/master/api/v1/scheduler"):
+            if self._leads():
+                self.send_text(405, "Expecting one of { 'POST' }, but received 'GET'", {"Allow": "POST"})
+        elif path in ("/state", "/master/state", "/state.json", "/master/state.json"):
             with master.lock:
                 payload = master_state(master)
             self.send_json(200, payload)
@@ -54,8 +62,11 @@ class MasterHandler(JsonHandler):
         elif path in ("/health", "/master/health"):
             self.send_text(200, "")
         elif path in ("/redirect", "/master/redirect"):
-            leader = master.redirect_to or master.address
-            self.send_text(307, "", {"Location": f"//{leader}"})
+            if master.no_leader:
+                self.send_text(503, "No leader elected")
+            else:
+                leader = master.redirect_to or master.address
+                self.send_text(307, "", {"Location": f"//{leader}"})
         elif path == "/faults":
             self.send_json(200, {name: list(args) for name, args in FAULTS.items()})
         else:
@@ -78,23 +89,39 @@ class MasterHandler(JsonHandler):
             logger.exception("master: request %s failed", path)
             self.send_text(500, "internal error")
 
-    def _scheduler(self) -> None:
+    def _leads(self) -> bool:
+        """A master that does not lead answers 307 to the leader (``Location: //host:port/path``,
+        ``Master::Http::redirect``), or 503 "No leader elected" when it knows none."""
         master = self.cluster.master
+        if master.no_leader:
+            self.read_body()
+            self.send_text(503, "No leader elected")
+            return False
         if master.redirect_to:
             self.read_body()
-            self.send_text(307, "", {"Location": f"http://{master.redirect_to}/api/v1/scheduler"})
-            return
-        if not self.check_media_types():
+            self.send_text(307, "", {"Location": f"//{master.redirect_to}{self.path}"})
+            return False
+        return True
+
+    def _scheduler(self) -> None:
+        master = self.cluster.master
+        if not self._leads() or not self.check_content_type():
             return
         call = self.read_json()
         kind = scheduler_api.validate(call)
+        if kind in ("SUBSCRIBE", "RECONCILE_OPERATIONS") and not self.check_accept():
+            return
         stream_id = self.headers.get("Mesos-Stream-Id")
         if kind == "SUBSCRIBE":
             if stream_id is not None:
                 raise BadRequest("Subscribe calls should not include the 'Mesos-Stream-Id' header")
             framework_id = (call.get("framework_id") or {}).get("value")
             with master.lock:
-                stream = master.subscribe(call["subscribe"]["framework_info"], framework_id)
+                stream = master.subscribe(
+                    call["subscribe"]["framework_info"],
+                    framework_id,
+                    call["subscribe"].get("suppressed_roles") or [],
+                )
             self.start_stream({"Mesos-Stream-Id": stream.stream_id})
             stream.serve(self.connection, self.wfile)
             return
@@ -110,7 +137,7 @@ class MasterHandler(JsonHandler):
                 raise BadRequest("All non-subscribe calls should include the 'Mesos-Stream-Id' header")
             if stream_id != framework.stream.stream_id:
                 self.send_text(
-                    403,
+                    400,
                     f"The stream ID '{stream_id}' included in this request didn't match the stream ID "
                     f"currently associated with framework ID {framework_id}",
                 )

@@ -9,6 +9,7 @@ resources, single-use IDs, refuse_seconds, SUPPRESS/REVIVE, rescind) without Mes
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -51,7 +52,9 @@ def add_filter(framework: Framework, agent_id: str, resources: Resources, filter
     refuse = DEFAULT_REFUSE_SECONDS
     if isinstance(filters, dict) and "refuse_seconds" in filters:
         refuse = float(filters["refuse_seconds"])
-    if refuse <= 0 or resources.is_empty():
+    if refuse < 0:  # the allocator uses the default for a negative value (hierarchical.cpp)
+        refuse = DEFAULT_REFUSE_SECONDS
+    if refuse == 0 or resources.is_empty():
         return
     expires = time.monotonic() + min(refuse, MAX_REFUSE_SECONDS)
     framework.filters.setdefault(agent_id, []).append(Filter(resources, expires))
@@ -79,7 +82,7 @@ def allocate(master: Master) -> None:
     if not candidates:
         return
     now = time.monotonic()
-    reachable = [a for a_id, a in sorted(master.agents.items()) if a_id not in master.unreachable]
+    reachable = sorted(master.reachable_agents(), key=lambda a: a.agent_id)
     totals = Resources.total(a.total for a in reachable)
     usage = {fw.framework_id: _framework_usage(master, fw) for fw in candidates}
     shares = {fid: _share(used, totals) for fid, used in usage.items()}
@@ -207,6 +210,32 @@ def _task_error(framework: Framework, agent_id: str, info: dict[str, Any], seen:
     return None
 
 
+def _same_executor(existing: dict[str, Any], new: dict[str, Any]) -> bool:
+    """ExecutorInfo equality as the master checks it: every field, resources as a multiset."""
+    strip = ("resources",)
+    if {k: v for k, v in existing.items() if k not in strip} != {
+        k: v for k, v in new.items() if k not in strip
+    }:
+        return False
+    try:
+        return Resources.from_mesos(existing.get("resources", [])) == Resources.from_mesos(
+            new.get("resources", [])
+        )
+    except (ValueError, KeyError, TypeError):
+        return False
+
+
+def _incompatible(existing: dict[str, Any], new: dict[str, Any]) -> str:
+    """The master's message for a task whose executor differs from the running one with its ID
+    (``validation.cpp``, ``validateCompatibleExecutorInfo``)."""
+    rule = "------------------------------------------------------------\n"
+    return (
+        "ExecutorInfo is not compatible with existing ExecutorInfo with same ExecutorID.\n"
+        f"{rule}Existing ExecutorInfo:\n{json.dumps(existing, sort_keys=True)}\n"
+        f"{rule}ExecutorInfo:\n{json.dumps(new, sort_keys=True)}\n{rule}"
+    )
+
+
 def accept(master: Master, framework: Framework, body: dict[str, Any]) -> None:
     """ACCEPT: consume the offers, run LAUNCH operations, refuse the rest for refuse_seconds."""
     offer_ids = [o["value"] for o in body.get("offer_ids", [])]
@@ -265,7 +294,18 @@ def _launch(
         executor = dict(executor)
         executor["framework_id"] = {"value": framework.framework_id}
         eid = executor["executor_id"]["value"]
-        if not master.executor_charged(framework, agent.agent_id, eid):
+        existing = framework.executors.get((agent.agent_id, eid))
+        if existing is not None and not _same_executor(existing.info, executor):
+            _error(
+                master,
+                framework,
+                info,
+                "TASK_ERROR",
+                "REASON_TASK_INVALID",
+                _incompatible(existing.info, executor),
+            )
+            return pool
+        if existing is None:
             needed = needed + exec_res
     if not pool.contains(needed):
         msg = f"Task uses more resources {needed.to_state()} than available {pool.to_state()}"

@@ -112,10 +112,13 @@ def _validate_subscribe(call: dict[str, Any]) -> None:
     info = _get(call, "subscribe.framework_info")
     _get(info, "user", str)
     _get(info, "name", str)
-    if "framework_id" in call:
-        fid = _id(call, "framework_id")
-        if "id" in info and _id(info, "id") != fid:
-            raise BadRequest("'framework_id' differs from 'subscribe.framework_info.id'")
+    call_id = _id(call, "framework_id") if "framework_id" in call else None
+    info_id = _id(info, "id") if "id" in info else None
+    if call_id != info_id:  # either one alone differs too (validation.cpp, scheduler::call::validate)
+        raise BadRequest(
+            "Failed to validate scheduler::Call: 'framework_id' differs from 'subscribe.framework_info.id'"
+        )
+    _get(call, "subscribe.suppressed_roles", list, required=False)
     if "failover_timeout" in info and not isinstance(info["failover_timeout"], int | float):
         raise BadRequest("Failed to validate scheduler::Call: 'failover_timeout' must be a number")
 
@@ -174,28 +177,76 @@ def validate(call: Any) -> str:
 
 def _reconcile_status(
     master: Master, framework: Framework, task_id: str, agent_id: str | None
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
+    """The explicit reconciliation answer for one task, or None for no answer: the six cases of
+    ``master.cpp`` ``Master::reconcile`` (known task: its oldest unacknowledged state; unknown task
+    on a recovered agent (or, with no agent given, while any agent is recovered): nothing;
+    registered: TASK_GONE; unreachable: TASK_UNREACHABLE with ``unreachable_time``; gone:
+    TASK_GONE_BY_OPERATOR; unknown: TASK_UNKNOWN; TASK_LOST instead of the last four for
+    frameworks that are not partition-aware)."""
     aware = framework.partition_aware
-    task = framework.tasks.get(task_id) or framework.unreachable_tasks.get(task_id)
-    executor_id = None
+    task = framework.tasks.get(task_id)
     if task is not None:
-        state, agent_id, executor_id = task.state, task.agent_id, task.executor_id
-    elif agent_id is not None and agent_id in master.unreachable:
-        state = "TASK_UNREACHABLE" if aware else "TASK_LOST"
+        return make_status(
+            task_id,
+            task.reconciled_state,
+            task.agent_id,
+            "SOURCE_MASTER",
+            executor_id=task.executor_id,
+            reason="REASON_RECONCILIATION",
+            message="Reconciliation: Latest task state",
+            with_uuid=False,
+        )
+    if (agent_id is not None and agent_id in master.recovered) or (agent_id is None and master.recovered):
+        return None
+    unreachable_time = None
+    if agent_id is not None and agent_id in master.unreachable:
+        state, message = "TASK_UNREACHABLE", "Reconciliation: Task is unreachable"
+        unreachable_time = master.unreachable[agent_id]
     elif agent_id is not None and agent_id in master.agents:
-        state = "TASK_GONE" if aware else "TASK_LOST"
+        state, message = "TASK_GONE", "Reconciliation: Task is unknown to the agent"
+    elif agent_id is not None and agent_id in master.gone:
+        state, message = "TASK_GONE_BY_OPERATOR", "Reconciliation: Task is gone"
     else:
-        state = "TASK_UNKNOWN" if aware else "TASK_LOST"
+        state, message = "TASK_UNKNOWN", "Reconciliation: Task is unknown"
     return make_status(
         task_id,
-        state,
+        state if aware else "TASK_LOST",
         agent_id,
         "SOURCE_MASTER",
-        executor_id=executor_id,
         reason="REASON_RECONCILIATION",
-        message="Reconciliation: Latest task state" if task else "Reconciliation: Task is unknown",
+        message=message,
         with_uuid=False,
+        unreachable_time=unreachable_time,
     )
+
+
+def _reconcile(master: Master, framework: Framework, tasks: list[tuple[str, str | None]]) -> None:
+    for task_id, agent_id in tasks:
+        status = _reconcile_status(master, framework, task_id, agent_id)
+        if status is not None:
+            master.send_master_update(framework, status)
+
+
+def _kill(master: Master, framework: Framework, body: dict[str, Any]) -> None:
+    """``Master::kill``: an unknown task is reconciled; a KILL naming another agent than the task's
+    is ignored; a task on a disconnected agent is killed when the agent re-registers."""
+    task_id = body["task_id"]["value"]
+    agent_id = (body.get("agent_id") or {}).get("value")
+    task = framework.tasks.get(task_id)
+    if task is None:
+        _reconcile(master, framework, [(task_id, agent_id)])
+        return
+    if agent_id is not None and agent_id != task.agent_id:
+        logger.warning(
+            "KILL of %s names agent %s, but it runs on %s: ignored", task_id, agent_id, task.agent_id
+        )
+        return
+    agent = master.connected_agent(task.agent_id)
+    if agent is None:
+        master.killed_tasks.setdefault(task.agent_id, set()).add((framework.framework_id, task_id))
+        return
+    agent.kill_task(framework.framework_id, task_id, body.get("kill_policy"))
 
 
 def handle(master: Master, framework: Framework, kind: str, call: dict[str, Any]) -> None:
@@ -216,32 +267,36 @@ def handle(master: Master, framework: Framework, kind: str, call: dict[str, Any]
     elif kind == "SUPPRESS":
         framework.suppressed = True
     elif kind == "KILL":
-        task_id = body["task_id"]["value"]
-        task = framework.tasks.get(task_id)
-        if task is None or task.agent_id not in master.agents or task.agent_id in master.unreachable:
-            agent_id = (body.get("agent_id") or {}).get("value")
-            status = _reconcile_status(master, framework, task_id, agent_id)
-            status["message"] = "Attempted to kill an unknown task"
-            master.send_master_update(framework, status)
-        else:
-            master.agents[task.agent_id].kill_task(framework.framework_id, task_id, body.get("kill_policy"))
+        _kill(master, framework, body)
     elif kind == "SHUTDOWN":
-        agent = master.agents.get(body["agent_id"]["value"])
-        if agent is not None and agent.agent_id not in master.unreachable:
+        agent = master.connected_agent(body["agent_id"]["value"])
+        if agent is not None:
             agent.shutdown_executor(framework.framework_id, body["executor_id"]["value"])
     elif kind == "ACKNOWLEDGE":
         master.acknowledge(framework, body["agent_id"]["value"], body["task_id"]["value"], body["uuid"])
     elif kind == "RECONCILE":
         tasks = body.get("tasks") or []
         if tasks:
-            for item in tasks:
-                agent_id = (item.get("agent_id") or {}).get("value")
+            _reconcile(
+                master,
+                framework,
+                [(t["task_id"]["value"], (t.get("agent_id") or {}).get("value")) for t in tasks],
+            )
+        else:  # implicit: the framework's known tasks only, not the unreachable ones
+            for task in list(framework.tasks.values()):
                 master.send_master_update(
-                    framework, _reconcile_status(master, framework, item["task_id"]["value"], agent_id)
+                    framework,
+                    make_status(
+                        task.task_id,
+                        task.reconciled_state,
+                        task.agent_id,
+                        "SOURCE_MASTER",
+                        executor_id=task.executor_id,
+                        reason="REASON_RECONCILIATION",
+                        message="Reconciliation: Latest task state",
+                        with_uuid=False,
+                    ),
                 )
-        else:
-            for task_id in list(framework.tasks) + list(framework.unreachable_tasks):
-                master.send_master_update(framework, _reconcile_status(master, framework, task_id, None))
     elif kind == "RECONCILE_OPERATIONS":
         for op in body.get("operations") or []:
             op_status: dict[str, Any] = {"operation_id": op["operation_id"], "state": "OPERATION_UNKNOWN"}
@@ -251,8 +306,8 @@ def handle(master: Master, framework: Framework, kind: str, call: dict[str, Any]
                 {"type": "UPDATE_OPERATION_STATUS", "update_operation_status": {"status": op_status}}
             )
     elif kind == "MESSAGE":
-        agent = master.agents.get(body["agent_id"]["value"])
-        if agent is not None and agent.agent_id not in master.unreachable:
+        agent = master.connected_agent(body["agent_id"]["value"])
+        if agent is not None:
             agent.message_executor(framework.framework_id, body["executor_id"]["value"], body["data"])
     elif kind == "UPDATE_FRAMEWORK":
         info = dict(body["framework_info"])

@@ -124,7 +124,7 @@ def master_state(master: Master) -> dict[str, Any]:
                 "reserved_resources": {},
                 "unreserved_resources": agent.total.to_state(),
                 "attributes": attributes_state(agent.attributes),
-                "active": agent_id not in master.unreachable,
+                "active": agent_id not in master.unreachable and agent_id not in master.disconnected,
                 "deactivated": False,
                 "version": VERSION,
                 "capabilities": AGENT_CAPABILITIES,

@@ -15,6 +15,7 @@ import logging
 import select
 import socket
 import threading
+import time
 from collections import deque
 from collections.abc import Callable
 from typing import Any
@@ -103,12 +104,17 @@ class EventStream:
                     logger.exception("stream %s: close callback failed", self.stream_id)
 
     def _serve(self, connection: socket.socket, wfile: Any) -> None:
-        heartbeat = self.heartbeat_interval
+        """Heartbeats keep their own schedule: every interval, whatever else is sent."""
+        interval = self.heartbeat_interval
+        next_beat = None if interval is None else time.monotonic() + interval
         while True:
             with self._lock:
                 events = list(self._events)
                 self._events.clear()
                 closed = self._closed
+            if next_beat is not None and interval is not None and time.monotonic() >= next_beat:
+                events.append({"type": "HEARTBEAT"})
+                next_beat = max(next_beat + interval, time.monotonic())
             if events:
                 wfile.write(b"".join(chunk(record(e)) for e in events))
                 wfile.flush()
@@ -116,11 +122,8 @@ class EventStream:
                 wfile.write(b"0\r\n\r\n")
                 wfile.flush()
                 return
-            readable, _, _ = select.select([connection, self._wake_r], [], [], heartbeat)
-            if not readable and heartbeat is not None:
-                wfile.write(chunk(record({"type": "HEARTBEAT"})))
-                wfile.flush()
-                continue
+            wait = None if next_beat is None else max(0.0, next_beat - time.monotonic())
+            readable, _, _ = select.select([connection, self._wake_r], [], [], wait)
             if self._wake_r in readable:
                 try:
                     while self._wake_r.recv(4096):

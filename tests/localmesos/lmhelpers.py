@@ -320,3 +320,22 @@ def assert_matches(golden: Any, actual: Any, where: str = "$") -> None:
             assert_matches(g, a, f"{where}[{i}]")
         return
     assert golden == actual, f"{where}: {actual!r} != golden {golden!r}"
+
+
+def reconcile(driver: Any, tasks: list[tuple[str, str | None]]) -> None:
+    """Explicit RECONCILE with agent IDs (pymesos's ``reconcileTasks`` drops them)."""
+    entries = [{"task_id": {"value": t}, **({"agent_id": {"value": a}} if a else {})} for t, a in tasks]
+    driver._send(
+        {"type": "RECONCILE", "framework_id": {"value": driver.framework_id}, "reconcile": {"tasks": entries}}
+    )
+
+
+def kill(driver: Any, task_id: str, agent_id: str) -> None:
+    """KILL naming an agent (pymesos's ``killTask`` cannot)."""
+    driver._send(
+        {
+            "type": "KILL",
+            "framework_id": {"value": driver.framework_id},
+            "kill": {"task_id": {"value": task_id}, "agent_id": {"value": agent_id}},
+        }
+    )

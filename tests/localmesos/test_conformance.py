@@ -5,6 +5,8 @@ timestamps) are matched by the named placeholders of ``assert_matches``; everyth
 from __future__ import annotations
 
 import base64
+import http.client
+import time
 
 import pytest
 from lmhelpers import RawStream, assert_matches, post, wait_until
@@ -476,13 +478,40 @@ def test_malformed_scheduler_calls_are_rejected_and_nothing_breaks(session, name
 
 
 def test_stream_id_and_media_type_rules(session):
-    assert session.call("REVIVE", headers={"Mesos-Stream-Id": "stale"})[0] == 403
+    """Master::Http::scheduler (http.cpp), SchedulerHttpApiTest.NoContentType, GetRequest,
+    TeardownWrongStreamId, TeardownWithoutStreamId, NotAcceptable, NoAcceptHeader."""
+    status, _, payload = session.call("REVIVE", headers={"Mesos-Stream-Id": "stale"})
+    assert status == 400 and b"didn't match the stream ID" in payload
     status, _, _ = post(
         session.cluster.master_url, SCHED, {"type": "REVIVE", "framework_id": {"value": session.fid}}
     )
     assert status == 400  # no Mesos-Stream-Id header at all, as the real master answers
-    status, _, _ = session.call("REVIVE", headers={"Content-Type": "application/x-protobuf"})
+    status, _, payload = session.call("REVIVE", headers={"Content-Type": "application/x-protobuf"})
+    assert (status, payload) == (400, b"Failed to parse body into Call protobuf")  # JSON is no protobuf
+    status, _, _ = post(
+        session.cluster.master_url, SCHED, b"\x08\x06", {"Content-Type": "application/x-protobuf"}
+    )
+    assert status == 415  # well-formed protobuf: not emulated, refused plainly
+    status, _, _ = session.call("REVIVE", headers={"Content-Type": "text/plain"})
     assert status == 415
+    conn = http.client.HTTPConnection(session.cluster.master_url, timeout=10)
+    conn.request("POST", SCHED, body=b"{}")  # http.client adds no Content-Type of its own
+    response = conn.getresponse()
+    assert (response.status, response.read()) == (400, b"Expecting 'Content-Type' to be present")
+    conn.request("GET", SCHED)
+    response = conn.getresponse()
+    assert response.status == 405 and response.getheader("Allow") == "POST"
+    response.read()
+    conn.close()
+    # Accept is checked for SUBSCRIBE (and RECONCILE_OPERATIONS) only
+    assert session.call("REVIVE", headers={"Accept": "text/html"})[0] == 202
+    status, _, _ = post(
+        session.cluster.master_url,
+        SCHED,
+        {"type": "SUBSCRIBE", "subscribe": {"framework_info": FRAMEWORK_INFO}},
+        {"Accept": "text/html"},
+    )
+    assert status == 406
     status, _, _ = post(
         session.cluster.master_url,
         SCHED,
@@ -495,16 +524,88 @@ def test_stream_id_and_media_type_rules(session):
     assert session.call("REVIVE")[0] == 403  # not subscribed any more
 
 
-def test_standby_master_answers_307(session, make_cluster):
+def test_subscribe_ids_must_agree_and_suppressed_roles_come_from_the_call(session):
+    """validation.cpp ``scheduler::call::validate`` (framework_id vs framework_info.id, either one
+    alone too); master.cpp ``Master::subscribe`` takes ``subscribe.suppressed_roles``."""
+    status, _, payload = post(
+        session.cluster.master_url,
+        SCHED,
+        {
+            "type": "SUBSCRIBE",
+            "framework_id": {"value": session.fid},
+            "subscribe": {"framework_info": FRAMEWORK_INFO},
+        },
+    )
+    assert status == 400 and b"differs from" in payload
+    info = dict(FRAMEWORK_INFO, suppressed_roles=["*"])  # in FrameworkInfo: no effect
+    loud = RawStream(
+        session.cluster.master_url, SCHED, {"type": "SUBSCRIBE", "subscribe": {"framework_info": info}}
+    )
+    loud.next_of("SUBSCRIBED")
+    quiet = RawStream(
+        session.cluster.master_url,
+        SCHED,
+        {"type": "SUBSCRIBE", "subscribe": {"framework_info": FRAMEWORK_INFO, "suppressed_roles": ["*"]}},
+    )
+    quiet_id = quiet.next_of("SUBSCRIBED")["subscribed"]["framework_id"]["value"]
+    with session.cluster.master.lock:
+        assert session.cluster.master.frameworks[quiet_id].suppressed
+    loud.close()
+    quiet.close()
+
+
+def test_heartbeat_follows_subscribed_and_keeps_its_schedule(make_cluster):
+    """master.cpp ``Master::Framework`` heartbeater: a HEARTBEAT right after SUBSCRIBED, then every
+    interval even while other events flow (SchedulerHttpApiTest.Subscribe expects it first)."""
+    cluster = make_cluster(heartbeat_interval=0.6, allocation_interval=0.05)
+    stream = RawStream(
+        cluster.master_url, SCHED, {"type": "SUBSCRIBE", "subscribe": {"framework_info": FRAMEWORK_INFO}}
+    )
+    subscribed = stream.next_event()
+    assert subscribed["type"] == "SUBSCRIBED"
+    assert stream.next_event()["type"] == "HEARTBEAT"
+    fid = subscribed["subscribed"]["framework_id"]
+    headers = {"Mesos-Stream-Id": stream.headers["mesos-stream-id"]}
+    beats, offers, deadline = 0, 0, time.monotonic() + 2.0
+    while time.monotonic() < deadline:  # offers every 50 ms, declined at once: steady traffic
+        event = stream.next_event()
+        if event["type"] == "HEARTBEAT":
+            beats += 1
+        elif event["type"] == "OFFERS":
+            offers += 1
+            ids = [o["id"] for o in event["offers"]["offers"]]
+            decline = {"offer_ids": ids, "filters": {"refuse_seconds": 0}}
+            post(
+                cluster.master_url,
+                SCHED,
+                {"type": "DECLINE", "framework_id": fid, "decline": decline},
+                headers,
+            )
+    assert offers > 10 and beats >= 2
+    stream.close()
+
+
+def test_standby_master_answers_307_and_503_without_a_leader(session, make_cluster):
+    """Master::Http::redirect: ``Location: //host:port/path``; 503 "No leader elected"."""
     standby = make_cluster()
     standby.redirect(session.cluster.master_url)
     s = RawStream(
         standby.master_url, SCHED, {"type": "SUBSCRIBE", "subscribe": {"framework_info": FRAMEWORK_INFO}}
     )
-    assert (
-        s.status == 307 and s.headers["location"] == f"http://{session.cluster.master_url}/api/v1/scheduler"
-    )
+    assert s.status == 307 and s.headers["location"] == f"//{session.cluster.master_url}/api/v1/scheduler"
     s.close()
+    standby.lose_leadership()
+    status, _, payload = post(standby.master_url, SCHED, {"type": "SUBSCRIBE"})
+    assert (status, payload) == (503, b"No leader elected")
+
+
+def test_negative_refuse_seconds_means_the_default(session):
+    """hierarchical.cpp: a negative ``refuse_seconds`` is replaced by the default 5 s."""
+    offer = session.stream.next_of("OFFERS")["offers"]["offers"][0]
+    session.accepted("DECLINE", {"offer_ids": [offer["id"]], "filters": {"refuse_seconds": -1}})
+    with session.cluster.master.lock:
+        filters = session.cluster.master.frameworks[session.fid].filters[offer["agent_id"]["value"]]
+        assert len(filters) == 1 and 4.0 < filters[0].expires - time.monotonic() <= 5.0
 
 
 def _executor_call(fid, kind="UPDATE", **overrides):
@@ -561,7 +662,23 @@ def test_malformed_executor_calls_are_rejected(session, name, overrides):
     wait_until(lambda: agent.executors)
     status, _, payload = post(agent.url, EXEC, _executor_call(session.fid, **overrides))
     assert status == 400 and payload
+    # Http::executor: calls before SUBSCRIBE are forbidden, HEARTBEAT is always accepted
+    status, _, payload = post(agent.url, EXEC, _executor_call(session.fid))
+    assert (status, payload) == (403, b"Executor is not subscribed")
+    assert post(agent.url, EXEC, {"type": "HEARTBEAT"})[0] == 202
+    executor = RawStream(
+        agent.url,
+        EXEC,
+        {
+            "type": "SUBSCRIBE",
+            "framework_id": {"value": session.fid},
+            "executor_id": {"value": "e1"},
+            "subscribe": {"unacknowledged_tasks": [], "unacknowledged_updates": []},
+        },
+    )
+    executor.next_of("SUBSCRIBED")
     assert post(agent.url, EXEC, _executor_call(session.fid))[0] == 202  # the agent still works
     assert (
         stream.next_of("UPDATE", skip=("HEARTBEAT", "OFFERS"))["update"]["status"]["state"] == "TASK_RUNNING"
     )
+    executor.close()

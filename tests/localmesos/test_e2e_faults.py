@@ -6,7 +6,15 @@ from __future__ import annotations
 import http.client
 import json
 
-from lmhelpers import executor_info, launch_hanging, make_driver, stays_false, task_info, wait_until
+from lmhelpers import (
+    executor_info,
+    launch_hanging,
+    make_driver,
+    reconcile,
+    stays_false,
+    task_info,
+    wait_until,
+)
 
 
 def _run_hanging(cluster, driver, rec, agent_id=None):
@@ -56,13 +64,19 @@ def test_partition_aware_framework_sees_unreachable_then_running_after_heal(clus
     cluster.partition_agent(agent_id)
     wait_until(lambda: rec.states("h") == ["TASK_RUNNING", "TASK_UNREACHABLE"])
     assert wait_until(lambda: rec.of("agent_lost"))
-    driver.reconcileTasks([{"task_id": {"value": "h"}}])
+    assert rec.last("h").unreachable_time.nanoseconds > 0
+    reconcile(driver, [("h", agent_id)])
     wait_until(lambda: len(rec.states("h")) == 3)
     assert rec.last("h").state == "TASK_UNREACHABLE"
-    cluster.heal_agent(agent_id)
-    driver.reconcileTasks([])
+    assert rec.last("h").unreachable_time.nanoseconds > 0
+    # an unreachable task is no longer one of the master's tasks: asked without its agent, unknown
+    driver.reconcileTasks([{"task_id": {"value": "h"}}])
     wait_until(lambda: len(rec.states("h")) == 4)
+    assert rec.last("h").state == "TASK_UNKNOWN"
+    cluster.heal_agent(agent_id)  # re-registration announces the task again (Master::__reregisterSlave)
+    wait_until(lambda: len(rec.states("h")) == 5)
     assert rec.last("h").state == "TASK_RUNNING"
+    assert rec.last("h").reason == "REASON_SLAVE_REREGISTERED"
     driver.killTask({"value": "h"})
     wait_until(lambda: rec.last("h").state == "TASK_KILLED")
 
