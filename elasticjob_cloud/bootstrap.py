@@ -13,8 +13,10 @@ import shlex
 import sys
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from .core import paths
 from .lifecycle import Lifecycle
 from .localmesos import LocalMesosCluster
 from .mesos import driver as _pymesos_seam  # noqa: F401  pymesos must be imported on the main thread
@@ -30,6 +32,8 @@ from .rest.app import Services, create_app
 from .rest.credentials import build_authenticator
 from .rest.server import RestServer
 from .settings import Settings, effective_time_zone
+from .trace.database import sqlite_url, trace_url
+from .trace.service import TraceService
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +55,7 @@ class Stack:
     node: SchedulerNode | None = None
     election: LeaderElection | None = None
     cluster: LocalMesosCluster | None = None
+    trace: TraceService | None = None
     stopped: threading.Event = field(default_factory=threading.Event)
 
     @property
@@ -65,6 +70,7 @@ class Stack:
             self.election and self.election.stop,
             self.node and self.node.stop,
             self.rest.stop,
+            self.trace and self.trace.stop,  # after the scheduler: its last rows are flushed
             self.connection and self.connection.stop,
             self.cluster and self.cluster.stop,
             self.zookeeper and self.zookeeper.stop,
@@ -98,9 +104,20 @@ def start_api(
         session_timeout=settings.zk_session_timeout_seconds,
         operation_timeout=settings.zk_operation_timeout_seconds,
     )
+    try:
+        trace = start_trace(settings, registry)
+    except BaseException:
+        connection.stop()
+        raise
     node = SchedulerNode(
-        settings, registry, settings.http_port, zookeeper_state=lambda: _zk_state(connection)
+        settings,
+        registry,
+        settings.http_port,
+        zookeeper_state=lambda: _zk_state(connection),
+        trace=trace.recorder if trace else None,
     )
+    if trace is not None:
+        trace.is_leader = lambda: node.role() == "leader"
     metrics = Metrics()
     connection.timer = metrics.zookeeper_operation
     metrics.add_source(
@@ -115,13 +132,16 @@ def start_api(
             control=node if run_scheduler else None,
             metrics=metrics,
             auth=auth,
+            trace=trace,
         )
         rest = RestServer(create_app(services), host=host, port=settings.http_port).start()
     except BaseException:  # Ctrl-C during start-up too: nothing started may outlive us
+        if trace is not None:
+            trace.stop()
         connection.stop()
         raise
     node.webui_port = rest.port
-    stack = Stack(settings, registry, rest, connection, zookeeper, node=node)
+    stack = Stack(settings, registry, rest, connection, zookeeper, node=node, trace=trace)
     node.listener = fan_out(metrics.engine_event, listener)
     if run_scheduler:
         try:
@@ -148,6 +168,23 @@ def fan_out(*listeners: Listener | None) -> Listener:
                 log.exception("engine listener %r failed on %s", listener, kind)
 
     return call_each
+
+
+def start_trace(settings: Settings, registry: Registry) -> TraceService | None:
+    """The event trace of the settings' database, started; None when none is configured."""
+    url = trace_url(
+        settings.event_trace_rdb_url, settings.event_trace_rdb_username, settings.event_trace_rdb_password
+    )
+    if url is None:
+        return None
+    log.info("event trace in %s", url.render_as_string(hide_password=True))
+    return TraceService(
+        url,
+        effective_time_zone(settings),
+        settings.event_trace_journal or "event-trace.journal",
+        settings.event_trace_retention_days,
+        registered_count=lambda: len(registry.tree.children(paths.CONFIG_JOB)),
+    ).start()
 
 
 def _zk_state(connection: ZooKeeperConnection) -> str:
@@ -185,6 +222,12 @@ def start_standalone(
         )
         cluster.start()
         settings = settings.replace(mesos_url=cluster.master_url.removeprefix("http://"))
+        if not settings.event_trace_rdb_url:  # the embedded default: a SQLite file in the work dir
+            trace_dir = Path(work_dir) if work_dir else cluster.work_dir
+            settings = settings.replace(
+                event_trace_rdb_url=sqlite_url(trace_dir / "event-trace.db").render_as_string(),
+                event_trace_journal=settings.event_trace_journal or str(trace_dir / "event-trace.journal"),
+            )
         if settings.executor_command == Settings().executor_command:
             settings = settings.replace(executor_command=LOCAL_EXECUTOR_COMMAND)  # this very interpreter
         stack = start_api(settings, zookeeper, host=host, auth_default=auth_default)

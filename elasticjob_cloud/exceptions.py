@@ -85,3 +85,9 @@ class Forbidden(ElasticJobError):
     """A known user whose role does not allow the request (a viewer's write, a missing CSRF token)."""
 
     status = 403
+
+
+class TraceUnavailable(ElasticJobError):
+    """The event trace database is not configured, or cannot be reached right now."""
+
+    status = 503

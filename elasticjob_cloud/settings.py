@@ -35,6 +35,8 @@ class Settings:
     event_trace_rdb_url: str = ""
     event_trace_rdb_username: str = ""
     event_trace_rdb_password: str = ""
+    event_trace_retention_days: int = 30
+    event_trace_journal: str = ""  # rows waiting for the database; default: event-trace.journal here
     reconcile_interval_minutes: int = -1
     time_zone: str = ""
     offer_hold_seconds: float = 1.0

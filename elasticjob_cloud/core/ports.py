@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from .models import AppConfig, JobConfig
 
@@ -109,3 +110,54 @@ class SchedulerControl(Protocol):
     def health(self) -> dict[str, object]: ...  # role, leader, zookeeper and mesos connection state
     def reconcile(self, explicit: bool) -> None: ...  # NotLeader on a standby
     def sandbox(self, app_name: str) -> list[dict[str, str]]: ...  # [{"hostname", "path"}]
+
+
+@dataclass(frozen=True)
+class LaunchedTask:
+    """A task the engine has just launched, as the event trace records it."""
+
+    task_id: str
+    hostname: str
+    ip: str
+    daemon: bool
+    original_task_id: str = ""  # the task a FAILOVER task replaces
+
+
+class TraceSink(Protocol):
+    """Where the scheduler reports what it sees (implemented in ``trace``). Every call returns at once:
+    the caller is the engine's or the producer's thread."""
+
+    def launched(self, tasks: list[LaunchedTask], now: float) -> None: ...
+    def status(self, status: Mapping[str, Any], now: float) -> None: ...  # a Mesos TaskStatus
+    def fired(
+        self,
+        job_name: str,
+        kind: str,
+        instant: float,
+        runs: int,
+        missed: int,
+        ready_count: int | None,
+        now: float,
+    ) -> None: ...
+
+
+class NoTrace:
+    """The trace sink when no event trace database is configured."""
+
+    def launched(self, tasks: list[LaunchedTask], now: float) -> None:
+        pass
+
+    def status(self, status: Mapping[str, Any], now: float) -> None:
+        pass
+
+    def fired(
+        self,
+        job_name: str,
+        kind: str,
+        instant: float,
+        runs: int,
+        missed: int,
+        ready_count: int | None,
+        now: float,
+    ) -> None:
+        pass

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from ..core import paths
 from ..core.models import TaskId, TaskType
-from ..core.ports import FailoverEntry
+from ..core.ports import FailoverEntry, NoTrace, TraceSink
 from ..core.taskdata import STOP_MESSAGE
 from ..core.taskinfo import TaskInfos
 from ..core.transitions import failover_delay
@@ -98,8 +98,10 @@ class Engine:
         config: EngineConfig,
         next_fire: Callable[[], float | None] = lambda: None,
         listener: Listener | None = None,
+        trace: TraceSink | None = None,
     ):
         self.registry = registry
+        self.trace: TraceSink = trace or NoTrace()  # the event trace: every call returns at once
         self.config = config
         self.next_fire = next_fire
         self.listener = listener

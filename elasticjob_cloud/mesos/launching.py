@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core import paths
 from ..core.matching import group_offers, match
+from ..core.ports import LaunchedTask
 from ..exceptions import AlreadyExists, NotFound
 from ..registry.grouped import commit_groups
 from ..registry.tree import Create, Op
@@ -33,12 +34,15 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
     cost = {name: (app.cpu_count, app.memory_mb) for name, app in engine.catalog.apps.items()}
     plan = match([run.request(avoid_agents(run)) for run in runs], agents, cost)
     offered = defaultdict(list)
+    addresses: dict[str, tuple[str, str]] = {}  # agent → (hostname, IP) for the event trace
     for offer in engine.offers.offers():
         offered[offer["agent_id"]["value"]].extend(offer.get("resources", []))
+        addresses[offer["agent_id"]["value"]] = _address(offer)
     placed: dict[tuple[str, int], str] = {
         (p.shard.job_name, p.shard.sharding_item): p.agent_id for p in plan.placements
     }
     batches: list[list[Op]] = []
+    traced: dict[str, tuple[str, bool]] = {}  # task → (the task it fails over, daemon) for the trace
     prepared: list[list[tuple[RunningTask, dict[str, Any]]]] = []
     for run in runs:
         if (run.job.job_name, run.items[0]) not in placed:
@@ -52,6 +56,7 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
             executor = executor_of(run.job, agent)
             task = RunningTask(str(task_id), run.job.job_name, item, agent, app.app_name, executor, run.job)
             tasks.append((task, info))
+            traced[task.task_id] = (run.original_task_ids.get(item, ""), run.job.is_daemon)
         # a job's first run creates its /state/running/{job} node in the same transaction
         parent: list[Op] = []
         if engine.running.needs_job_node(run.job.job_name):
@@ -91,9 +96,23 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
                     engine.executors[task.app_name].add((task.executor_id, agent))
             if engine.listener is not None:
                 engine.listener("launch", [t.task_id for t, _ in launches], now)
+            host, ip = addresses.get(agent, ("", ""))
+            engine.trace.launched(
+                [
+                    LaunchedTask(t.task_id, host, ip, traced[t.task_id][1], traced[t.task_id][0])
+                    for t, _ in launches
+                ],
+                now,
+            )
         else:
             _failed(engine, [t for t, _ in launches], now)
     return bool(plan.unplaced) or any(error is not None for error in results)
+
+
+def _address(offer: dict[str, Any]) -> tuple[str, str]:
+    """The agent's hostname and IP as its offer gives them (``url.address`` in Mesos v1)."""
+    address = (offer.get("url") or {}).get("address") or {}
+    return str(offer.get("hostname", "")), str(address.get("ip", ""))
 
 
 def _failed(engine: Engine, tasks: list[RunningTask], now: float) -> None:

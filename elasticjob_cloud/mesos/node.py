@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..core.ports import TraceSink
 from ..exceptions import NotLeader
 from ..settings import Settings
 from . import master_state
@@ -35,8 +36,10 @@ class SchedulerNode:
         zookeeper_state: Callable[[], str] = lambda: "unknown",
         listener: Listener | None = None,
         clock: Callable[[], float] = time.time,
+        trace: TraceSink | None = None,
     ):
         self.settings = settings
+        self.trace = trace
         self.registry = registry
         self.webui_port = webui_port
         self.leader_identity = leader_identity
@@ -58,7 +61,7 @@ class SchedulerNode:
             self._starting = True
             try:
                 self.service = SchedulerService(
-                    self.settings, self.registry, self.webui_port, self.listener, self.clock
+                    self.settings, self.registry, self.webui_port, self.listener, self.clock, self.trace
                 ).start()
                 self.leaderships += 1
             except Exception:

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from ..core import paths
+from ..core.ports import NoTrace, TraceSink
 from ..producer import ProducerStores
 from ..producer_service import ProducerService
 from ..settings import Settings, effective_time_zone
@@ -49,24 +50,31 @@ class SchedulerService:
         webui_port: int,
         listener: Listener | None = None,
         clock: Callable[[], float] = time.time,
+        trace: TraceSink | None = None,
     ):
         self.settings = settings
         self.registry = registry
         self.webui_port = webui_port
         self.inbox = Inbox()
         self.listener = listener
+        self.trace: TraceSink = trace or NoTrace()
         self.producer = ProducerService(registry, effective_time_zone(settings), listener=self._fired)
-        self.engine = Engine(registry, engine_config(settings), self._next_fire, listener)
+        self.engine = Engine(registry, engine_config(settings), self._next_fire, listener, self.trace)
         self.engine.find_executors = self._app_executors
         self.loop = EngineLoop(self.engine, self.inbox, clock)
         self.driver: MesosDriver | None = None
         self._unwatch: list[Callable[[], None]] = []
 
     def _fired(self, record: Any) -> None:
-        """A fire was written: a launch round soon; the listener sees it as ``("fire", record, at)``."""
+        """A fire was written: a launch round soon; the listener sees it as ``("fire", record, at)``,
+        the event trace records it."""
         self.inbox.wake()
         if self.listener is not None:
             self.listener("fire", record, record.written_at)
+        self.trace.fired(
+            record.job_name, str(record.kind), record.instant, record.runs, record.missed,
+            record.ready_count, record.written_at,
+        )  # fmt: skip
 
     def _failover_changed(self, path: str | None) -> None:
         self.engine.failover_changed(path)

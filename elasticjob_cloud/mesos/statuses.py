@@ -42,6 +42,7 @@ class StatusHandler:
         state = str(status.get("state", ""))
         engine.answered(task_id, now)
         engine.unacknowledged.append(status)
+        engine.trace.status(status, now)
         if engine.listener is not None:
             engine.listener("status", status, now)
         task = engine.running.get(task_id)

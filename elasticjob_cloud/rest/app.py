@@ -11,7 +11,8 @@ from flask import Flask
 from ..core.ports import SchedulerControl
 from ..lifecycle import Lifecycle
 from ..metrics import Metrics
-from . import apps, cron, jobs, legacy, metrics, openapi, operations
+from ..trace.service import TraceService
+from . import apps, cron, history, jobs, legacy, metrics, openapi, operations, statistics
 from .auth import install_auth
 from .credentials import Authenticator
 from .errors import install_error_handlers
@@ -27,13 +28,14 @@ class Services:
     control: SchedulerControl | None = None  # this process's scheduler side; None: API only
     metrics: Metrics | None = None  # served at /metrics
     auth: Authenticator | None = None  # None: authentication off, everyone is admin
+    trace: TraceService | None = None  # the event trace; None: not configured
 
 
 def create_app(services: Services) -> Flask:
     app = Flask("elasticjob_cloud")
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["elasticjob"] = services
-    for module in (apps, cron, jobs, legacy, metrics, openapi, operations):
+    for module in (apps, cron, history, jobs, legacy, metrics, openapi, operations, statistics):
         app.register_blueprint(module.blueprint)
     install_auth(app)
     install_error_handlers(app)

@@ -97,6 +97,42 @@ PATHS: dict[str, dict[str, dict[str, Any]]] = {
     "/api/job/tasks/running": {"get": _op("Running tasks", ok=_ANY, status="200")},
     "/api/job/statistics/jobs/type": {"get": _op("Jobs per type", ok=_ANY, status="200")},
     "/api/job/statistics/jobs/executionType": {"get": _op("Jobs per execution type", ok=_ANY, status="200")},
+    "/api/job/events/executions": {
+        "get": _op(
+            "Execution history (?per_page=&page=&sort=&order=&startTime=&endTime=&jobName=&taskId="
+            "&hostname=&ip=&isSuccess=&executionSource=&shardingItem=): {total, rows}",
+            ok=_ANY,
+            status="200",
+        )
+    },
+    "/api/job/events/statusTraces": {
+        "get": _op(
+            "Task status history (?per_page=&page=&sort=&order=&startTime=&endTime=&jobName=&taskId="
+            "&originalTaskId=&slaveId=&source=&executionType=&state=): {total, rows}",
+            ok=_ANY,
+            status="200",
+        )
+    },
+    "/api/job/jobs/{jobName}/executions": {
+        "get": _op(
+            "A job's last runs (?limit=) with duration and result, and duration p50/p95",
+            ok=_ANY,
+            status="200",
+        )
+    },
+    "/api/job/statistics/tasks/results": {
+        "get": _op("Task results per minute (?since=last24hours)", ok=_ANY, status="200")
+    },
+    "/api/job/statistics/tasks/results/{period}": {
+        "get": _op("Task results: online | lastWeek | lastHour | lastMinute", ok=_ANY, status="200")
+    },
+    "/api/job/statistics/tasks/running": {
+        "get": _op("Running tasks per minute (?since=lastWeek)", ok=_ANY, status="200")
+    },
+    "/api/job/statistics/jobs/running": {
+        "get": _op("Running jobs per minute (?since=lastWeek)", ok=_ANY, status="200")
+    },
+    "/api/job/statistics/jobs/register": {"get": _op("Registered jobs per day", ok=_ANY, status="200")},
     "/api/cron/preview": {
         "get": _op("Next fire times of ?cron=&count=&after=&timeZone=", ok=_ANY, status="200")
     },

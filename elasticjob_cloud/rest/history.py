@@ -1,0 +1,65 @@
+"""``/api/job/events/*`` (the original's history search) and a job's recent executions.
+
+Without an event trace database the original's two search endpoints answer its empty result
+``{"total": 0, "rows": []}`` (the console shows an empty table); the job executions endpoint, which
+the original did not have, answers 503 saying the trace is not configured.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+
+from ..exceptions import InvalidConfig, TraceUnavailable
+from ..trace.service import TraceService
+from .apps import services
+from .bodies import json_response
+
+blueprint = Blueprint("history", __name__, url_prefix="/api/job")
+
+MAX_RUNS = 1000
+
+
+def trace() -> TraceService | None:
+    return services().trace
+
+
+def _params() -> dict[str, str]:
+    return {key: request.args.get(key, "") for key in request.args}
+
+
+@blueprint.get("/events/executions")
+def executions() -> Any:
+    service = trace()
+    if service is None:
+        return json_response({"total": 0, "rows": []})
+    with service.reading():
+        return json_response(service.search.executions(_params()))
+
+
+@blueprint.get("/events/statusTraces")
+def status_traces() -> Any:
+    service = trace()
+    if service is None:
+        return json_response({"total": 0, "rows": []})
+    with service.reading():
+        return json_response(service.search.status_traces(_params()))
+
+
+@blueprint.get("/jobs/<job_name>/executions")
+def job_executions(job_name: str) -> Any:
+    """The job's last runs (``?limit=``, default 20, at most 1000), newest first, with duration and
+    result, and the p50/p95 duration of the completed ones."""
+    text = request.args.get("limit", "20").strip() or "20"
+    try:
+        limit = int(text)
+    except ValueError:
+        raise InvalidConfig.field("limit", f"{text!r} is not an integer") from None
+    if not 1 <= limit <= MAX_RUNS:
+        raise InvalidConfig.field("limit", f"must be between 1 and {MAX_RUNS}")
+    service = trace()
+    if service is None:
+        raise TraceUnavailable("no event trace database is configured (event_trace_rdb_url)")
+    with service.reading():
+        return json_response(service.search.job_executions(job_name, limit))

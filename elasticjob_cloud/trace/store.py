@@ -1,0 +1,108 @@
+"""Writing batches of trace rows, idempotently, and purging old ones in small batches.
+
+One batch is one transaction: status and fire rows are inserted (duplicates skipped); an execution's
+start is inserted (skipped if it exists); its completion is inserted whole (when the start never got
+here: another leader's, or lost) and then applied to the row that is there. Each statement is
+idempotent, and their order does not matter, so a journal replayed in any order gives the same rows.
+A start and its completion in the same batch become one insert.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Engine, Table, bindparam, delete, select, update
+
+from . import schema
+from .database import insert_ignoring_duplicates
+from .rows import EXEC_COMPLETE, EXEC_START, FIRE, STATUS, Row
+
+log = logging.getLogger(__name__)
+
+EXECUTION_COLUMNS = tuple(c.name for c in schema.execution_log.columns)
+
+
+class TraceStore:
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._insert = {
+            STATUS: insert_ignoring_duplicates(engine, schema.status_trace_log),
+            FIRE: insert_ignoring_duplicates(engine, schema.fire_log),
+            EXEC_START: insert_ignoring_duplicates(engine, schema.execution_log),
+        }
+        log_table = schema.execution_log
+        self._complete = (
+            update(log_table)
+            .where(log_table.c.id == bindparam("b_id"))
+            .values(
+                is_success=bindparam("b_success"),
+                complete_time=bindparam("b_complete"),
+                failure_cause=bindparam("b_cause"),
+            )
+        )
+
+    def write(self, rows: Sequence[Row]) -> None:
+        by_kind: dict[str, list[dict[str, Any]]] = {STATUS: [], FIRE: [], EXEC_START: [], EXEC_COMPLETE: []}
+        for row in rows:
+            by_kind[row.kind].append(row.values)
+        completed = {values["id"] for values in by_kind[EXEC_COMPLETE]}
+        starts = [v for v in by_kind[EXEC_START] if v["id"] not in completed]
+        completes = list({v["id"]: v for v in by_kind[EXEC_COMPLETE]}.values())
+        with self.engine.begin() as connection:
+            for kind, values in ((STATUS, by_kind[STATUS]), (FIRE, by_kind[FIRE])):
+                if values:
+                    connection.execute(self._insert[kind], values)
+            if starts or completes:
+                whole = [self._execution(v) for v in starts + completes]
+                connection.execute(self._insert[EXEC_START], whole)
+            if completes:
+                connection.execute(
+                    self._complete,
+                    [
+                        {
+                            "b_id": v["id"],
+                            "b_success": v["is_success"],
+                            "b_complete": v["complete_time"],
+                            "b_cause": v.get("failure_cause"),
+                        }
+                        for v in completes
+                    ],
+                )
+
+    @staticmethod
+    def _execution(values: dict[str, Any]) -> dict[str, Any]:
+        return {name: values.get(name) for name in EXECUTION_COLUMNS}
+
+    def purge(self, before: datetime, batch: int = 1000) -> int:
+        """Delete rows older than ``before``, ``batch`` at a time (no long lock). Returns rows deleted."""
+        total = 0
+        for table, column in (
+            (schema.execution_log, "start_time"),
+            (schema.status_trace_log, "creation_time"),
+            (schema.fire_log, "creation_time"),
+            (schema.task_result["MINUTE"], "statistics_time"),
+            (schema.task_running, "statistics_time"),
+            (schema.job_running, "statistics_time"),
+        ):
+            total += self._purge_table(table, column, before, batch)
+        return total
+
+    def _purge_table(self, table: Table, column: str, before: datetime, batch: int) -> int:
+        total = 0
+        key = table.c.id
+        while True:
+            with self.engine.begin() as connection:
+                if self.engine.dialect.name in ("mysql", "mariadb"):
+                    statement = (
+                        delete(table).where(table.c[column] < before).with_dialect_options(mysql_limit=batch)
+                    )
+                else:
+                    ids = select(key).where(table.c[column] < before).limit(batch)
+                    statement = delete(table).where(key.in_(ids))
+                deleted = connection.execute(statement).rowcount or 0
+            total += deleted
+            if deleted < batch:
+                return total
