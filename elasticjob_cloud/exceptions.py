@@ -29,6 +29,12 @@ class InvalidConfig(ElasticJobError):
         return cls(f"{name}: {message}", {name: [message]})
 
 
+class PayloadTooLarge(ElasticJobError):
+    """A request body, or a record about to be written to ZooKeeper, is over its size limit."""
+
+    status = 413
+
+
 class NotFound(ElasticJobError):
     status = 404
 

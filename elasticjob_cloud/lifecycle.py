@@ -1,7 +1,9 @@
 """Use cases shared by the REST API and the CLI: apps, jobs, enable/disable, trigger.
 
 Everything is validated before anything is written, and each change is one atomic registry
-write, so a rejected or failed request changes nothing. The scheduler reacts to these changes
+write, so a rejected or failed request changes nothing. Every app or job name that comes in (a
+body, a path segment, a query) passes the one name rule (``core.names``) here, before it becomes a
+ZooKeeper path. The scheduler reacts to these changes
 through ZooKeeper watches, whichever scheduler instance served the request.
 """
 
@@ -13,6 +15,7 @@ from typing import Any
 
 from .core.cron import preview
 from .core.models import AppConfig, ExecutionType, JobConfig, JobType
+from .core.names import require_name, shown
 from .core.ports import FailoverEntry, RunningEntry, Stores
 from .core.schemas import app_to_wire, job_to_wire, load_app, load_job
 from .exceptions import Conflict, InvalidConfig, NotFound
@@ -28,9 +31,17 @@ def _require_object(body: Any, what: str) -> dict[str, Any]:
 
 def _require_name(body: dict[str, Any], key: str) -> str:
     name = body.get(key)
-    if not isinstance(name, str) or not name:
+    if name is None or name == "":
         raise InvalidConfig.field(key, "Missing data for required field.")
-    return name
+    return require_name(name, key)
+
+
+def _app(name: object) -> str:
+    return require_name(name, "appName")
+
+
+def _job(name: object) -> str:
+    return require_name(name, "jobName")
 
 
 def _implicit_app_name(body: dict[str, Any]) -> str | None:
@@ -67,9 +78,9 @@ class Lifecycle:
         return app
 
     def get_app(self, app_name: str) -> AppConfig:
-        app = self.config.get_app(app_name)
+        app = self.config.get_app(_app(app_name))
         if app is None:
-            raise NotFound(f"app '{app_name}' not found")
+            raise NotFound(f"app {shown(app_name)} not found")
         return app
 
     def list_apps(self) -> list[AppConfig]:
@@ -77,7 +88,7 @@ class Lifecycle:
 
     def delete_app(self, app_name: str) -> list[str]:
         """Deregisters the app's jobs with it (the original cascades rather than refusing)."""
-        return self.config.remove_app(app_name)
+        return self.config.remove_app(_app(app_name))
 
     def is_app_disabled(self, app_name: str) -> bool:
         self.get_app(app_name)
@@ -129,9 +140,9 @@ class Lifecycle:
         return job
 
     def get_job(self, job_name: str) -> JobConfig:
-        job = self.config.get_job(job_name)
+        job = self.config.get_job(_job(job_name))
         if job is None:
-            raise NotFound(f"job '{job_name}' not found")
+            raise NotFound(f"job {shown(job_name)} not found")
         return job
 
     def list_jobs(self) -> list[JobConfig]:
@@ -139,7 +150,7 @@ class Lifecycle:
 
     def deregister_job(self, job_name: str) -> bool:
         """Idempotent: deregistering an unknown job succeeds and changes nothing."""
-        return self.config.remove_job(job_name)
+        return self.config.remove_job(_job(job_name))
 
     def is_job_disabled(self, job_name: str) -> bool:
         job = self.get_job(job_name)
@@ -203,7 +214,7 @@ class Lifecycle:
         return job
 
     def legacy_unregister(self, job_name: str) -> None:
-        self.config.remove_app(job_name)
+        self.config.remove_app(require_name(job_name, "jobName"))
 
     def next_fire_times(
         self, job_name: str, default_time_zone: str, after: datetime, count: int
@@ -244,10 +255,11 @@ class Lifecycle:
 def parse_count(text: str | int | None, default: int = 10) -> int:
     if text is None or text == "":
         return default
-    try:
-        return int(text)
-    except (TypeError, ValueError):
-        raise InvalidConfig.field("count", f"must be a whole number, got {text!r}") from None
+    if isinstance(text, int) and not isinstance(text, bool):
+        return text
+    if isinstance(text, str) and text.strip().isascii() and text.strip().isdigit() and len(text.strip()) <= 9:
+        return int(text.strip())
+    raise InvalidConfig.field("count", f"must be a whole number, got {shown(text)}")
 
 
 def parse_after(text: str | None, now: datetime) -> datetime:
@@ -257,7 +269,7 @@ def parse_after(text: str | None, now: datetime) -> datetime:
     try:
         return datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidConfig.field("after", f"must be an ISO-8601 date-time, got {text!r}") from None
+        raise InvalidConfig.field("after", f"must be an ISO-8601 date-time, got {shown(text)}") from None
 
 
 def preview_fire_times(expression: str | None, time_zone: str, after: datetime, count: int) -> dict[str, Any]:

@@ -130,6 +130,12 @@ class CronSchedule:
         """The first fire strictly after the aware ``after``, in this schedule's zone; None if none."""
         if after.tzinfo is None or after.utcoffset() is None:
             raise ValueError(f"after must be timezone-aware, got {after!r}")
+        try:
+            return self._next_after(after)
+        except OverflowError:  # the search ran past 9999-12-31T23:59:59: there is no later fire
+            return None
+
+    def _next_after(self, after: datetime) -> datetime | None:
         zone = self._zone
         wall = after.astimezone(zone).replace(tzinfo=None, microsecond=0) + _ONE_SECOND
         while True:

@@ -198,6 +198,8 @@ _FIELD_COUNT_HELP = (
 def parse_spec(expression: str) -> CronSpec:
     if not isinstance(expression, str) or not expression.strip():
         raise CronSyntaxError("expression is empty")
+    if not expression.isascii():  # str.isdigit/int() would take full-width or Arabic-Indic digits
+        raise CronSyntaxError("must be plain ASCII (digits 0-9, letters, * ? , - / L W #)")
     fields = expression.split()
     if len(fields) == 5:
         return _parse_unix(fields)

@@ -1,39 +1,59 @@
 """Wire format of apps and jobs (REST bodies and ZooKeeper JSON): names, order, validation.
 
 Validation happens here, at registration, so nothing invalid is ever stored (the original let
-bad values through and broke its launch loop). Numbers sent as numeric strings are accepted, as
-the original's console sends them; unknown fields are ignored. Field declaration order is the
+bad values through and broke its launch loop). Values are taken as sent or refused, never
+coerced (``core.fields``): numbers sent as numeric strings are accepted, as the original's console
+sends them; unknown fields are ignored. Every bound (``core.limits``) is also in the field's
+metadata, so the OpenAPI document states what the server enforces. Field declaration order is the
 original's stored JSON order.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validate, validates_schema
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validates_schema
 
 from ..exceptions import InvalidConfig
+from . import limits
 from .cron import validate_cron, validate_time_zone
+from .fields import Boolean, Integer, Number, Text, input_bounds_apply, stored_records
 from .models import DEFAULT_JOB_PROPERTIES, AppConfig, ExecutionType, JobConfig, JobType
+from .names import NAME_MAX_LENGTH, NAME_REGEX, RESERVED_NAMES, name_problem, shown
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
-NAME_RULE = "must be 1-100 characters of A-Z a-z 0-9 _ . - (no '/', no '@-@')"
 APP_URL_SCHEMES = ("http", "https", "file")
 
 
-def check_name(value: str) -> None:
-    """Names become ZooKeeper node names and parts of task IDs, so their alphabet is restricted."""
-    if not NAME_PATTERN.match(value) or value in (".", ".."):
-        raise ValidationError(NAME_RULE)
+def _name_field(field: str) -> fields.String:
+    """The one name rule (``core.names``), with the reserved names folded into the pattern."""
+    reserved = "".join(f"(?!{word}$)" for word in sorted(RESERVED_NAMES.get(field, ())))
+
+    def check(value: str) -> None:
+        problem = name_problem(value, field, reserved=input_bounds_apply())
+        if problem is not None:
+            raise ValidationError(problem)
+
+    return fields.String(
+        required=True,
+        validate=check,
+        metadata={"pattern": "^" + reserved + NAME_REGEX[1:], "maxLength": NAME_MAX_LENGTH},
+    )
+
+
+def _text(name: str, **kwargs: Any) -> Text:
+    return Text(max_length=limits.TEXT_LIMITS[name], **kwargs)
 
 
 def check_app_url(value: str) -> None:
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018  (a bad port raises ValueError here)
+    except ValueError as exc:
+        raise ValidationError(f"is not a valid URL ({exc}): {shown(value)}") from None
     if parts.scheme not in APP_URL_SCHEMES:
-        raise ValidationError(f"must be an http, https or file URL, got {value!r}")
-    if parts.scheme in ("http", "https") and not parts.netloc:
+        raise ValidationError(f"must be an http, https or file URL, got {shown(value)}")
+    if parts.scheme in ("http", "https") and not parts.hostname:
         raise ValidationError("an http(s) URL needs a host")
     if parts.scheme == "file" and not parts.path:
         raise ValidationError("a file URL needs a path")
@@ -52,18 +72,21 @@ def sharding_item_parameter_errors(text: str, total: int | None) -> list[str]:
         entry = raw.strip()
         item, sep, value = entry.partition("=")
         if not sep or not value.strip() or "=" in value:
-            errors.append(f"entry {entry!r} must look like item=value")
+            errors.append(f"entry {shown(entry)} must look like item=value")
             continue
-        try:
-            number = int(item.strip())
-        except ValueError:
-            errors.append(f"item {item.strip()!r} is not an integer")
+        item = item.strip()
+        if not (item.isascii() and item.lstrip("-").isdigit() and len(item) <= 6):
+            errors.append(f"item {shown(item)} is not an integer")
             continue
+        number = int(item)
         if number < 0 or (total is not None and number >= total):
             errors.append(f"item {number} must be >= 0 and < shardingTotalCount ({total})")
         elif number in seen:
             errors.append(f"item {number} is given twice")
         seen.add(number)
+        if len(errors) >= 10:
+            errors.append("…")
+            break
     return errors
 
 
@@ -71,27 +94,38 @@ class _Base(Schema):
     class Meta:
         unknown = EXCLUDE
 
-    def handle_error(self, error: ValidationError, data: Any, *, many: bool, **kwargs: Any) -> None:
-        raise to_invalid_config(error, self.__class__.__name__.removesuffix("Schema").lower())
-
 
 def to_invalid_config(error: ValidationError, what: str) -> InvalidConfig:
+    """Field messages keyed by wire name; a nested field as ``jobProperties.job_exception_handler``,
+    a nested object's own error under its field (``jobProperties``), never a bare ``_schema``."""
     messages = error.messages if isinstance(error.messages, dict) else {"_schema": error.messages}
     flat: dict[str, list[str]] = {}
-    for key, value in messages.items():
-        flat[str(key)] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
-    summary = "; ".join(f"{key}: {' '.join(values)}" for key, values in flat.items())
+    _flatten(messages, "", flat)
+    summary = "; ".join(f"{key}: {' / '.join(values)}" for key, values in flat.items())
     return InvalidConfig(f"invalid {what} configuration: {summary}", flat)
 
 
+def _flatten(messages: Any, prefix: str, flat: dict[str, list[str]]) -> None:
+    for key, value in messages.items():
+        name = str(key)
+        if prefix:
+            name = prefix if name == "_schema" else f"{prefix}.{name}"
+        if isinstance(value, dict):
+            _flatten(value, name, flat)
+        else:
+            flat.setdefault(name, []).extend(str(v) for v in (value if isinstance(value, list) else [value]))
+
+
 class AppSchema(_Base):
-    appName = fields.String(required=True, validate=check_name)
-    appURL = fields.String(required=True, validate=check_app_url)
-    bootstrapScript = fields.String(required=True, validate=_nonblank)
-    cpuCount = fields.Float(load_default=1.0, validate=validate.Range(min=0.001))
-    memoryMB = fields.Float(load_default=128.0, validate=validate.Range(min=1))
-    appCacheEnable = fields.Boolean(load_default=True)
-    eventTraceSamplingCount = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    appName = _name_field("appName")
+    appURL = _text("appURL", required=True, validate=check_app_url)
+    bootstrapScript = _text("bootstrapScript", required=True, validate=_nonblank)
+    cpuCount = Number(load_default=1.0, minimum=limits.MIN_CPU_COUNT, maximum=limits.MAX_CPU_COUNT)
+    memoryMB = Number(load_default=128.0, minimum=limits.MIN_MEMORY_MB, maximum=limits.MAX_MEMORY_MB)
+    appCacheEnable = Boolean(load_default=True)
+    eventTraceSamplingCount = Integer(
+        load_default=0, minimum=0, maximum=limits.MAX_EVENT_TRACE_SAMPLING_COUNT
+    )
 
     @post_load
     def make(self, data: dict[str, Any], **kwargs: Any) -> AppConfig:
@@ -107,32 +141,40 @@ class AppSchema(_Base):
 
 
 class JobPropertiesSchema(_Base):
-    job_exception_handler = fields.String(load_default=DEFAULT_JOB_PROPERTIES["job_exception_handler"])
-    executor_service_handler = fields.String(load_default=DEFAULT_JOB_PROPERTIES["executor_service_handler"])
+    job_exception_handler = _text(
+        "job_exception_handler", load_default=DEFAULT_JOB_PROPERTIES["job_exception_handler"]
+    )
+    executor_service_handler = _text(
+        "executor_service_handler", load_default=DEFAULT_JOB_PROPERTIES["executor_service_handler"]
+    )
 
 
 class JobSchema(_Base):
-    jobName = fields.String(required=True, validate=check_name)
-    jobClass = fields.String(load_default="")
+    jobName = _name_field("jobName")
+    jobClass = _text("jobClass", load_default="")
     jobType = fields.Enum(JobType, required=True)
-    cron = fields.String(required=True)
-    shardingTotalCount = fields.Integer(required=True, validate=validate.Range(min=1))
-    shardingItemParameters = fields.String(load_default="")
-    jobParameter = fields.String(load_default="")
-    failover = fields.Boolean(load_default=False)
-    misfire = fields.Boolean(load_default=False)
-    description = fields.String(load_default="")
-    jobProperties = fields.Nested(JobPropertiesSchema, load_default=lambda: dict(DEFAULT_JOB_PROPERTIES))
-    streamingProcess = fields.Boolean(load_default=False)
-    scriptCommandLine = fields.String(load_default="")
-    appName = fields.String(required=True, validate=check_name)
-    cpuCount = fields.Float(required=True, validate=validate.Range(min=0.001))
-    memoryMB = fields.Float(required=True, validate=validate.Range(min=1))
+    cron = _text("cron", required=True)
+    shardingTotalCount = Integer(required=True, minimum=1, maximum=limits.MAX_SHARDING_TOTAL_COUNT)
+    shardingItemParameters = _text("shardingItemParameters", load_default="")
+    jobParameter = _text("jobParameter", load_default="")
+    failover = Boolean(load_default=False)
+    misfire = Boolean(load_default=False)
+    description = _text("description", load_default="")
+    jobProperties = fields.Nested(
+        JobPropertiesSchema,
+        load_default=lambda: dict(DEFAULT_JOB_PROPERTIES),
+        error_messages={"type": "must be an object of handler class names"},
+    )
+    streamingProcess = Boolean(load_default=False)
+    scriptCommandLine = _text("scriptCommandLine", load_default="")
+    appName = _name_field("appName")
+    cpuCount = Number(required=True, minimum=limits.MIN_CPU_COUNT, maximum=limits.MAX_CPU_COUNT)
+    memoryMB = Number(required=True, minimum=limits.MIN_MEMORY_MB, maximum=limits.MAX_MEMORY_MB)
     jobExecutionType = fields.Enum(ExecutionType, required=True)
-    beanName = fields.String(load_default=None, allow_none=True)
-    applicationContext = fields.String(load_default=None, allow_none=True)
-    timeZone = fields.String(load_default=None, allow_none=True)
-    dockerImageName = fields.String(load_default=None, allow_none=True)
+    beanName = _text("beanName", load_default=None, allow_none=True)
+    applicationContext = _text("applicationContext", load_default=None, allow_none=True)
+    timeZone = _text("timeZone", load_default=None, allow_none=True)
+    dockerImageName = _text("dockerImageName", load_default=None, allow_none=True)
 
     @validates_schema(skip_on_field_errors=False)
     def check_rules(self, data: dict[str, Any], **kwargs: Any) -> None:
@@ -148,10 +190,11 @@ class JobSchema(_Base):
                 validate_time_zone(data["timeZone"])
             except InvalidConfig as exc:
                 errors.update(exc.errors)
+        # A field that failed its own check is absent from ``data``: no second message for it.
         job_type = data.get("jobType")
-        if job_type in (JobType.SIMPLE, JobType.DATAFLOW) and not data.get("jobClass", "").strip():
+        if job_type in (JobType.SIMPLE, JobType.DATAFLOW) and not data.get("jobClass", "x").strip():
             errors["jobClass"] = [f"is required for {job_type.value} jobs"]
-        if job_type is JobType.SCRIPT and not data.get("scriptCommandLine", "").strip():
+        if job_type is JobType.SCRIPT and not data.get("scriptCommandLine", "x").strip():
             errors["scriptCommandLine"] = ["is required for SCRIPT jobs"]
         if bool(data.get("beanName")) != bool(data.get("applicationContext")):
             missing = "applicationContext" if data.get("beanName") else "beanName"
@@ -197,13 +240,31 @@ _JOB = JobSchema()
 
 
 def load_app(body: Any) -> AppConfig:
+    """An app from a request body: every rule and bound checked; InvalidConfig naming each field."""
     _require_object(body, "app")
-    return _APP.load(body)
+    try:
+        return _APP.load(body)
+    except ValidationError as error:
+        raise to_invalid_config(error, "app") from None
 
 
 def load_job(body: Any) -> JobConfig:
     _require_object(body, "job")
-    return _JOB.load(body)
+    try:
+        return _JOB.load(body)
+    except ValidationError as error:
+        raise to_invalid_config(error, "job") from None
+
+
+def load_stored_app(body: Any) -> AppConfig:
+    """An app as stored: the input bounds (lengths, maxima) are not applied (``core.fields``)."""
+    with stored_records():
+        return load_app(body)
+
+
+def load_stored_job(body: Any) -> JobConfig:
+    with stored_records():
+        return load_job(body)
 
 
 def _require_object(body: Any, what: str) -> None:

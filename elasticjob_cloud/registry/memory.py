@@ -11,7 +11,7 @@ import threading
 from collections.abc import Callable
 
 from ..exceptions import AlreadyExists, Conflict, ElasticJobError, NotFound
-from .tree import Check, Create, Delete, Op, SetData, Watcher
+from .tree import Check, Create, Delete, Op, SetData, Watcher, check_write
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +104,7 @@ class MemoryTree:
         return sorted(found, key=lambda p: p.count("/"), reverse=True)
 
     def commit(self, ops: list[Op]) -> None:
+        check_write(ops)  # the same guard as on ZooKeeper, so both backends refuse the same writes
         with self._lock:
             nodes = dict(self._nodes)
             for op in ops:

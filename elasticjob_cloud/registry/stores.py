@@ -12,7 +12,7 @@ from typing import Any
 from ..core import paths
 from ..core.models import DELIMITER, AppConfig, JobConfig
 from ..core.ports import FailoverEntry, RunningEntry
-from ..core.schemas import app_to_wire, job_to_wire, load_app, load_job
+from ..core.schemas import app_to_wire, job_to_wire, load_stored_app, load_stored_job
 from ..exceptions import AlreadyExists, Conflict, InvalidConfig, NotFound, QueueFull
 from .tree import Check, Create, Delete, Op, SetData, Tree
 
@@ -56,7 +56,7 @@ class ConfigStore:
     # apps
     def get_app(self, app_name: str) -> AppConfig | None:
         found = self.tree.get(paths.app(app_name))
-        return _decode(found[0], paths.app(app_name), load_app) if found else None
+        return _decode(found[0], paths.app(app_name), load_stored_app) if found else None
 
     def list_apps(self) -> list[AppConfig]:
         apps = (self.get_app(name) for name in self.tree.children(paths.CONFIG_APP))
@@ -89,7 +89,7 @@ class ConfigStore:
     # jobs
     def get_job(self, job_name: str) -> JobConfig | None:
         found = self.tree.get(paths.job(job_name))
-        return _decode(found[0], paths.job(job_name), load_job) if found else None
+        return _decode(found[0], paths.job(job_name), load_stored_job) if found else None
 
     def job_names(self) -> list[str]:
         return self.tree.children(paths.CONFIG_JOB)
@@ -101,7 +101,7 @@ class ConfigStore:
         """
         found = self.tree.get_many([paths.job(name) for name in job_names])
         return {
-            name: None if entry is None else (_decode(entry[0], paths.job(name), load_job), entry[1])
+            name: None if entry is None else (_decode(entry[0], paths.job(name), load_stored_job), entry[1])
             for name, entry in zip(job_names, found, strict=True)
         }
 

@@ -6,9 +6,17 @@ are written once against this seam, so the same contract tests prove both.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
+
+from ..core.limits import MAX_WRITE_BYTES
+from ..exceptions import InvalidConfig, PayloadTooLarge
+
+# Characters ZooKeeper refuses in a path (its PathUtils), plus lone surrogates: a surrogate cannot
+# even be encoded, and kazoo failing to encode a request drops the whole session.
+_BAD_PATH_CHARS = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\uf8ff\ufff0-\uffff]")
 
 
 @dataclass(frozen=True)
@@ -39,6 +47,48 @@ class Check:
 
 
 Op = Create | SetData | Delete | Check
+
+
+def check_path(path: str) -> str:
+    """``path`` when ZooKeeper can take it: absolute, no empty, ``.`` or ``..`` part, no refused
+    character. Names are checked long before (``core.names``); this guard makes sure no caller can
+    send a request that kazoo cannot encode or ZooKeeper refuses by closing the session."""
+    if (
+        path.startswith("/")
+        and path.isascii()
+        and path.isprintable()
+        and "//" not in path
+        and "/." not in path
+        and (len(path) == 1 or not path.endswith("/"))
+    ):
+        return path
+    parts = path.split("/")
+    if (
+        not path.startswith("/")
+        or _BAD_PATH_CHARS.search(path)
+        or (path != "/" and any(part in ("", ".", "..") for part in parts[1:]))
+    ):
+        shown = repr(path[:120].encode("utf-8", "backslashreplace").decode())
+        raise InvalidConfig(f"refused ZooKeeper path {shown}", {"path": ["not a valid ZooKeeper path"]})
+    return path
+
+
+def check_write(ops: list[Op]) -> None:
+    """Refuse a transaction over ``MAX_WRITE_BYTES`` or with a bad path, before it is sent.
+
+    ZooKeeper answers a request over ``jute.maxbuffer`` (1 MB) by closing the connection: the
+    session, its ephemeral nodes and the leadership would go with it.
+    """
+    size = 0
+    for op in ops:
+        check_path(op.path)
+        size += len(op.path) + (len(op.data) if isinstance(op, Create | SetData) else 0)
+    if size > MAX_WRITE_BYTES:
+        paths = ", ".join(op.path for op in ops[:3])
+        raise PayloadTooLarge(
+            f"refused a ZooKeeper write of {size} bytes ({paths}): at most {MAX_WRITE_BYTES} bytes"
+        )
+
 
 Watcher = Callable[[str | None], None]
 """Told the path of a node created, changed or deleted under a watched path; ``None`` means "changes

@@ -33,7 +33,7 @@ from kazoo.security import make_digest_acl
 
 from ..exceptions import AlreadyExists, Conflict, NotFound, RegistryUnavailable
 from . import multiread
-from .tree import Check, Create, Delete, Op, SetData, Watcher
+from .tree import Check, Create, Delete, Op, SetData, Watcher, check_path, check_write
 from .watch import SharedWatches, watch_children
 
 log = logging.getLogger(__name__)
@@ -174,6 +174,7 @@ class KazooTree:
         self._watches = SharedWatches(self._client, connection.operation_timeout)
 
     def get(self, path: str) -> tuple[bytes, int] | None:
+        check_path(path)
         try:
             data, stat = self.connection.call(self._client.get_async, path, path=path)
         except NotFound:
@@ -181,15 +182,18 @@ class KazooTree:
         return (data or b""), stat.version
 
     def children(self, path: str) -> list[str]:
+        check_path(path)
         try:
             return sorted(self.connection.call(self._client.get_children_async, path, path=path))
         except NotFound:
             return []
 
     def exists(self, path: str) -> bool:
+        check_path(path)
         return self.connection.call(self._client.exists_async, path, path=path) is not None
 
     def ensure(self, path: str) -> None:
+        check_path(path)
         if not self._client.connected:
             raise RegistryUnavailable("ZooKeeper not connected")
         with self.connection.translated(path):
@@ -204,6 +208,7 @@ class KazooTree:
         return found
 
     def child_count(self, path: str) -> int:
+        check_path(path)
         stat = self.connection.call(self._client.exists_async, path, path=path)
         return int(stat.numChildren) if stat is not None else 0
 
@@ -213,6 +218,8 @@ class KazooTree:
         self._require_connected()
         if not paths:
             return []
+        for path in paths:
+            check_path(path)
         with self.connection.timed("get_many"):
             return self._get_many(paths)
 
@@ -259,6 +266,7 @@ class KazooTree:
     def commit(self, ops: list[Op]) -> None:
         if not ops:
             return
+        check_write(ops)
         results = self.connection.call(self._transaction(ops).commit_async)
         _raise_first_failure(ops, results)
 
@@ -272,6 +280,7 @@ class KazooTree:
         pending = []
         for ops in batches:
             try:
+                check_write(ops)
                 pending.append(self._transaction(ops).commit_async() if ops else None)
             except Exception as exc:
                 pending.append(translate(exc))
@@ -289,11 +298,11 @@ class KazooTree:
 
     def watch(self, path: str, callback: Watcher) -> Callable[[], None]:
         """One subtree cache per path, shared by every subscriber of this tree (``SharedWatches``)."""
-        return self._watches.watch(path, callback)
+        return self._watches.watch(check_path(path), callback)
 
     def watch_children(self, path: str, callback: Watcher) -> Callable[[], None]:
         self.ensure(path)
-        return watch_children(self._client, path, callback)
+        return watch_children(self._client, check_path(path), callback)
 
     def _require_connected(self) -> None:
         if not self._client.connected:

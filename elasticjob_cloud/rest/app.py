@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from flask import Flask
 
+from ..core.limits import MAX_BODY_BYTES
 from ..core.ports import SchedulerControl
 from ..lifecycle import Lifecycle
 from ..metrics import Metrics
@@ -34,6 +35,8 @@ class Services:
 def create_app(services: Services) -> Flask:
     app = Flask("elasticjob_cloud")
     app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES  # larger bodies: 413 before they are read
+    app.url_map.merge_slashes = False  # /api/app/%2F is a 404, not a redirect to another resource
     app.extensions["elasticjob"] = services
     for module in (apps, cron, history, jobs, legacy, metrics, openapi, operations, statistics):
         app.register_blueprint(module.blueprint)

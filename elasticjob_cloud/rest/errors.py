@@ -6,8 +6,9 @@ import logging
 from urllib.parse import quote
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
+from ..core.limits import MAX_BODY_BYTES
 from ..exceptions import ElasticJobError, InvalidConfig, NotLeader
 
 log = logging.getLogger(__name__)
@@ -40,8 +41,18 @@ def install_error_handlers(app: Flask) -> None:
         return response, exc.status
 
     @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> tuple[Response, int]:
-        return jsonify(error_body(exc.description or exc.name)), exc.code or 500
+    def http_error(exc: HTTPException) -> Response:
+        message = exc.description or exc.name
+        if isinstance(exc, RequestEntityTooLarge):
+            sent = request.content_length
+            size = f" ({sent} bytes)" if sent else ""
+            message = f"request body too large{size}: at most {MAX_BODY_BYTES} bytes are accepted"
+        response = jsonify(error_body(message))
+        response.status_code = exc.code or 500
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":  # e.g. Allow on a 405
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[Response, int]:

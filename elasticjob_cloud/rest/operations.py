@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, current_app, request
 from flask.blueprints import BlueprintSetupState
 
+from ..core.names import require_name
 from ..core.ports import SchedulerControl
 from ..exceptions import InvalidConfig, NotLeader, TooManyRequests
 from .bodies import json_response, no_content
@@ -105,6 +106,7 @@ def sandbox() -> Any:
     app_name = request.args.get("appName", "").strip()
     if not app_name:
         raise InvalidConfig.field("appName", "missing: give the app as ?appName=…")
+    app_name = require_name(app_name, "appName")  # before asking the scheduler
     return json_response(control().sandbox(app_name))
 
 

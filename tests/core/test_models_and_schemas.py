@@ -1,7 +1,13 @@
 import pytest
 
 from elasticjob_cloud.core.models import TaskId, TaskType, executor_id, parse_sharding_item_parameters
-from elasticjob_cloud.core.schemas import job_to_wire, load_job, sharding_item_parameter_errors
+from elasticjob_cloud.core.schemas import (
+    job_to_wire,
+    load_app,
+    load_job,
+    load_stored_job,
+    sharding_item_parameter_errors,
+)
 from elasticjob_cloud.exceptions import InvalidConfig
 from tests.support import FOO_JOB
 
@@ -55,3 +61,63 @@ def test_errors_are_collected_for_every_field_at_once():
     assert {"jobName", "cron", "shardingTotalCount", "cpuCount", "memoryMB", "jobExecutionType"} <= set(
         caught.value.errors
     )
+
+
+# ----- strict values and input bounds (issue #12)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("shardingTotalCount", 3.5),
+        ("shardingTotalCount", True),
+        ("shardingTotalCount", "\uff13"),
+        ("shardingTotalCount", 10_001),
+        ("cpuCount", float("nan")),
+        ("cpuCount", 1e308),
+        ("failover", 1),
+        ("failover", "yes"),
+        ("description", "d" * 8193),
+        ("jobParameter", "a\x00"),
+    ],
+)
+def test_a_value_that_would_change_meaning_is_refused(field, value):
+    with pytest.raises(InvalidConfig) as refused:
+        load_job({**FOO_JOB, field: value})
+    assert list(refused.value.errors) == [field]
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "stored"),
+    [
+        ("shardingTotalCount", "3", 3),
+        ("shardingTotalCount", 4.0, 4),
+        ("cpuCount", "0.5", 0.5),
+        ("failover", "TRUE", True),
+        ("misfire", "false", False),
+    ],
+)
+def test_numeric_and_boolean_strings_keep_their_meaning(field, value, stored):
+    wire = job_to_wire(load_job({**FOO_JOB, field: value}))
+    assert wire[field] == stored
+
+
+def test_a_stored_record_over_the_input_bounds_is_still_read():
+    """Limits guard input; a job stored by an older version is scheduled, not silently dropped."""
+    stored = {**FOO_JOB, "shardingTotalCount": 20_000, "description": "d" * 20_000, "cpuCount": 2048}
+    job = load_stored_job(stored)
+    assert job.sharding_total_count == 20_000 and job.cpu_count == 2048
+    with pytest.raises(InvalidConfig):
+        load_job(stored)
+
+
+def test_nested_errors_are_keyed_by_the_property():
+    with pytest.raises(InvalidConfig) as refused:
+        load_job({**FOO_JOB, "jobProperties": {"executor_service_handler": ["x"]}})
+    assert list(refused.value.errors) == ["jobProperties.executor_service_handler"]
+
+
+def test_app_url_that_urllib_cannot_parse_is_a_field_error():
+    with pytest.raises(InvalidConfig) as refused:
+        load_app({"appName": "a", "appURL": "http://[::1", "bootstrapScript": "b"})
+    assert list(refused.value.errors) == ["appURL"]
