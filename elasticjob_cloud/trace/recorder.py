@@ -93,8 +93,8 @@ class TraceRecorder:
         message = status.get("message")
         message = str(message) if message is not None else None
         agent = str((status.get("agent_id") or {}).get("value", "") or parsed.agent_id)
-        stamp = status.get("timestamp")
-        at = self.time(float(stamp)) if isinstance(stamp, int | float) else self.time(now)
+        stamp = status.get("timestamp")  # whole seconds from pymesos's executor: the ID only
+        at = self.time(now)  # when the scheduler saw it: orders the trail as it happened
         source = "CLOUD_EXECUTOR" if status.get("source") == "SOURCE_EXECUTOR" else "CLOUD_SCHEDULER"
         task = self._tasks.get(task_id)
         update = status.get("uuid") or f"{stamp}"

@@ -42,3 +42,6 @@ def db_engine(db_url):
     engine = open_engine(db_url)
     yield engine
     engine.dispose()
+
+
+from tests.scheduler.conftest import packed_app, record_dir  # noqa: E402, F401  (the end-to-end fixtures)

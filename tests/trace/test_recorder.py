@@ -39,7 +39,7 @@ def test_a_transient_task_gives_staging_running_finished_and_one_execution():
     trace, rows = recorder()
     trace.launched([LaunchedTask(READY, "agent-1", "10.0.0.1", daemon=False)], 99.0)
     trace.status(update(READY, "TASK_RUNNING", at=100.0), 100.0)
-    trace.status(update(READY, "TASK_FINISHED", at=103.5), 104.0)
+    trace.status(update(READY, "TASK_FINISHED", at=103.0), 103.5)
     statuses = of(rows, STATUS)
     assert [(s["state"], s["source"]) for s in statuses] == [
         ("TASK_STAGING", "CLOUD_SCHEDULER"), ("TASK_RUNNING", "CLOUD_EXECUTOR"), ("TASK_FINISHED", "CLOUD_EXECUTOR"),
