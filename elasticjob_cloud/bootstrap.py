@@ -119,6 +119,8 @@ def start_api(
     if trace is not None:
         trace.is_leader = lambda: node.role() == "leader"
     metrics = Metrics()
+    if trace is not None:
+        metrics.trace_backlog = lambda: trace.writer.backlog
     connection.timer = metrics.zookeeper_operation
     metrics.add_source(
         vitals_source(

@@ -88,7 +88,12 @@ def open_engine(url: URL | str, migrate: bool = True, pool_size: int = 4) -> Eng
     elif backend == "mysql":
         options["connect_args"] = {"connect_timeout": CONNECT_TIMEOUT}
         options.update(pool_size=pool_size, max_overflow=2, pool_recycle=3600)
-    engine = create_engine(url, **options)
+    try:
+        engine = create_engine(url, **options)
+    except ImportError as exc:  # e.g. mysql+pymysql without PyMySQL installed
+        raise InvalidConfig.field(
+            "event_trace_rdb_url", f"the driver of {url.drivername} is not installed: {exc}"
+        ) from None
     if backend == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     if migrate:
