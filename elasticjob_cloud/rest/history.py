@@ -11,6 +11,7 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from ..core.names import name_problem
 from ..exceptions import InvalidConfig, TraceUnavailable
 from ..trace.service import TraceService
 from .apps import services
@@ -51,6 +52,9 @@ def status_traces() -> Any:
 def job_executions(job_name: str) -> Any:
     """The job's last runs (``?limit=``, default 20, at most 1000), newest first, with duration and
     result, and the p50/p95 duration of the completed ones."""
+    problem = name_problem(job_name, "jobName", reserved=False)
+    if problem is not None:
+        raise InvalidConfig.field("jobName", problem)
     text = request.args.get("limit", "20").strip() or "20"
     try:
         limit = int(text)
