@@ -7,7 +7,6 @@ parser whose ``func`` default takes the parsed arguments and returns an exit cod
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
@@ -41,11 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(
-        level=getattr(logging, str(args.log_level).upper(), logging.INFO),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    from .logsetup import configure
+
+    configure(None, args.log_level, unless_configured=True)  # the scheduler then applies its settings
     return int(args.func(args) or 0)
 
 

@@ -52,6 +52,11 @@ class Settings:
     auth_viewer_username: str = ""
     auth_viewer_password: str = field(default="", repr=False)
     auth_file: str = ""  # the original's auth.properties ("" = conf/auth.properties if present)
+    # Logging (logsetup): stderr always; with log_file also a rotating file
+    log_file: str = ""  # also log to this rotating file ("" = stderr only)
+    log_format: str = "text"  # text, or json (one object per line)
+    log_max_bytes: int = 10 * 1024 * 1024
+    log_backup_count: int = 5
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)

@@ -14,6 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from .. import logsetup
 from ..bootstrap import Stack, start_api, start_standalone
 from ..rest.credentials import Role, auth_switch, build_authenticator, configured_accounts, hash_password
 from ..settings import Settings, SettingsError, load_settings
@@ -64,7 +65,9 @@ def add_parser(subparsers: Any) -> None:
 def _settings(args: argparse.Namespace, **forced: Any) -> Settings:
     overrides = {item.name: getattr(args, item.name, None) for item in fields(Settings)}
     overrides.update(forced)
-    return load_settings(args.conf, os.environ, overrides)
+    settings = load_settings(args.conf, os.environ, overrides)
+    logsetup.configure(settings, getattr(args, "log_level", "INFO"))
+    return settings
 
 
 def _serve_until_signalled(stack: Stack) -> int:
