@@ -6,9 +6,20 @@ import argparse
 from typing import Any
 
 from .bodies import BodyError
-from .commands import JOB_COLUMNS, JOB_FLAGS, body_options, command, done, named_body, path_part, show
-from .history import executions_of
+from .commands import (
+    EXECUTION_COLUMNS,
+    JOB_COLUMNS,
+    JOB_FLAGS,
+    body_options,
+    command,
+    done,
+    named_body,
+    path_part,
+    show,
+)
 from .http import Api
+
+DURATION_COLUMN = ("MS", lambda r: r.get("durationMs"))
 
 
 def add_job_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -57,10 +68,11 @@ def add_job_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     cron.add_argument("--time-zone", help="IANA zone for --expression")
     cron.add_argument("--count", type=int, default=10)
     cron.add_argument("--after", help="ISO-8601 start (default now)")
-    runs = command(group, "executions", job_executions, common, "the job's recent executions (event trace)")
+    runs = command(
+        group, "executions", job_executions, common, "the job's last runs, with durations (event trace)"
+    )
     runs.add_argument("name")
-    runs.add_argument("--page", type=int, default=1)
-    runs.add_argument("--per-page", type=int, default=20)
+    runs.add_argument("--limit", type=int, default=20, help="how many (default 20, at most 1000)")
 
 
 def job_list(api: Api, args: argparse.Namespace) -> None:
@@ -124,4 +136,15 @@ def job_cron(api: Api, args: argparse.Namespace) -> None:
 
 
 def job_executions(api: Api, args: argparse.Namespace) -> None:
-    executions_of(api, args, {"jobName": args.name})
+    result = api.get(f"/api/job/jobs/{path_part(args.name)}/executions", limit=args.limit)
+    if args.json:
+        show(args, result)
+        return
+    show(
+        args, result.get("executions", []), [*EXECUTION_COLUMNS[:2], DURATION_COLUMN, *EXECUTION_COLUMNS[3:]]
+    )
+    duration = result.get("duration") or {}
+    if duration.get("count"):
+        print(
+            f"(duration of {duration['count']} completed: p50 {duration.get('p50Ms')} ms, p95 {duration.get('p95Ms')} ms)"
+        )

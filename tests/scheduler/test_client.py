@@ -72,6 +72,23 @@ def test_register_from_yaml_trigger_and_watch_the_run(live, packed_app, tmp_path
     assert sum(line.startswith("cli_job ") for line in out.splitlines()) == 2
     wait_until(lambda: running_shards() == [], 30, 0.2, "the run to finish")
 
+    # the run in the event trace: the original's search, and the job's own executions
+    def history():
+        code, out, _ = run(capsys, "history", "executions", *api, "--job", "cli_job", "--success", "--json")
+        assert code == 0
+        found = json.loads(out)
+        return found if found["total"] == 2 else None
+
+    rows = wait_until(history, 20, 0.2, "both shards' executions in the trace")["rows"]
+    assert sorted(row["shardingItem"] for row in rows) == [0, 1]
+    assert all(row["success"] and row["jobName"] == "cli_job" for row in rows)
+    code, out, _ = run(capsys, "job", "executions", *api, "cli_job")
+    lines = out.splitlines()
+    assert code == 0 and lines[0].split()[:4] == ["START", "COMPLETE", "MS", "ITEM"]
+    assert len(lines) == 4 and lines[-1].startswith("(duration of 2 completed: p50 ")
+    code, out, _ = run(capsys, "job", "executions", *api, "cli_job", "--json")
+    assert all(run["durationMs"] >= 2000 for run in json.loads(out)["executions"])  # each shard slept 2 s
+
     # the job's own flags and schedule
     assert run(capsys, "job", "disable", *api, "cli_job")[0] == 0
     code, out, _ = run(capsys, "job", "show", *api, "cli_job", "--json")

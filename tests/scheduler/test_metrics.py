@@ -91,6 +91,7 @@ def test_metrics_move_by_what_happened(live, packed_app):
     assert moved(before, after, "elasticjob_cloud_offers_received_total") >= 1.0
     assert value(after, "elasticjob_cloud_ready_runs") == 0.0
     assert value(after, "elasticjob_cloud_failover_shards") == 0.0
+    assert ("elasticjob_cloud_trace_backlog", ()) in after  # standalone keeps an event trace
     zk_ops = "elasticjob_cloud_zookeeper_operation_seconds_count"
     assert moved(before, after, zk_ops, operation="commit_many") >= 1.0
 
