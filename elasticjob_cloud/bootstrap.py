@@ -122,9 +122,6 @@ def start_api(
     if trace is not None:
         metrics.trace_backlog = lambda: trace.writer.backlog
     connection.timer = metrics.zookeeper_operation
-    if trace is not None:
-        writer = trace.writer
-        metrics.trace_backlog = lambda: writer.backlog
     metrics.add_source(
         vitals_source(
             node if run_scheduler else None, RegistryQueues(registry), lambda: connection.client.connected
