@@ -37,10 +37,13 @@ class Settings:
     event_trace_rdb_password: str = ""
     event_trace_retention_days: int = 30
     event_trace_journal: str = ""  # rows waiting for the database; default: event-trace.journal here
-    reconcile_interval_minutes: int = -1
+    # on by default (the original: -1, off): a task whose end the master never reported (an update
+    # lost in a failover, an agent gone silently) would otherwise look running forever
+    reconcile_interval_minutes: int = 10
     time_zone: str = ""
     offer_hold_seconds: float = 1.0
     unreachable_grace_seconds: float = 300.0
+    reconcile_no_answer_seconds: float = 60.0
     executor_command: str = "elasticjob-cloud-executor"
     executor_idle_timeout_seconds: float = 600.0
     zk_session_timeout_seconds: float = 10.0

@@ -124,6 +124,12 @@ class TaskId:
         return cls(job, int(item), TaskType(task_type), agent, uid)
 
 
-def executor_id(app_name: str, agent_id: str) -> str:
-    """One executor per app per agent: ``{appName}@-@{agentId}``."""
-    return f"{app_name}{DELIMITER}{agent_id}"
+def executor_id(app_name: str, agent_id: str, version: str = "") -> str:
+    """One executor per app per agent and per version of what the executor is started with:
+    ``{appName}@-@{agentId}@-@{version}`` (the original's ``{appName}@-@{agentId}`` without a
+    version). A Mesos master refuses a task whose ExecutorInfo differs from the running executor
+    with the same ID (TASK_ERROR "ExecutorInfo is not compatible"), so an updated app gets a new
+    executor ID while the old executor finishes its tasks. The app name stays the first part, so
+    the original's parsing (sandbox lookup, app deletion) still finds every executor of an app."""
+    base = f"{app_name}{DELIMITER}{agent_id}"
+    return f"{base}{DELIMITER}{version}" if version else base

@@ -8,6 +8,8 @@ the sharding JSON given to a script is shell-quoted, so the shell passes it inta
 
 from __future__ import annotations
 
+import hashlib
+import json
 import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -96,8 +98,7 @@ def executor_info(
     idle_timeout_seconds: float,
     default_time_zone: str = "",
 ) -> dict[str, Any]:
-    return {
-        "executor_id": {"value": executor_id(app.app_name, agent_id)},
+    info: dict[str, Any] = {
         "name": f"elasticjob-cloud executor of {app.app_name}",
         "command": {"value": executor_command, "shell": True},
         "resources": _scalars(app.cpu_count, app.memory_mb),
@@ -112,6 +113,14 @@ def executor_info(
             )
         ),
     }
+    return {"executor_id": {"value": executor_id(app.app_name, agent_id, executor_version(info))}, **info}
+
+
+def executor_version(info: Mapping[str, Any]) -> str:
+    """A short digest of an ExecutorInfo without its ID: any change a master would refuse under
+    the same executor ID (command, resources, the app data) gives another version."""
+    text = json.dumps(info, sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
 def script_command(job: JobConfig, task_id: TaskId) -> str:
@@ -225,6 +234,10 @@ class TaskInfos:
             self._trim(self._data)
             kept = self._data[key] = (job, app, prefix, suffix)
         return kept[2], kept[3]
+
+    def executor_id(self, app: AppConfig, agent_id: str) -> str:
+        """The ID of the executor this app's tasks on ``agent_id`` are launched with now."""
+        return str(self._executor(app, agent_id)["executor_id"]["value"])
 
     def _executor(self, app: AppConfig, agent_id: str) -> dict[str, Any]:
         key = (app.app_name, agent_id)

@@ -5,8 +5,13 @@ over (the task ran and the job's code said no), whichever executor ran it: the f
 marks it ``JOB_FAILURE:``, and the Mesos command executor reports its command's non-zero exit as
 TASK_FAILED from SOURCE_EXECUTOR (a crash of that executor, or a lost agent, comes from the agent or
 the master instead). Failing over such a failure relaunched a failing script forever. A shard that
-keeps being failed over waits longer each time (:func:`failover_delay`). UNREACHABLE/UNKNOWN are
-"maybe still running" until a grace period ends; STARTING and KILLING are understood; a DAEMON
+keeps being failed over waits longer each time (:func:`failover_delay`). UNREACHABLE is "maybe
+still running" until a grace period ends. UNKNOWN is lost at once: a Mesos master answers it for a
+task whose agent it does not know at all (``Master::reconcile`` case 6: not registered, not
+recovered from the registry, not unreachable, not gone), and such an agent cannot come back with
+the task (a master with a registry refuses it; after a restart without one the old agents are
+gone); waiting a grace period for it stalled a job's runs for minutes after a restart (issue #12).
+STARTING and KILLING are understood; a DAEMON
 task that ends for any reason other than a disable or deregistration is relaunched.
 """
 
@@ -35,9 +40,17 @@ class Action(enum.Enum):
 
 ACTIVE = frozenset({"TASK_STAGING", "TASK_STARTING", "TASK_KILLING"})
 LOST_LIKE = frozenset(
-    {"TASK_LOST", "TASK_GONE", "TASK_GONE_BY_OPERATOR", "TASK_DROPPED", "TASK_ERROR", "TASK_FAILED"}
+    {
+        "TASK_LOST",
+        "TASK_GONE",
+        "TASK_GONE_BY_OPERATOR",
+        "TASK_DROPPED",
+        "TASK_ERROR",
+        "TASK_FAILED",
+        "TASK_UNKNOWN",
+    }
 )
-MAYBE_RUNNING = frozenset({"TASK_UNREACHABLE", "TASK_UNKNOWN"})
+MAYBE_RUNNING = frozenset({"TASK_UNREACHABLE"})
 GRACE_EXPIRED = "GRACE_EXPIRED"  # not a Mesos state: the scheduler's own event after the grace period
 # Reasons an executor's TASK_FAILED carries when the task's own command failed: none (Mesos's command
 # executor, most executors), or the one the local Mesos's command executor sets.

@@ -11,6 +11,7 @@ is never started twice. A LAUNCH the master never received puts its shards on th
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -26,10 +27,12 @@ from ..exceptions import AlreadyExists, ElasticJobError, NotFound, RegistryUnava
 from ..registry.grouped import commit_groups
 from ..registry.stores import FailoverQueue, FrameworkIdStore, ReadyQueue, RunningStore
 from ..registry.tree import Create, Delete, Op, SetData
+from . import executor_versions
 from .catalog import Catalog, CatalogStores, Changes
-from .launcher import app_of_executor, pending_runs
+from .launcher import pending_runs
 from .launching import launch
 from .offers import BUSY_REFUSE_SECONDS, IDLE_REFUSE_SECONDS, OfferBook
+from .reconcile import Reconciliation
 from .running import RunningTask, RunningTasks
 from .statuses import StatusHandler
 
@@ -71,6 +74,9 @@ class EngineConfig:
     offer_hold_seconds: float = 1.0
     unreachable_grace_seconds: float = 300.0
     reconcile_interval_seconds: float = 0.0  # <= 0: no periodic reconciliation
+    # a task whose explicit reconciliation is unanswered this long counts as unreachable since it
+    # was first asked (then lost unreachable_grace_seconds after that first ask)
+    reconcile_no_answer_seconds: float = 60.0
 
 
 @dataclass
@@ -129,6 +135,9 @@ class Engine:
         self.failover_wake: float | None = None  # when the earliest backed-off failover may launch
         self.streaks: set[tuple[str, int]] = set()  # shards failed over more than once in a row
         self.executors: dict[str, set[tuple[str, str]]] = defaultdict(set)  # app -> {(executor, agent)}
+        self.retired_executors: set[str] = set()  # old versions' executors sent STOP
+        self.reconciliation = Reconciliation(config.reconcile_no_answer_seconds)
+        self.stall_logged: set[str] = set()  # tasks in doubt already logged as stalling their job
         self.pending_ops: list[Op] = []
         self.unacknowledged: list[dict[str, Any]] = []  # acknowledged once their writes are in
         self.statuses = StatusHandler(self)
@@ -183,22 +192,97 @@ class Engine:
             return
         tasks = [(t.task_id, t.agent_id) for t in self.running]
         if tasks:
-            self.driver.reconcile(tasks)
+            self.ask(tasks, now)
         if blocking and tasks:
             self.awaiting = {t for t, _ in tasks}
             self.reconcile_deadline = now + RECONCILE_WAIT
         else:
             self.driver.reconcile([])
 
+    def ask(self, tasks: list[tuple[str, str]], now: float) -> None:
+        """Explicit reconciliation of ``tasks``, asked again with backoff until answered (see
+        ``reconcile.py``: a master may stay silent about a task on an agent it recovered)."""
+        if self.driver is not None and self.subscribed:
+            self.driver.reconcile(tasks)
+        self.reconciliation.ask(tasks, now)
+
     def answered(self, task_id: str, now: float) -> None:
+        self.reconciliation.answered(task_id)
         if self.awaiting is not None:
             self.awaiting.discard(task_id)
             self._finish_reconciling(now)
 
+    def on_agent_lost(self, agent_id: str, now: float) -> None:
+        """FAILURE for an agent (slaveLost): its offers are void and its tasks are asked about. After
+        a master failover, an agent recovered from the registry that never came back is reported
+        this way only, with no update for its tasks (``MasterTest.UnreachableTaskAfterFailover``)."""
+        self.offers.drop_agent(agent_id)
+        tasks = [(t.task_id, t.agent_id) for t in self.running if t.agent_id == agent_id]
+        if tasks:
+            log.warning("agent %s lost: reconciling its %d task(s)", agent_id, len(tasks))
+            self.ask(tasks, now)
+
+    def _reconcile_again(self, now: float) -> None:
+        """Unanswered tasks: asked again when due; past ``reconcile_no_answer_seconds`` they count as
+        unreachable since they were first asked (their grace period runs from then)."""
+        pending = self.reconciliation
+        for task_id in [t for t in pending.task_ids() if self.running.get(t) is None]:
+            pending.forget(task_id)
+        for task_id, first in pending.overdue(now):
+            task = self.running.get(task_id)
+            if task is None:
+                continue
+            if task.unreachable_since is None or first < task.unreachable_since:
+                task.unreachable_since = first
+            log.warning(
+                "no reconciliation answer for task %s of job %s (shard %s, agent %s) in %.0f s: treated "
+                "as unreachable; lost at %s unless the master answers",
+                task.task_id,
+                task.job_name,
+                task.item,
+                task.agent_id,
+                now - first,
+                _clock(first + self.config.unreachable_grace_seconds),
+            )
+        due = pending.due(now)
+        if due and self.driver is not None and self.subscribed:
+            self.driver.reconcile(due)
+
+    def _log_stalls(self, ready: dict[str, tuple[int, int]]) -> None:
+        """A job whose queued runs wait for a task the master has not confirmed is stalled: said
+        once per such task, with when it will count as lost (the queue is ``/api/job/tasks/ready``)."""
+        for name, entry in ready.items():
+            if entry[0] <= 0 or not self.running.is_job_running(name):
+                continue
+            for task in self.running.of_job(name):
+                in_doubt = task.unreachable_since is not None or task.task_id in self.reconciliation
+                if not in_doubt or task.task_id in self.stall_logged:
+                    continue
+                if len(self.stall_logged) > 10_000:
+                    self.stall_logged.clear()
+                self.stall_logged.add(task.task_id)
+                since = task.unreachable_since
+                until = (
+                    f"it counts as lost at {_clock(since + self.config.unreachable_grace_seconds)}"
+                    if since is not None
+                    else "waiting for the master's answer"
+                )
+                log.warning(
+                    "job %s stalled: %d queued run(s) wait for its task %s on agent %s, in doubt (%s)",
+                    name,
+                    entry[0],
+                    task.task_id,
+                    task.agent_id,
+                    until,
+                )
+
     def _finish_reconciling(self, now: float) -> None:
         if self.awaiting is not None and (not self.awaiting or now >= self.reconcile_deadline):
             if self.awaiting:
-                log.warning("no reconciliation answer for %d tasks; launching anyway", len(self.awaiting))
+                log.warning(
+                    "no reconciliation answer for %d task(s) yet; launching the other jobs, asking again",
+                    len(self.awaiting),
+                )
             self.awaiting = None
             if self.driver is not None:
                 self.driver.reconcile([])
@@ -212,9 +296,10 @@ class Engine:
         for offer in offers:
             agent = offer["agent_id"]["value"]
             for executor in offer.get("executor_ids", []) or []:
-                app = app_of_executor(executor["value"])
-                if app:
+                app = executor_versions.app_of(executor["value"])
+                if app and executor["value"] not in self.retired_executors:
                     self.executors[app].add((executor["value"], agent))
+                    executor_versions.retire_if_stale(self, executor["value"], agent)
         self.dirty = True
 
     def kill(self, task: RunningTask, why: str) -> None:
@@ -263,6 +348,7 @@ class Engine:
         if not self.subscribed or self.driver is None or self.awaiting is not None:
             return
         ready = self.registry.ready.snapshot()
+        self._log_stalls(ready)
         failover = self._failover_entries()
         waiting = [e.not_before for e in failover if e.not_before > now]
         self.failover_wake = min(waiting, default=None)
@@ -393,7 +479,12 @@ class Engine:
 
     # ------------------------------------------------------------------ timers and writes
     def next_deadline(self) -> float | None:
-        candidates = [self.offers.next_expiry(), self.next_periodic, self.failover_wake]
+        candidates = [
+            self.offers.next_expiry(),
+            self.next_periodic,
+            self.failover_wake,
+            self.reconciliation.next_deadline(),
+        ]
         if self.awaiting is not None:
             candidates.append(self.reconcile_deadline)
         grace = [t.unreachable_since for t in self.running if t.unreachable_since is not None]
@@ -413,6 +504,7 @@ class Engine:
         if self.next_periodic is not None and now >= self.next_periodic:
             self.next_periodic = now + self.config.reconcile_interval_seconds
             self.reconcile(explicit=True, now=now)
+        self._reconcile_again(now)
         self.statuses.expire_grace(now)
         if self.failover_wake is not None and now >= self.failover_wake:
             self.failover_wake = None  # a backed-off failover is due: the round reads the queue again
@@ -454,3 +546,7 @@ def _task_type(task_id: str) -> TaskType | None:
         return TaskId.parse(task_id).task_type
     except ValueError:
         return None
+
+
+def _clock(epoch: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(epoch))

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from ..core import paths
 from ..core.matching import RunRequest, ShardRequest
-from ..core.models import DELIMITER, JobConfig, TaskId, TaskType, executor_id
+from ..core.models import JobConfig, TaskId, TaskType
 from ..core.ports import FailoverEntry
 from ..core.taskinfo import uses_command_executor
 from ..registry.tree import Delete, Op
@@ -124,14 +124,6 @@ def pending_runs(
 
 def new_task_id(job_name: str, item: int, task_type: TaskType, agent_id: str) -> TaskId:
     return TaskId(job_name, item, task_type, agent_id, str(uuid.uuid4()))
-
-
-def app_of_executor(executor: str) -> str | None:
-    return executor.split(DELIMITER, 1)[0] if DELIMITER in executor else None
-
-
-def executor_of(job: JobConfig, agent_id: str) -> str | None:
-    return None if uses_command_executor(job) else executor_id(job.app_name, agent_id)
 
 
 def avoid_agents(run: PendingRun) -> dict[int, str]:

@@ -19,7 +19,8 @@ from ..core.ports import LaunchedTask
 from ..exceptions import AlreadyExists, NotFound
 from ..registry.grouped import commit_groups
 from ..registry.tree import Create, Op
-from .launcher import PendingRun, app_of_executor, avoid_agents, executor_of, new_task_id
+from . import executor_versions
+from .launcher import PendingRun, avoid_agents, new_task_id
 from .running import RunningTask
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
     """Place and launch what fits; True when some work is left unplaced."""
-    agents = group_offers(engine.offers.offers(), app_of_executor)
+    agents = group_offers(engine.offers.offers(), lambda eid: executor_versions.current_app(engine, eid))
     cost = {name: (app.cpu_count, app.memory_mb) for name, app in engine.catalog.apps.items()}
     plan = match([run.request(avoid_agents(run)) for run in runs], agents, cost)
     offered = defaultdict(list)
@@ -53,7 +54,7 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
             agent = placed[(run.job.job_name, item)]
             task_id = new_task_id(run.job.job_name, item, run.task_type, agent)
             info = engine.task_infos.build(run.job, app, task_id, offered[agent])
-            executor = executor_of(run.job, agent)
+            executor = info["executor"]["executor_id"]["value"] if "executor" in info else None
             task = RunningTask(str(task_id), run.job.job_name, item, agent, app.app_name, executor, run.job)
             tasks.append((task, info))
             traced[task.task_id] = (run.original_task_ids.get(item, ""), run.job.is_daemon)

@@ -38,7 +38,7 @@ class EngineLoop:
             "offers": lambda now, offers: engine.on_offers(offers, now),
             "rescinded": lambda now, offer_id: engine.offers.take([offer_id]),
             "status": lambda now, status: engine.statuses.on_status(status, now),
-            "agent_lost": lambda now, agent: engine.offers.drop_agent(agent),
+            "agent_lost": lambda now, agent: engine.on_agent_lost(agent, now),
             "executor_lost": lambda now, executor, agent: log.warning(
                 "executor %s lost on %s", executor, agent
             ),

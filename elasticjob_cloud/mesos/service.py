@@ -39,6 +39,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         offer_hold_seconds=settings.offer_hold_seconds,
         unreachable_grace_seconds=settings.unreachable_grace_seconds,
         reconcile_interval_seconds=settings.reconcile_interval_minutes * 60.0,
+        reconcile_no_answer_seconds=settings.reconcile_no_answer_seconds,
     )
 
 

@@ -5,7 +5,7 @@ The decision table is ``core.transitions.decide``; this module applies its actio
   it): adopted when it is active and its shard is free and launchable (and a failover entry queued for
   that very task is withdrawn: it was thought never to have run), killed when its shard already
   runs as another task or its job is gone or disabled; a final state of an unknown task is only logged;
-- UNREACHABLE/UNKNOWN start a grace period (``unreachable_grace_seconds``); when it ends without news
+- UNREACHABLE starts a grace period (``unreachable_grace_seconds``; UNKNOWN is lost at once); when it ends without news
   the task is treated as lost (the original left such tasks "running" forever);
 - every end of a task other than TASK_FINISHED is logged at WARNING, with the job, shard, task,
   agent, the update's message, reason and source, and what the scheduler does about it: a failed
@@ -21,7 +21,7 @@ from ..core import paths
 from ..core.models import TaskId
 from ..core.transitions import ACTIVE, GRACE_EXPIRED, MAYBE_RUNNING, Action, decide
 from ..exceptions import RegistryUnavailable
-from .launcher import executor_of
+from . import executor_versions
 from .running import RunningTask
 
 if TYPE_CHECKING:
@@ -49,6 +49,8 @@ class StatusHandler:
         if task is None:
             self._unknown(task_id, state, status, now)
             return
+        if task.executor_id is None and status.get("executor_id"):  # loaded after a leader change
+            task.executor_id = str(status["executor_id"].get("value") or "") or None
         self.apply(task, state, status.get("message"), now, status.get("reason"), status.get("source"))
 
     def apply(
@@ -76,6 +78,7 @@ class StatusHandler:
             elif action is Action.REMOVE_RUNNING:
                 _, ops = engine.running.remove(task.task_id)
                 engine.pending_ops.extend(ops)
+                executor_versions.retire_if_stale(engine, task.executor_id, task.agent_id)
                 engine.forget_job_node(task.job_name)
                 engine.dirty = True  # the job may launch its next queued run
             elif action is Action.FAILOVER:
@@ -128,7 +131,8 @@ class StatusHandler:
             )
             engine.kill(task, f"unknown task: {why}")
             return
-        task.executor_id = executor_of(job, agent)
+        reported = status.get("executor_id", {}).get("value")
+        task.executor_id = str(reported) if reported else executor_versions.of_job(engine, job, agent)
         log.info("adopting running task %s", task_id)
         if engine.running.needs_job_node(task.job_name):
             engine.registry.tree.ensure(paths.running_job(task.job_name))

@@ -40,7 +40,8 @@ def test_custom_executor_task_carries_one_shard_and_the_app():
         "role": "batch",
     }
     executor = info["executor"]
-    assert executor["executor_id"] == {"value": "foo_app@-@S0"}
+    app_name, agent, version = executor["executor_id"]["value"].split("@-@")
+    assert (app_name, agent, len(version)) == ("foo_app", "S0", 12)
     assert executor["command"] == {"value": "ejc-exec", "shell": True}
     assert [r["scalar"]["value"] for r in executor["resources"]] == [0.5, 64.0]
     app = decode_app_data(executor["data"])
@@ -53,6 +54,29 @@ def test_custom_executor_task_carries_one_shard_and_the_app():
     data = decode_task_data(info["data"])
     assert data.sharding_context.sharding_item_parameters == {1: "b c"}
     assert data.job_config.cron == ""  # TRANSIENT: the scheduler owns the cron
+
+
+def test_executor_id_changes_with_what_the_executor_is_started_with():
+    """A Mesos master refuses a changed ExecutorInfo under a running executor's ID (TASK_ERROR
+    "ExecutorInfo is not compatible"): every change of the app's executor gives another ID."""
+
+    def eid(app=APP, command="ejc-exec", idle=30.0):
+        info = task_info(job(), app, TASK, OFFERED, executor_command=command, idle_timeout_seconds=idle)
+        return info["executor"]["executor_id"]["value"]
+
+    same = eid()
+    assert eid() == same  # stable: tasks of one app version share their executor
+    changed = [
+        eid(app=AppConfig("foo_app", "http://repo/foo-2.tar.gz", "bin/start.sh", 0.5, 64.0, False, 3)),
+        eid(app=AppConfig("foo_app", "http://repo/foo.tar.gz", "bin/run.sh", 0.5, 64.0, False, 3)),
+        eid(app=AppConfig("foo_app", "http://repo/foo.tar.gz", "bin/start.sh", 1.0, 64.0, False, 3)),
+        eid(command="other-exec"),
+        eid(idle=60.0),
+    ]
+    assert same not in changed and len(set(changed)) == len(changed)
+    assert all(e.startswith("foo_app@-@S0@-@") for e in changed)  # the app name stays the first part
+    infos = TaskInfos("ejc-exec", 30.0)
+    assert infos.executor_id(APP, "S0") == same
 
 
 def test_daemon_task_carries_its_cron_and_zone():

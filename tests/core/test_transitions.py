@@ -56,7 +56,7 @@ ROWS = [
     ("TASK_DROPPED", None, job(failover=True), False, {A.FAILOVER}, set()),
     ("TASK_ERROR", None, job(failover=True), False, {A.FAILOVER}, set()),
     ("TASK_UNREACHABLE", None, job(failover=True), False, {A.KEEP_RUNNING, A.START_GRACE}, {A.FAILOVER}),
-    ("TASK_UNKNOWN", None, job(failover=True), False, {A.START_GRACE}, {A.REMOVE_RUNNING}),
+    ("TASK_UNKNOWN", None, job(failover=True), False, {A.REMOVE_RUNNING, A.FAILOVER}, {A.START_GRACE}),
     (GRACE_EXPIRED, None, job(failover=True), False, {A.REMOVE_RUNNING, A.FAILOVER}, set()),
     (GRACE_EXPIRED, None, job(failover=False), False, {A.REMOVE_RUNNING}, {A.FAILOVER}),
 ]

@@ -51,8 +51,16 @@ def make_scheduler(
 ) -> Iterator[Callable[..., Harness]]:
     made: list[Harness] = []
 
-    def factory(agents: int = 2, **settings: Any) -> Harness:
-        harness = Harness(zk_hosts, tmp_path / f"mesos{len(made)}", packed_app, record_dir, agents, settings)
+    def factory(agents: int = 2, cluster_options: dict[str, Any] | None = None, **settings: Any) -> Harness:
+        harness = Harness(
+            zk_hosts,
+            tmp_path / f"mesos{len(made)}",
+            packed_app,
+            record_dir,
+            agents,
+            settings,
+            cluster_options=cluster_options or {},
+        )
         made.append(harness)
         harness.start()
         harness.app()

@@ -203,12 +203,14 @@ class Harness:
     agents: int = 2
     settings: dict[str, Any] = field(default_factory=dict)
     events: Events = field(default_factory=Events)
+    cluster_options: dict[str, Any] = field(default_factory=dict)
 
     def start(self) -> Harness:
         self.registry, self.connection = connect(self.zk_hosts)
         self.lifecycle = Lifecycle(self.registry)
+        options = {**CLUSTER_OPTIONS, **self.cluster_options}
         self.cluster = LocalMesosCluster(
-            agents=self.agents, resources=AGENT_RESOURCES, work_dir=str(self.work_dir), **CLUSTER_OPTIONS
+            agents=self.agents, resources=AGENT_RESOURCES, work_dir=str(self.work_dir), **options
         ).start()
         self.start_scheduler()
         return self

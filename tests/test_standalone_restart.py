@@ -1,0 +1,124 @@
+"""``kill -9`` of ``elasticjob-cloud standalone`` and a restart on the same work dir (issue #12): a job
+whose task was running resumes within seconds, and no shard runs twice at once.
+
+The restarted local Mesos keeps no registry (standalone's choice, see README): it does not know the
+old agents, so the old tasks are TASK_UNKNOWN, which the scheduler takes as lost at once (it used to
+wait ``unreachable_grace_seconds``, 300 s, with the job's runs queued behind them)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import stat
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.support import wait_until
+from tests.test_cli_standalone import _start_standalone
+
+pytestmark = pytest.mark.slow
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def _executions(log: Path) -> list[tuple[str, float, str, int]]:
+    """(start|end, time, task ID, shard) of every line the job's script wrote."""
+    found = []
+    if not log.exists():
+        return found
+    for line in log.read_text().splitlines():
+        kind, when, context = line.split(" ", 2)
+        data = json.loads(context)
+        found.append((kind, float(when), data["taskId"], int(data["shardingItem"])))
+    return found
+
+
+def _overlapping(executions: list[tuple[str, float, str, int]]) -> list[tuple[int, str, str]]:
+    """Pairs of tasks of one shard that ran at the same time."""
+    spans: dict[str, list[float]] = {}
+    shard: dict[str, int] = {}
+    for kind, when, task, item in executions:
+        spans.setdefault(task, [when, float("inf")])
+        shard[task] = item
+        if kind == "end":
+            spans[task][1] = when
+    clashes = []
+    tasks = sorted(spans, key=lambda t: spans[t][0])
+    for i, a in enumerate(tasks):
+        for b in tasks[i + 1 :]:
+            if shard[a] == shard[b] and spans[b][0] < spans[a][1]:
+                clashes.append((shard[a], a, b))
+    return clashes
+
+
+def test_killed_standalone_resumes_a_running_job_within_seconds(tmp_path):
+    log = tmp_path / "executions.log"
+    script = tmp_path / "run.sh"
+    script.write_text(
+        f'#!/bin/sh\necho "start $(date +%s.%N) $1" >> {log}\nsleep 3\necho "end $(date +%s.%N) $1" >> {log}\n'
+    )
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    packed = subprocess.run(
+        [str(EXAMPLES / "pack.sh"), str(tmp_path)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    app = {
+        "appName": "app",
+        "appURL": f"file://{packed}",
+        "bootstrapScript": "bin/start.sh",
+        "cpuCount": 0.1,
+        "memoryMB": 64,
+    }
+    job = {
+        "jobName": "busy",
+        "appName": "app",
+        "jobType": "SCRIPT",
+        "scriptCommandLine": str(script),
+        "jobExecutionType": "TRANSIENT",
+        "cron": "0/5 * * * * ?",
+        "shardingTotalCount": 2,
+        "cpuCount": 0.1,
+        "memoryMB": 16,
+        "failover": False,
+        "misfire": True,
+    }
+    process, _, _, url = _start_standalone(tmp_path)
+    try:
+        assert requests.post(url + "/api/app", json=app, timeout=10).status_code == 204
+        assert requests.post(url + "/api/job/register", json=job, timeout=10).status_code == 204
+
+        def mid_run():
+            executions = _executions(log)
+            ended = {task for kind, _, task, _ in executions if kind == "end"}
+            return [task for kind, _, task, _ in executions if kind == "start" and task not in ended]
+
+        interrupted = wait_until(mid_run, 40, 0.05, "a run of the job in progress")
+    finally:
+        process.kill()  # SIGKILL: nothing is cleaned up
+        process.communicate(timeout=30)
+    killed_at = time.time()
+
+    process, _, _, url = _start_standalone(tmp_path)
+    try:
+        up_at = time.time()
+
+        def resumed():
+            return [e for e in _executions(log) if e[0] == "start" and e[1] > killed_at]
+
+        first = wait_until(resumed, 30, 0.1, "a run after the restart")
+        assert first[0][1] - up_at < 15, f"resumed {first[0][1] - up_at:.1f}s after the restart"
+        running = requests.get(url + "/api/job/tasks/running", timeout=10)
+        assert running.status_code == 200
+        assert not any(t in running.text for t in interrupted)  # the lost tasks are not "running"
+        wait_until(lambda: len({e[2] for e in resumed()}) >= 4, 30, 0.1, "two runs after the restart")
+        after = [e for e in _executions(log) if e[1] > killed_at or e[2] not in interrupted]
+        starts = [e[2] for e in after if e[0] == "start"]
+        assert len(starts) == len(set(starts))  # no task started twice
+        assert not [t for t in starts if "@-@FAILOVER@-@" in t]  # failover is off: nothing run again
+        assert _overlapping([e for e in _executions(log) if e[2] not in interrupted]) == []
+    finally:
+        process.send_signal(signal.SIGINT)  # this time Ctrl-C: everything it started stops
+        process.communicate(timeout=60)
