@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from . import maintenance
+from . import maintenance, registry_gc
 from .agent import Agent, AgentConfig
 from .agent_registry import AgentRegistry
 from .executors import group_alive, kill_group
@@ -54,13 +54,15 @@ class LocalMesosCluster:
         recovery_timeout: float = 900.0,
         registry: str = "in_memory",
         agent_reregister_timeout: float = 600.0,
+        registry_gc_interval: float = 900.0,
+        registry_max_agent_age: float = 14 * 24 * 3600.0,
     ) -> None:
         if agents < 0:
             raise ValueError("agents must be >= 0")
         if allocation_interval <= 0:
             raise ValueError("allocation_interval must be > 0")
-        if agent_reregister_timeout <= 0:
-            raise ValueError("agent_reregister_timeout must be > 0")
+        if agent_reregister_timeout <= 0 or registry_gc_interval <= 0:
+            raise ValueError("agent_reregister_timeout and registry_gc_interval must be > 0")
         self.total = Resources.parse(resources)
         self.attributes = parse_attributes(attributes)
         self._own_work_dir = work_dir is None
@@ -81,6 +83,8 @@ class LocalMesosCluster:
             allocation_interval=allocation_interval,
             offer_timeout=offer_timeout,
             agent_reregister_timeout=agent_reregister_timeout,
+            registry_gc_interval=registry_gc_interval,
+            registry_max_agent_age=registry_max_agent_age,
         )
         self.agent_config = AgentConfig(
             work_dir=self.work_dir,
@@ -122,6 +126,7 @@ class LocalMesosCluster:
                 self.add_agent()
             self._server.serve_in_thread("localmesos-master")
             self.timers.call_later(self.allocation_interval, self._allocation_tick)
+            self.timers.call_later(self.master_config.registry_gc_interval, self._registry_gc_tick)
             if self.zk:
                 self._zk = ZkRegistration(self.zk)
                 self._zk.start(self.master.master_info())
@@ -174,6 +179,15 @@ class LocalMesosCluster:
         finally:
             self.timers.call_later(self.allocation_interval, self._allocation_tick)
 
+    def _registry_gc_tick(self) -> None:
+        if self._stopped:
+            return
+        try:
+            with self._lock:
+                registry_gc.collect(self.master)
+        finally:
+            self.timers.call_later(self.master_config.registry_gc_interval, self._registry_gc_tick)
+
     def _flags(self) -> dict[str, str]:
         return {
             "port": str(self.master_config.port),
@@ -186,6 +200,8 @@ class LocalMesosCluster:
             "local_mesos": "true",
             "registry": self.master.registry.kind,
             "agent_reregister_timeout": f"{self.master_config.agent_reregister_timeout}secs",
+            "registry_gc_interval": f"{self.master_config.registry_gc_interval}secs",
+            "registry_max_agent_age": f"{self.master_config.registry_max_agent_age}secs",
             "simulate_tasks": "" if self.simulate_tasks is None else str(self.simulate_tasks),
         }
 

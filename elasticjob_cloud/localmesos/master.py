@@ -43,6 +43,9 @@ class MasterConfig:
     offer_timeout: float | None = None
     # Mesos's default and minimum is 10 minutes; shorter here so tests can see it end
     agent_reregister_timeout: float = 600.0
+    registry_gc_interval: float = 900.0  # Mesos's defaults: 15 minutes, two weeks, 102400
+    registry_max_agent_age: float = 14 * 24 * 3600.0
+    registry_max_agent_count: int = 102400
     flags: dict[str, str] = field(default_factory=dict)
 
 

@@ -144,5 +144,7 @@ class SchedulerService:
             "suppressed": engine.suppressed,
             "offersHeld": len(engine.offers),
             "runningTasks": len(engine.running),
+            # asked about with no answer yet: their jobs' next runs wait (issue #12)
+            "unansweredTasks": len(engine.reconciliation),
             "engineAlive": self.loop.alive,
         }

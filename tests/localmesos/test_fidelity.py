@@ -104,6 +104,25 @@ def test_in_memory_restart_forgets_agents_that_stay_away(make_cluster, drivers):
     assert back.state == "TASK_RUNNING" and back.message == "Unknown agent reregistered"
 
 
+def test_registry_gc_forgets_long_unreachable_agents(make_cluster, drivers):
+    """``Master::doRegistryGc`` (registry_max_agent_age; PartitionTest.RegistryGcByAge): a task of
+    an agent unreachable for longer is TASK_UNKNOWN, no longer TASK_UNREACHABLE."""
+    cluster = make_cluster(registry_gc_interval=0.2, registry_max_agent_age=1.0)
+    driver, rec = drivers(cluster.master_url, framework=AWARE)
+    agent = cluster.agents[0].agent_id
+    launch_hanging(driver, rec, agent_id=agent)
+    _settle(cluster)
+    cluster.partition_agent(agent)
+    wait_until(lambda: rec.states("h") == ["TASK_RUNNING", "TASK_UNREACHABLE"])
+    reconcile(driver, [("h", agent)])
+    assert wait_until(lambda: _answers(rec, "h")[2:])[0].state == "TASK_UNREACHABLE"
+    with cluster.master.lock:
+        assert agent in cluster.master.unreachable
+    wait_until(lambda: agent not in cluster.master.unreachable, 10)
+    reconcile(driver, [("h", agent)])
+    assert wait_until(lambda: _answers(rec, "h")[3:])[0].state == "TASK_UNKNOWN"
+
+
 def test_removed_agent_loses_tasks_even_for_partition_aware(make_cluster, drivers):
     """master.cpp ``Master::_removeSlave``: TASK_LOST, REASON_SLAVE_REMOVED, whatever the
     framework's capabilities; the agent leaves the registry (later: TASK_UNKNOWN)."""

@@ -38,6 +38,8 @@ def test_master_restart_with_a_recovered_agent_that_never_returns(make_scheduler
     scheduler.settle()
 
     scheduler.cluster.restart_master(keep_away=away)
+    assert scheduler.service is not None
+    wait_until(lambda: scheduler.service.status()["unansweredTasks"] == 1, 10, 0.02, message="no answer")
 
     launches = wait_until(
         lambda: [t for t in scheduler.events.launched_of("fo") if t != original],
