@@ -38,6 +38,10 @@ as on a scheduler whose jobs have all run once.
    due: offers the engine holds (``len(engine.offers)``) and the framework's outstanding offers in
    the local master's ``/master/state``.
 
+``--trace none,sqlite,postgresql`` repeats each latency run with the event trace off, on a SQLite
+file and on a private PostgreSQL server (the recorder fed by the engine and producer, its writer
+thread inserting), side by side; each run also reports the trace rows written and dropped.
+
 Goals: fire → LAUNCH p99 ≤ 100 ms, burst ≥ 500 shards/s, ≤ 3 engine writes per shard, 0 offers held.
 Exit status 1 when a fire was never launched, a task failed, or a stop hung.
 
@@ -48,6 +52,7 @@ Exit status 1 when a fire was never launched, a task failed, or a stop hung.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
 import math
@@ -84,6 +89,8 @@ from elasticjob_cloud.registry.tree import Create, Delete
 from elasticjob_cloud.registry.zkserver import ZooKeeperServer
 from elasticjob_cloud.registry.zookeeper import KazooTree, ZooKeeperConnection
 from elasticjob_cloud.settings import Settings
+from elasticjob_cloud.trace.pgserver import PostgresServer
+from elasticjob_cloud.trace.service import TraceService
 
 APP = "bench"
 FAR_FUTURE = "0 0 0 1 1 ? 2099"
@@ -440,8 +447,17 @@ class MesosProcess:
 class Stack:
     """ZooKeeper namespace + local Mesos (simulated tasks) + SchedulerService, for one phase."""
 
-    def __init__(self, server: ZooKeeperServer, namespace: str, args: argparse.Namespace, jobs: int):
+    def __init__(
+        self,
+        server: ZooKeeperServer,
+        namespace: str,
+        args: argparse.Namespace,
+        jobs: int,
+        trace_url: str | None = None,
+    ):
         self.args = args
+        self.trace_url = trace_url
+        self.trace: TraceService | None = None
         self.recorder = Recorder()
         self.connection = ZooKeeperConnection(server.hosts, namespace).start()
         self.tree = CountingTree(self.connection)
@@ -471,9 +487,16 @@ class Stack:
                 simulate_tasks=self.args.task_seconds,
             ).start()
         settings = self.settings.replace(mesos_url=self.cluster.master_url)
+        if self.trace_url is not None:
+            journal = Path(tempfile.mkdtemp(prefix="bench-trace-")) / "journal"
+            self.trace = TraceService(self.trace_url, "UTC", journal).start()
         with recording_producer(self.recorder):
             self.service = service_module.SchedulerService(
-                settings, self.registry, 0, self.recorder.on_engine
+                settings,
+                self.registry,
+                0,
+                self.recorder.on_engine,
+                trace=self.trace.recorder if self.trace is not None else None,
             )
         self.recorder.instrument(self.service)
         started = time.perf_counter()
@@ -497,6 +520,8 @@ class Stack:
         if self.cluster is not None:
             self.cluster.stop()
         stopper.join(deadline)
+        if self.trace is not None:
+            self.trace.stop()
         self.connection.stop()
         log.info("stopped%s", " (the scheduler's stop never returned)" if stopper.is_alive() else "")
 
@@ -572,8 +597,13 @@ def within(spans: list[tuple[float, float]], start: float, end: float) -> list[f
 
 
 # ---------------------------------------------------------------------------------- phases
-def run_latency(server: ZooKeeperServer, args: argparse.Namespace, jobs: int) -> dict[str, Any]:
-    stack = Stack(server, f"latency-{jobs}", args, jobs)
+def run_latency(
+    server: ZooKeeperServer,
+    args: argparse.Namespace,
+    jobs: int,
+    trace: tuple[str, str | None] = ("none", None),
+) -> dict[str, Any]:
+    stack = Stack(server, f"latency-{jobs}-{trace[0]}", args, jobs, trace[1])
     try:
         started = time.perf_counter()
         crons = [(f"job-{i:05d}", f"{i % 60} * * * * ?") for i in range(jobs)]
@@ -625,8 +655,12 @@ def run_latency(server: ZooKeeperServer, args: argparse.Namespace, jobs: int) ->
     steps = within(rec.steps, window_start, window_end)
     accepts = within(rec.accepts, window_start, window_end)
     acks = within(rec.acks, window_start, window_end)
+    writer = stack.trace.writer if stack.trace is not None else None
     return {
         "jobs": jobs,
+        "trace": trace[0],
+        "trace_rows_written": writer.written if writer is not None else 0,
+        "trace_rows_dropped": writer.dropped if writer is not None else 0,
         "stop_hung": stack.stop_hung,
         "launch_failures": engine.stats.launch_failures,
         "window_seconds": round(window_end - window_start, 1),
@@ -785,6 +819,8 @@ def human(summary: dict[str, Any]) -> list[str]:
     for run in summary["latency"]:
         f2l, eng, zk = run["fire_to_launch_ms"], run["engine"], run["zk_writes"]
         lines += [
+            f"[{run['jobs']} jobs, trace {run['trace']}] rows written {run['trace_rows_written']}, "
+            f"dropped {run['trace_rows_dropped']}",
             f"[{run['jobs']} jobs] fire -> LAUNCH: p50 {f2l.get('p50')} ms, p99 {f2l.get('p99')} ms, "
             f"max {f2l.get('max')} ms over {run['fires']} fires in {run['window_seconds']} s "
             f"(unlaunched {run['unlaunched_fires']}); fire -> ready p99 {run['fire_to_ready_ms'].get('p99')} ms, "
@@ -831,7 +867,8 @@ def goals(summary: dict[str, Any]) -> dict[str, bool]:
     burst = summary["burst"]
     idle = burst["offers_after_idle"]
     result = {
-        f"p99<=100ms[{run['jobs']}]": run["fire_to_launch_ms"].get("p99", math.inf) <= 100
+        f"p99<=100ms[{run['jobs']},trace {run['trace']}]": run["fire_to_launch_ms"].get("p99", math.inf)
+        <= 100
         for run in summary["latency"]
     }
     result["burst>=500/s"] = burst["shards_per_second"] >= 500
@@ -839,6 +876,23 @@ def goals(summary: dict[str, Any]) -> dict[str, bool]:
     result["zk_writes<=3/shard"] = all(w["engine_writes_per_shard"] <= 3 for w in writes)
     result["0_offers_idle"] = idle["engine_held"] == 0 and idle["master_outstanding_for_framework"] == 0
     return result
+
+
+def trace_database(mode: str, postgres: PostgresServer | None, name: str) -> str | None:
+    """A new, empty event trace database for one run (None: the trace off)."""
+    if mode == "none":
+        return None
+    if mode == "sqlite":
+        return f"sqlite:///{tempfile.mkdtemp(prefix='bench-trace-')}/trace.db"
+    if mode == "postgresql" and postgres is not None:
+        import psycopg
+
+        with psycopg.connect(
+            f"host={postgres.host} port={postgres.port} user=postgres dbname=postgres", autocommit=True
+        ) as connection:
+            connection.execute(f'CREATE DATABASE "{name}"')
+        return postgres.url.rsplit("/", 1)[0] + f"/{name}"
+    raise SystemExit(f"--trace: unknown mode {mode!r} (none, sqlite, postgresql)")
 
 
 def main() -> int:
@@ -874,6 +928,9 @@ def main() -> int:
         help="local Mesos in a child process (default) or in this process's threads",
     )
     parser.add_argument("--json", help="also write the summary to this file")
+    parser.add_argument(
+        "--trace", default="none", help="event trace per latency run: comma-separated none,sqlite,postgresql"
+    )
     args = parser.parse_args()
     if args.quick:
         args.jobs, args.seconds, args.burst_jobs, args.burst_shards = "200", 10.0, 20, 5
@@ -894,8 +951,14 @@ def main() -> int:
             "mesos": args.mesos,
         }
     }
-    with ZooKeeperServer() as server:
-        summary["latency"] = [run_latency(server, args, int(n)) for n in args.jobs.split(",")]
+    modes = args.trace.split(",")
+    with ZooKeeperServer() as server, contextlib.ExitStack() as servers:
+        postgres = servers.enter_context(PostgresServer()) if "postgresql" in modes else None
+        summary["latency"] = [
+            run_latency(server, args, int(n), (mode, trace_database(mode, postgres, f"j{n}")))
+            for n in args.jobs.split(",")
+            for mode in modes
+        ]
         summary["burst"] = run_burst(server, args)
     summary["goals"] = goals(summary)
     summary["total_seconds"] = round(time.perf_counter() - started, 1)

@@ -43,7 +43,7 @@ execution_log = Table(
     Column("is_success", Integer, nullable=False),
     Column("start_time", DateTime, nullable=True),
     Column("complete_time", DateTime, nullable=True),
-    Index("EXECUTION_JOB_START_INDEX", "job_name", "start_time"),
+    Index("EXECUTION_JOB_START_INDEX", "job_name", "start_time", "id"),  # revision 0002
     Index("EXECUTION_START_INDEX", "start_time"),
     Index("EXECUTION_COMPLETE_INDEX", "complete_time"),
 )
@@ -63,7 +63,7 @@ status_trace_log = Table(
     Column("message", String(MESSAGE_LIMIT), nullable=True),
     Column("creation_time", DateTime, nullable=True),
     Index("TASK_ID_STATE_INDEX", "task_id", "state"),
-    Index("STATUS_JOB_CREATION_INDEX", "job_name", "creation_time"),
+    Index("STATUS_JOB_CREATION_INDEX", "job_name", "creation_time", "id"),  # revision 0002
     Index("STATUS_CREATION_INDEX", "creation_time"),
 )
 

@@ -148,7 +148,10 @@ class TraceSearch:
             per_page, page = DEFAULT_PER_PAGE, 1
         per_page = min(per_page, MAX_PER_PAGE)
         order = self._order(what, params, time_column)
-        query = select(table).where(where).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+        # the page's keys first (from the index alone when it covers the sort), then only its rows
+        keys = select(table.c.id).where(where).order_by(*order).limit(per_page).offset((page - 1) * per_page)
+        page_keys = keys.subquery()
+        query = select(table).join(page_keys, table.c.id == page_keys.c.id).order_by(*order)
         with self.engine.connect() as connection:
             total = connection.execute(select(func.count()).select_from(table).where(where)).scalar_one()
             rows = connection.execute(query).mappings().all()

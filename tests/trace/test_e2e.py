@@ -186,3 +186,21 @@ def test_a_removed_agent_gives_a_lost_row_and_a_failover_row_naming_the_original
     trail = harness.trace.search.status_traces({"taskId": failover.task_id, "per_page": "50"})["rows"]
     assert {row["originalTaskId"] for row in trail} == {first.task_id}
     assert {row["executionType"] for row in trail} == {"FAILOVER"}
+
+
+def test_daemon_executions_are_sampled_by_the_apps_event_trace_sampling_count(traced, tmp_path):
+    harness = traced(f"sqlite:///{tmp_path / 'daemon.db'}")
+    harness.app("sampled", eventTraceSamplingCount=2)
+    harness.job("every_second", appName="sampled", jobExecutionType="DAEMON", cron="0/1 * * * * ?")
+    wait_until(lambda: len(harness.records("every_second")) >= 6, 30, message="six daemon executions")
+    harness.lifecycle.disable_job("every_second")
+    wait_until(lambda: not harness.running("every_second"), 15, message="the daemon task to end")
+    assert harness.trace.writer.wait_idle(10)
+    records = harness.records("every_second")
+    traced_runs = [r for r in records if r.executions % 2 == 0]  # the executor traces every 2nd one
+    rows = executions(harness.trace, "every_second")
+    assert len(rows) == len(traced_runs)
+    assert {row["task_id"] for row in rows} == {r.task_id for r in records}
+    finished = [row for row in rows if row["is_success"] == 1]
+    assert len(finished) >= len(traced_runs) - 1  # the last may have been cut by the disable's kill
+    assert all(row["complete_time"] is not None for row in rows)

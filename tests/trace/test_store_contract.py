@@ -60,7 +60,7 @@ def count(engine, table) -> int:
 
 
 def test_schema_is_created_once_and_versioned(db_engine):
-    assert current_revision(db_engine) == "0001"
+    assert current_revision(db_engine) == "0002"
     upgrade(db_engine)  # again: nothing to do, nothing fails
     names = set(sa.inspect(db_engine).get_table_names())
     assert {"JOB_EXECUTION_LOG", "JOB_STATUS_TRACE_LOG", "PRODUCER_FIRE_LOG"} <= names
@@ -244,3 +244,22 @@ def test_purge_deletes_old_rows_in_batches(db_engine):
     assert store.purge(T0 - timedelta(days=30), batch=10) == 50
     assert count(db_engine, schema.execution_log) == 1
     assert count(db_engine, schema.status_trace_log) == 0
+
+
+def test_a_database_at_an_older_revision_is_migrated_at_start(db_url):
+    from elasticjob_cloud.trace.database import open_engine
+
+    engine = open_engine(db_url, migrate=False)
+    upgrade(engine, "0001")
+    TraceStore(engine).write([execution("t1", T0)])
+    engine.dispose()
+    engine = open_engine(db_url)  # as a start does
+    assert current_revision(engine) == "0002"
+    index = next(
+        i
+        for i in sa.inspect(engine).get_indexes("JOB_EXECUTION_LOG")
+        if i["name"] == "EXECUTION_JOB_START_INDEX"
+    )
+    assert index["column_names"] == ["job_name", "start_time", "id"]
+    assert count(engine, schema.execution_log) == 1
+    engine.dispose()
