@@ -234,3 +234,29 @@ def test_sandbox_and_executors_on_the_local_mesos(mesos: LocalMesosCluster):
     finally:
         driver.stop(failover=True)
         driver.join()
+
+
+def test_every_version_of_an_apps_executor_is_found():
+    """Executor IDs carry their ExecutorInfo's version (``{app}@-@{agent}@-@{version}``) next to the
+    original's ``{app}@-@{agent}``: the sandbox lookup and app deletion find both."""
+    master = {
+        "frameworks": [
+            {
+                "id": FID,
+                "executors": [
+                    {"executor_id": "foo@-@S1", "slave_id": "S1"},
+                    {"executor_id": "foo@-@S1@-@0123456789ab", "slave_id": "S1"},
+                    {"executor_id": "foo_app@-@S1@-@0123456789ab", "slave_id": "S1"},
+                ],
+            }
+        ]
+    }
+    assert app_executors(master, FID, "foo") == [
+        ("foo@-@S1", "S1"),
+        ("foo@-@S1@-@0123456789ab", "S1"),
+    ]
+    versioned = agent("S1", "agent-1", "foo@-@S1", "foo@-@S1@-@0123456789ab", "foo_app@-@S1@-@0123456789ab")
+    assert [e["path"].split("/")[-3] for e in sandbox_entries(versioned, FID, "foo")] == [
+        "foo@-@S1",
+        "foo@-@S1@-@0123456789ab",
+    ]
