@@ -19,11 +19,22 @@ def _zookeeper_pids_under(path):
     return [int(pid) for pid in out.split()]
 
 
-def _start_standalone(tmp_path):
+def _listening_addresses(port):
+    """Local IPv4 addresses with a socket listening on ``port`` (from /proc/net/tcp, state 0A)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, _, hex_port = local.partition(":")
+        if state == "0A" and int(hex_port, 16) == port:
+            found.add(".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0)))
+    return found
+
+
+def _start_standalone(tmp_path, *extra):
     """Start ``elasticjob-cloud standalone`` as a user would; wait for its API and its leader."""
     port = free_port()
     work = tmp_path / "work"
-    command = [sys.executable, "-m", "elasticjob_cloud.cli", "standalone", "--http-port", str(port)]
+    command = [sys.executable, "-m", "elasticjob_cloud.cli", "standalone", "--http-port", str(port), *extra]
     process = subprocess.Popen(
         [*command, "--work-dir", str(work)],
         stdout=subprocess.PIPE,
@@ -53,6 +64,7 @@ def test_standalone_serves_the_api_and_stops_everything(tmp_path):
         assert requests.post(url + "/api/app", json=FOO_APP, timeout=10).status_code == 204
         assert requests.get(url + "/api/app/foo_app", timeout=10).json()["appName"] == "foo_app"
         assert _zookeeper_pids_under(work)
+        assert _listening_addresses(port) == {"127.0.0.1"}  # not the network: no authentication
     finally:
         process.send_signal(signal.SIGINT)
         try:
@@ -61,8 +73,19 @@ def test_standalone_serves_the_api_and_stops_everything(tmp_path):
             process.kill()
             raise
     assert process.returncode == 0, output
-    assert f"REST API on http://127.0.0.1:{port}/api" in output
+    assert f"REST API on http://127.0.0.1:{port}/api (listening on 127.0.0.1:{port})" in output
     assert _zookeeper_pids_under(work) == []
+
+
+def test_standalone_host_flag_binds_where_asked_and_says_so(tmp_path):
+    process, port, _, _ = _start_standalone(tmp_path, "--host", "0.0.0.0")
+    try:
+        assert _listening_addresses(port) == {"0.0.0.0"}
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert f"(listening on 0.0.0.0:{port})" in output
+    assert "OPEN TO THE NETWORK" in output
 
 
 def test_cli_rejects_bad_settings_with_exit_2(tmp_path):

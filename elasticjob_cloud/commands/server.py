@@ -38,6 +38,12 @@ def _add_setting_flags(parser: argparse.ArgumentParser, skip: tuple[str, ...] = 
 
 def add_parser(subparsers: Any) -> None:
     scheduler = subparsers.add_parser("scheduler", help="run a scheduler instance (REST API on http_port)")
+    scheduler.add_argument(
+        "--host",
+        default="0.0.0.0",
+        help="address the REST API listens on (default 0.0.0.0: every interface, for clients, agents' "
+        "users and the other schedulers' redirects)",
+    )
     _add_setting_flags(scheduler)
     scheduler.set_defaults(func=run_scheduler)
 
@@ -48,6 +54,12 @@ def add_parser(subparsers: Any) -> None:
     standalone.add_argument("--zk-servers", dest="zk_servers", default="", help="use this ZooKeeper instead")
     standalone.add_argument("--agents", type=int, default=2, help="local Mesos agents (default 2)")
     standalone.add_argument("--work-dir", default=None, help="local Mesos work directory (default ./work)")
+    standalone.add_argument(
+        "--host",
+        default=None,
+        help="address the REST API listens on (default 127.0.0.1, or 0.0.0.0 with --auth); "
+        "without --auth anyone who reaches it may run any script",
+    )
     standalone.add_argument(
         "--auth",
         action="store_true",
@@ -103,8 +115,11 @@ def run_scheduler(args: argparse.Namespace) -> int:
             " every app and job",
             settings.http_port,
         )
-    stack = start_api(settings, auth_default=True)
-    print(f"elasticjob-cloud scheduler: REST API on {stack.api_url}/api", flush=True)
+    stack = start_api(settings, host=args.host, auth_default=True)
+    print(
+        f"elasticjob-cloud scheduler: REST API on {stack.api_url}/api (listening on {stack.rest.listening})",
+        flush=True,
+    )
     print(
         f"  console: {stack.api_url}/  authentication: {_auth_summary(settings, auth is not None)}",
         flush=True,
@@ -152,19 +167,27 @@ def run_standalone(args: argparse.Namespace) -> int:
         zk_data_dir=str(work_dir / "zookeeper") if not args.zk_servers else None,
         agents=args.agents,
         work_dir=str(work_dir / "mesos"),
-        host="0.0.0.0" if auth_on else "127.0.0.1",
+        host=args.host or ("0.0.0.0" if auth_on else "127.0.0.1"),
     )
-    print(f"elasticjob-cloud standalone: REST API on {stack.api_url}/api", flush=True)
+    listening = stack.rest.listening
+    print(
+        f"elasticjob-cloud standalone: REST API on {stack.api_url}/api (listening on {listening})", flush=True
+    )
     if auth_on:
         print(f"  console: {stack.api_url}/  authentication: {_auth_summary(settings, True)}", flush=True)
         if generated:
             print(f"  generated admin password (this run only): {generated}", flush=True)
     else:
+        loopback = stack.rest.host.startswith("127.") or stack.rest.host == "::1"
+        reach = (
+            f"{listening} only" if loopback else f"{listening}: OPEN TO THE NETWORK, anyone may run scripts"
+        )
         print(
-            f"  console: {stack.api_url}/  authentication: OFF, listening on 127.0.0.1 only"
-            " (--auth turns it on)",
+            f"  console: {stack.api_url}/  authentication: OFF, listening on {reach} (--auth turns it on)",
             flush=True,
         )
+        if not loopback:
+            log.warning("standalone without authentication listens on %s", listening)
     print(f"  ZooKeeper: {stack.settings.zk_servers}  namespace: {stack.settings.zk_namespace}", flush=True)
     print(f"  local Mesos master: http://{stack.settings.mesos_url} ({args.agents} agents)", flush=True)
     print(f"  sandboxes under {work_dir / 'mesos'}", flush=True)

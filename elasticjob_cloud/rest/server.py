@@ -20,9 +20,20 @@ class RestServer:
     def port(self) -> int:
         return int(self._server.effective_port)
 
+    @property
+    def host(self) -> str:
+        """The address really bound (``0.0.0.0`` means every interface)."""
+        return str(self._server.effective_host)
+
+    @property
+    def listening(self) -> str:
+        """``host:port`` as bound, for banners and logs."""
+        host = self.host
+        return f"[{host}]:{self.port}" if ":" in host else f"{host}:{self.port}"
+
     def start(self) -> RestServer:
         self._thread.start()
-        log.info("REST API listening on port %s", self.port)
+        log.info("REST API listening on %s", self.listening)
         return self
 
     def stop(self) -> None:
