@@ -15,6 +15,7 @@ from ..metrics import Metrics
 from ..trace.service import TraceService
 from . import apps, cron, history, jobs, legacy, metrics, openapi, operations, statistics
 from .auth import install_auth
+from .contract import CONVERTERS
 from .credentials import Authenticator
 from .errors import install_error_handlers
 
@@ -37,6 +38,9 @@ def create_app(services: Services) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES  # larger bodies: 413 before they are read
     app.url_map.merge_slashes = False  # /api/app/%2F is a 404, not a redirect to another resource
+    app.url_map.converters.update(CONVERTERS)  # <app:…>, <job:…>: name segments (rest.contract)
+    # OPTIONS is not part of the API: 405 with the Allow header, like any method a route lacks.
+    app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.extensions["elasticjob"] = services
     for module in (apps, cron, history, jobs, legacy, metrics, openapi, operations, statistics):
         app.register_blueprint(module.blueprint)

@@ -33,6 +33,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 
 from ..exceptions import Forbidden, InvalidConfig, TooManyRequests, Unauthorized
 from .bodies import json_body, json_response
+from .contract import ANY_JSON, LOGIN, documented
 from .credentials import Account, Authenticator, Identity, Role
 
 blueprint = Blueprint("auth", __name__)
@@ -172,6 +173,13 @@ def _login_fields() -> tuple[str, str]:
 
 
 @blueprint.post("/api/login")
+@documented(
+    "3.x login: {username, password} → {accessToken}",
+    body=LOGIN,
+    ok=ANY_JSON,
+    status="200",
+    errors=("413", "429"),
+)
 def login_token() -> Any:
     """3.x clients: ``{"username","password"}`` → ``{"accessToken"}`` for the ``accessToken`` header."""
     auth = authenticator()
@@ -192,6 +200,13 @@ def _session_body(identity: Identity, csrf: str) -> dict[str, Any]:
 
 
 @blueprint.post("/api/auth/session")
+@documented(
+    "Console login: sets the session cookie, answers the CSRF token",
+    body=LOGIN,
+    ok=ANY_JSON,
+    status="200",
+    errors=("413", "429"),
+)
 def open_session() -> Any:
     """Console login: sets the session cookie and answers the CSRF token for later writes."""
     auth = authenticator()
@@ -214,6 +229,7 @@ def open_session() -> Any:
 
 
 @blueprint.get("/api/auth/session")
+@documented("Who am I", ok=ANY_JSON, status="200")
 def current_session() -> Any:
     """Who am I: the console asks this first (401 → it shows its login form)."""
     identity: Identity = g.identity
@@ -222,6 +238,7 @@ def current_session() -> Any:
 
 
 @blueprint.delete("/api/auth/session")
+@documented("Console logout")
 def close_session() -> Any:
     auth = authenticator()
     session = g.get("session")

@@ -9,11 +9,13 @@ from flask import Blueprint, request
 from ..lifecycle import parse_after, parse_count, preview_fire_times
 from .apps import lifecycle, services
 from .bodies import json_response
+from .contract import ANY_JSON, COUNT_QUERY, PREVIEW_QUERY, documented
 
 blueprint = Blueprint("cron", __name__)
 
 
 @blueprint.get("/api/cron/preview")
+@documented("The next fire times of any expression", ok=ANY_JSON, status="200", query=PREVIEW_QUERY)
 def preview() -> Any:
     service = services()
     args = request.args
@@ -27,7 +29,8 @@ def preview() -> Any:
     )
 
 
-@blueprint.get("/api/job/jobs/<job_name>/next-fire-times")
+@blueprint.get("/api/job/jobs/<job:job_name>/next-fire-times")
+@documented("The next fire times of a job", ok=ANY_JSON, status="200", errors=("404",), query=COUNT_QUERY)
 def next_fire_times(job_name: str) -> Any:
     service = services()
     after = parse_after(request.args.get("after"), service.clock())

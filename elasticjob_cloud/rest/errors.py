@@ -6,7 +6,7 @@ import logging
 from urllib.parse import quote
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
 
 from ..core.limits import MAX_BODY_BYTES
 from ..exceptions import ElasticJobError, InvalidConfig, NotLeader
@@ -43,7 +43,10 @@ def install_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException) -> Response:
         message = exc.description or exc.name
-        if isinstance(exc, RequestEntityTooLarge):
+        if isinstance(exc, MethodNotAllowed):
+            allowed = ", ".join(sorted(exc.valid_methods or ()))
+            message = f"method {request.method} is not allowed on {request.path[:200]}; allowed: {allowed}"
+        elif isinstance(exc, RequestEntityTooLarge):
             sent = request.content_length
             size = f" ({sent} bytes)" if sent else ""
             message = f"request body too large{size}: at most {MAX_BODY_BYTES} bytes are accepted"

@@ -11,11 +11,12 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from ..core.names import name_problem
+from ..core.names import require_name
 from ..exceptions import InvalidConfig, TraceUnavailable
 from ..trace.service import TraceService
 from .apps import services
 from .bodies import json_response
+from .contract import ANY_JSON, documented, query
 
 blueprint = Blueprint("history", __name__, url_prefix="/api/job")
 
@@ -31,6 +32,11 @@ def _params() -> dict[str, str]:
 
 
 @blueprint.get("/events/executions")
+@documented(
+    "Execution history (?per_page=&page=&sort=&order=&startTime=&endTime=&jobName=&taskId=&hostname=&ip=&isSuccess=&executionSource=&shardingItem=): {total, rows}",
+    ok=ANY_JSON,
+    status="200",
+)
 def executions() -> Any:
     service = trace()
     if service is None:
@@ -40,6 +46,11 @@ def executions() -> Any:
 
 
 @blueprint.get("/events/statusTraces")
+@documented(
+    "Task status history (?per_page=&page=&sort=&order=&startTime=&endTime=&jobName=&taskId=&originalTaskId=&slaveId=&source=&executionType=&state=): {total, rows}",
+    ok=ANY_JSON,
+    status="200",
+)
 def status_traces() -> Any:
     service = trace()
     if service is None:
@@ -48,13 +59,17 @@ def status_traces() -> Any:
         return json_response(service.search.status_traces(_params()))
 
 
-@blueprint.get("/jobs/<job_name>/executions")
+@blueprint.get("/jobs/<job:job_name>/executions")
+@documented(
+    "A job's last runs with duration and result, and duration p50/p95",
+    ok=ANY_JSON,
+    status="200",
+    query=(query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_RUNS}),),
+)
 def job_executions(job_name: str) -> Any:
     """The job's last runs (``?limit=``, default 20, at most 1000), newest first, with duration and
     result, and the p50/p95 duration of the completed ones."""
-    problem = name_problem(job_name, "jobName", reserved=False)
-    if problem is not None:
-        raise InvalidConfig.field("jobName", problem)
+    job_name = require_name(job_name, "jobName")
     text = request.args.get("limit", "20").strip() or "20"
     try:
         limit = int(text)

@@ -10,81 +10,131 @@ from ..core.models import TaskId
 from ..core.schemas import job_to_wire
 from .apps import lifecycle
 from .bodies import json_body, json_response, name_body, no_content
+from .contract import (
+    ANY_JSON,
+    BOOLEAN,
+    documented,
+    json_content,
+    list_of,
+    name_request_body,
+    ref,
+    request_body,
+)
 
 blueprint = Blueprint("jobs", __name__, url_prefix="/api/job")
 
 
 @blueprint.post("/register")
+@documented(
+    "Register a job",
+    body=request_body("Job"),
+    errors=(
+        "404",
+        "409",
+        "413",
+    ),
+)
 def register() -> Any:
     lifecycle().register_job(json_body())
     return no_content()
 
 
 @blueprint.put("/update")
+@documented(
+    "Update the given fields of a job",
+    body=request_body("JobUpdate"),
+    errors=(
+        "404",
+        "413",
+    ),
+)
 def update() -> Any:
     lifecycle().update_job(json_body())
     return no_content()
 
 
 @blueprint.delete("/deregister")
+@documented("Deregister a job (body = its name; idempotent)", body=name_request_body(), errors=("413",))
 def deregister_by_body() -> Any:
     lifecycle().deregister_job(name_body())
     return no_content()
 
 
-@blueprint.delete("/<job_name>/deregister")
+@blueprint.delete("/<job:job_name>/deregister")
+@documented("Deregister a job (idempotent)")
 def deregister(job_name: str) -> Any:
     lifecycle().deregister_job(job_name)
     return no_content()
 
 
 @blueprint.get("/jobs")
+@documented("List jobs (name descending)", ok=list_of("Job"), status="200")
 def list_jobs() -> Any:
     jobs = sorted(lifecycle().list_jobs(), key=lambda job: job.job_name, reverse=True)
     return json_response([job_to_wire(job) for job in jobs])
 
 
-@blueprint.get("/jobs/<job_name>")
+@blueprint.get("/jobs/<job:job_name>")
+@documented("A job", ok=ref("Job"), status="200", errors=("404",))
 def detail(job_name: str) -> Any:
     return json_response(job_to_wire(lifecycle().get_job(job_name)))
 
 
 @blueprint.get("/disabled")
+@documented(
+    "Jobs disabled by their own mark",
+    ok=json_content({"type": "array", "items": {"type": "string"}}),
+    status="200",
+)
 def disabled_jobs() -> Any:
     """The jobs disabled by their own mark (not through their app): what a backup restores."""
     return json_response(lifecycle().disabled_job_names())
 
 
-@blueprint.get("/<job_name>/disable")
+@blueprint.get("/<job:job_name>/disable")
+@documented("Is the job (or its app) disabled", ok=BOOLEAN, status="200", errors=("404",))
 def is_disabled(job_name: str) -> Any:
     return json_response(lifecycle().is_job_disabled(job_name))
 
 
-@blueprint.post("/<job_name>/disable")
+@blueprint.post("/<job:job_name>/disable")
+@documented("Disable the job", errors=("404",))
 def disable(job_name: str) -> Any:
     lifecycle().disable_job(job_name)
     return no_content()
 
 
-@blueprint.delete("/<job_name>/disable")
-@blueprint.post("/<job_name>/enable")
+@blueprint.delete("/<job:job_name>/disable")
+@blueprint.post("/<job:job_name>/enable")
+@documented("Enable the job (DELETE …/disable is the 2.x form)", errors=("404",))
 def enable(job_name: str) -> Any:
     lifecycle().enable_job(job_name)
     return no_content()
 
 
 @blueprint.post("/trigger")
+@documented(
+    "Queue one run of a TRANSIENT job (body = its name)",
+    body=name_request_body(),
+    errors=(
+        "404",
+        "409",
+        "413",
+    ),
+)
 def trigger() -> Any:
     lifecycle().trigger(name_body())
     return no_content()
 
 
 @blueprint.get("/tasks/ready")
+@documented("Queued runs", ok=ANY_JSON, status="200")
 def ready_tasks() -> Any:
     return json_response(lifecycle().ready_tasks())
 
 
 @blueprint.get("/tasks/failover")
+@documented("Shards waiting to fail over", ok=ANY_JSON, status="200")
 def failover_tasks() -> Any:
     return json_response(
         [
@@ -98,6 +148,7 @@ def failover_tasks() -> Any:
 
 
 @blueprint.get("/tasks/running")
+@documented("Running tasks", ok=ANY_JSON, status="200")
 def running_tasks() -> Any:
     result = []
     for entry in lifecycle().running_tasks():
@@ -119,10 +170,12 @@ def running_tasks() -> Any:
 
 
 @blueprint.get("/statistics/jobs/type")
+@documented("Jobs per type", ok=ANY_JSON, status="200")
 def job_type_statistics() -> Any:
     return json_response(lifecycle().job_type_statistics())
 
 
 @blueprint.get("/statistics/jobs/executionType")
+@documented("Jobs per execution type", ok=ANY_JSON, status="200")
 def execution_type_statistics() -> Any:
     return json_response(lifecycle().execution_type_statistics())

@@ -1,197 +1,153 @@
-"""``GET /api/openapi.json``: an OpenAPI 3 document generated from the marshmallow schemas."""
+"""``GET /api/openapi.json``: the OpenAPI 3 document, generated from the routes Flask serves.
+
+Each route carries its description (``rest.contract.documented``); bodies are the marshmallow
+schemas of ``core.schemas``, whose fields carry every bound the server enforces (lengths, ranges,
+the name pattern). What JSON Schema cannot state is named by a format of ours and described:
+``quartz-cron`` (the cron dialect in README), ``iana-time-zone``, ``app-url`` (http, https or file
+URL), ``sharding-item-parameters`` (``item=value,…`` with items below ``shardingTotalCount``).
+Routes outside the API are listed in ``rest.contract.UNDOCUMENTED``.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from flask import Blueprint
+from flask import Blueprint, Flask, current_app
 
+from ..core.limits import MAX_BODY_BYTES
 from ..core.schemas import AppSchema, JobSchema
 from .bodies import json_response
+from .contract import COMMON_ERRORS, PATH_NAMES, is_undocumented, name_schema, operation_of
 
 blueprint = Blueprint("openapi", __name__)
 
+IMPLICIT_METHODS = frozenset({"HEAD", "OPTIONS"})
 _ERROR = {
-    "description": "error",
+    "description": "error: a message, and the messages of each field at fault",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
 }
-_NAME_BODY = {"required": True, "content": {"text/plain": {"schema": {"type": "string"}}}}
-
-
-def _ref(name: str) -> dict[str, Any]:
-    return {"content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}}
-
-
-def _op(
-    summary: str, body: Any = None, ok: Any = None, status: str = "204", errors: tuple[str, ...] = ()
-) -> dict:
-    responses: dict[str, Any] = {status: {"description": "ok", **(ok or {})}}
-    responses.update({code: _ERROR for code in ("400", *errors, "503")})
-    operation: dict[str, Any] = {"summary": summary, "responses": responses}
-    if body is not None:
-        operation["requestBody"] = body
-    return operation
-
-
-def _list(name: str) -> dict[str, Any]:
-    return {
-        "content": {
-            "application/json": {
-                "schema": {"type": "array", "items": {"$ref": f"#/components/schemas/{name}"}}
-            }
-        }
-    }
-
-
-_BOOL: dict[str, Any] = {"content": {"application/json": {"schema": {"type": "boolean"}}}}
-_ANY: dict[str, Any] = {"content": {"application/json": {"schema": {}}}}
-_SANDBOX: dict[str, Any] = {
-    "content": {
-        "application/json": {
-            "schema": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "properties": {"hostname": {"type": "string"}, "path": {"type": "string"}},
-                },
-            }
-        }
-    }
+_ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "message": {"type": "string"},
+        "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    },
+    "required": ["message"],
 }
-
-PATHS: dict[str, dict[str, dict[str, Any]]] = {
-    "/api/app": {
-        "post": _op("Publish an app", _ref("App"), errors=("409",)),
-        "put": _op("Update the given fields of an app", _ref("App"), errors=("404",)),
-    },
-    "/api/app/list": {"get": _op("List apps", ok=_list("App"), status="200")},
-    "/api/app/{appName}": {
-        "get": _op("App detail", ok=_ref("App"), status="200", errors=("404",)),
-        "delete": _op("Delete an app and deregister its jobs"),
-    },
-    "/api/app/{appName}/disable": {
-        "get": _op("Is the app disabled", ok=_BOOL, status="200", errors=("404",)),
-        "post": _op("Disable the app", errors=("404",)),
-        "delete": _op("Enable the app (2.x form)", errors=("404",)),
-    },
-    "/api/app/{appName}/enable": {"post": _op("Enable the app", errors=("404",))},
-    "/api/job/register": {"post": _op("Register a job", _ref("Job"), errors=("404", "409"))},
-    "/api/job/update": {"put": _op("Update the given fields of a job", _ref("Job"), errors=("404",))},
-    "/api/job/deregister": {"delete": _op("Deregister a job (body = its name)", _NAME_BODY)},
-    "/api/job/{jobName}/deregister": {"delete": _op("Deregister a job")},
-    "/api/job/jobs": {"get": _op("List jobs", ok=_list("Job"), status="200")},
-    "/api/job/jobs/{jobName}": {"get": _op("Job detail", ok=_ref("Job"), status="200", errors=("404",))},
-    "/api/job/{jobName}/disable": {
-        "get": _op("Is the job (or its app) disabled", ok=_BOOL, status="200", errors=("404",)),
-        "post": _op("Disable the job", errors=("404",)),
-        "delete": _op("Enable the job (2.x form)", errors=("404",)),
-    },
-    "/api/job/{jobName}/enable": {"post": _op("Enable the job", errors=("404",))},
-    "/api/job/trigger": {
-        "post": _op("Queue one run of a TRANSIENT job (body = its name)", _NAME_BODY, errors=("404", "409"))
-    },
-    "/api/job/tasks/ready": {"get": _op("Queued runs", ok=_ANY, status="200")},
-    "/api/job/tasks/failover": {"get": _op("Shards waiting to fail over", ok=_ANY, status="200")},
-    "/api/job/tasks/running": {"get": _op("Running tasks", ok=_ANY, status="200")},
-    "/api/job/statistics/jobs/type": {"get": _op("Jobs per type", ok=_ANY, status="200")},
-    "/api/job/statistics/jobs/executionType": {"get": _op("Jobs per execution type", ok=_ANY, status="200")},
-    "/api/job/events/executions": {
-        "get": _op(
-            "Execution history (?per_page=&page=&sort=&order=&startTime=&endTime=&jobName=&taskId="
-            "&hostname=&ip=&isSuccess=&executionSource=&shardingItem=): {total, rows}",
-            ok=_ANY,
-            status="200",
-        )
-    },
-    "/api/job/events/statusTraces": {
-        "get": _op(
-            "Task status history (?per_page=&page=&sort=&order=&startTime=&endTime=&jobName=&taskId="
-            "&originalTaskId=&slaveId=&source=&executionType=&state=): {total, rows}",
-            ok=_ANY,
-            status="200",
-        )
-    },
-    "/api/job/jobs/{jobName}/executions": {
-        "get": _op(
-            "A job's last runs (?limit=) with duration and result, and duration p50/p95",
-            ok=_ANY,
-            status="200",
-        )
-    },
-    "/api/job/statistics/tasks/results": {
-        "get": _op("Task results per minute (?since=last24hours)", ok=_ANY, status="200")
-    },
-    "/api/job/statistics/tasks/results/{period}": {
-        "get": _op("Task results: online | lastWeek | lastHour | lastMinute", ok=_ANY, status="200")
-    },
-    "/api/job/statistics/tasks/running": {
-        "get": _op("Running tasks per minute (?since=lastWeek)", ok=_ANY, status="200")
-    },
-    "/api/job/statistics/jobs/running": {
-        "get": _op("Running jobs per minute (?since=lastWeek)", ok=_ANY, status="200")
-    },
-    "/api/job/statistics/jobs/register": {"get": _op("Registered jobs per day", ok=_ANY, status="200")},
-    "/api/cron/preview": {
-        "get": _op("Next fire times of ?cron=&count=&after=&timeZone=", ok=_ANY, status="200")
-    },
-    "/api/job/jobs/{jobName}/next-fire-times": {
-        "get": _op("Next fire times of a job (?count=&after=)", ok=_ANY, status="200", errors=("404",))
-    },
-    "/api/operate/reconcile/explicit": {
-        "post": _op(
-            "Reconcile the running tasks with Mesos (leader only; a standby answers 307 to the leader)",
-            errors=("307", "429"),
-        )
-    },
-    "/api/operate/reconcile/implicit": {
-        "post": _op("Ask Mesos for every task's state (leader only)", errors=("307", "429"))
-    },
-    "/api/operate/sandbox": {
-        "get": {
-            **_op(
-                "Sandboxes of an app's executors (leader only)", ok=_SANDBOX, status="200", errors=("307",)
-            ),
-            "parameters": [
-                {"name": "appName", "in": "query", "required": True, "schema": {"type": "string"}}
-            ],
-        }
-    },
-    "/health": {
-        "get": _op("Role of this instance, the leader, ZooKeeper and Mesos state", ok=_ANY, status="200")
-    },
-    "/job/register": {
-        "post": _op("Prototype API: register a script job with its own app", _ANY, errors=("409",))
-    },
-    "/job/unregister": {"delete": _op("Prototype API: remove the job and its app", _NAME_BODY)},
+_ARGUMENT = re.compile(r"<(?:(\w+):)?(\w+)>")
+_FORMATS = {
+    "cron": "quartz-cron",
+    "timeZone": "iana-time-zone",
+    "appURL": "app-url",
+    "shardingItemParameters": "sharding-item-parameters",
 }
 
 
-def build_spec() -> dict[str, Any]:
-    spec = APISpec(
-        title="elasticjob-cloud", version="1", openapi_version="3.0.3", plugins=[MarshmallowPlugin()]
-    )
+def openapi_path(rule: str) -> str:
+    """``/api/app/<app:app_name>`` → ``/api/app/{appName}``."""
+    return _ARGUMENT.sub(lambda match: "{" + PATH_NAMES.get(match.group(2), match.group(2)) + "}", rule)
+
+
+def documented_routes(app: Flask) -> list[tuple[str, str, Any]]:
+    """``(rule, method, view)`` of every route and method the document must list."""
+    found = []
+    for rule in app.url_map.iter_rules():
+        if is_undocumented(rule.endpoint):
+            continue
+        view = app.view_functions[rule.endpoint]
+        for method in sorted((rule.methods or set()) - IMPLICIT_METHODS):
+            found.append((rule.rule, method, view))
+    return found
+
+
+def _components(spec: APISpec) -> None:
+    updatable = {"appName"}
     spec.components.schema("App", schema=AppSchema)
+    spec.components.schema(
+        "AppUpdate", schema=AppSchema(partial=[f for f in AppSchema().fields if f not in updatable])
+    )
     spec.components.schema("Job", schema=JobSchema)
     spec.components.schema(
-        "Error",
-        {
-            "type": "object",
-            "properties": {
-                "message": {"type": "string"},
-                "errors": {
-                    "type": "object",
-                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                },
-            },
-        },
+        "JobUpdate", schema=JobSchema(partial=[f for f in JobSchema().fields if f != "jobName"])
     )
-    for path, operations in PATHS.items():
-        spec.path(path=path, operations=operations)
-    return spec.to_dict()
+    spec.components.schema("Error", _ERROR_SCHEMA)
+
+
+def _refine(document: dict[str, Any]) -> None:
+    """What the marshmallow fields cannot say: formats, and the legacy body built from Job and App."""
+    schemas = document["components"]["schemas"]
+    for name in ("App", "AppUpdate", "Job", "JobUpdate"):
+        for field_name, value in schemas[name]["properties"].items():
+            if field_name in _FORMATS:
+                value["format"] = _FORMATS[field_name]
+    job, app = schemas["Job"]["properties"], schemas["App"]["properties"]
+    schemas["LegacyJob"] = {
+        "type": "object",
+        "description": "The prototype's flat job: a TRANSIENT SCRIPT job running bin/start.sh of its own app",
+        "properties": {
+            "jobName": job["jobName"],
+            "cron": job["cron"],
+            "shardingTotalCount": job["shardingTotalCount"],
+            "cpuCount": job["cpuCount"],
+            "memoryMB": job["memoryMB"],
+            "appURL": app["appURL"],
+            "failover": job["failover"],
+            "misfire": job["misfire"],
+            "dockerImageName": job["dockerImageName"],
+        },
+        "required": ["jobName", "cron", "shardingTotalCount", "cpuCount", "memoryMB", "appURL"],
+    }
+
+
+def _parameters(rule: str, operation: Any) -> list[dict[str, Any]]:
+    parameters = []
+    for _, argument in _ARGUMENT.findall(rule):
+        name = PATH_NAMES.get(argument, argument)
+        schema = operation.path.get(argument) or (name_schema(name) if argument in PATH_NAMES else None)
+        if schema is None:
+            raise ValueError(f"{rule}: path argument {argument!r} has no schema (Operation.path)")
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return parameters + list(operation.query)
+
+
+def _operation(rule: str, view: Any) -> dict[str, Any]:
+    operation = operation_of(view)
+    if operation is None:
+        raise ValueError(f"{rule}: the route has no @documented description (rest.contract)")
+    responses: dict[str, Any] = {operation.status: {"description": "ok", **(operation.ok or {})}}
+    for code in sorted({*COMMON_ERRORS, *operation.errors}):
+        responses[code] = _ERROR
+    result: dict[str, Any] = {"summary": operation.summary, "responses": responses}
+    parameters = _parameters(rule, operation)
+    if parameters:
+        result["parameters"] = parameters
+    if operation.body is not None:
+        result["requestBody"] = operation.body
+    return result
+
+
+def build_spec(app: Flask) -> dict[str, Any]:
+    spec = APISpec(
+        title="elasticjob-cloud",
+        version="1",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={"description": f"Request bodies are at most {MAX_BODY_BYTES} bytes (413 beyond)."},
+    )
+    _components(spec)
+    paths: dict[str, dict[str, Any]] = {}
+    for rule, method, view in documented_routes(app):
+        paths.setdefault(openapi_path(rule), {})[method.lower()] = _operation(rule, view)
+    for path in sorted(paths):
+        spec.path(path=path, operations=paths[path])
+    document = spec.to_dict()
+    _refine(document)
+    return document
 
 
 @blueprint.get("/api/openapi.json")
 def openapi() -> Any:
-    return json_response(build_spec())
+    return json_response(build_spec(current_app))

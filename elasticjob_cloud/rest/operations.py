@@ -26,6 +26,7 @@ from ..core.names import require_name
 from ..core.ports import SchedulerControl
 from ..exceptions import InvalidConfig, NotLeader, TooManyRequests
 from .bodies import json_response, no_content
+from .contract import ANY_JSON, SANDBOX, documented, name_schema, query
 
 if TYPE_CHECKING:
     from .app import Services
@@ -92,16 +93,27 @@ def _reconcile(explicit: bool) -> Any:
 
 
 @blueprint.post("/api/operate/reconcile/explicit")
+@documented(
+    "Reconcile the running tasks with Mesos (leader only; a standby answers 307)", errors=("307", "429")
+)
 def reconcile_explicit() -> Any:
     return _reconcile(explicit=True)
 
 
 @blueprint.post("/api/operate/reconcile/implicit")
+@documented("Ask Mesos for every task's state (leader only)", errors=("307", "429"))
 def reconcile_implicit() -> Any:
     return _reconcile(explicit=False)
 
 
 @blueprint.get("/api/operate/sandbox")
+@documented(
+    "Sandboxes of an app's executors (leader only)",
+    ok=SANDBOX,
+    status="200",
+    errors=("307",),
+    query=(query("appName", name_schema("appName"), required=True),),
+)
 def sandbox() -> Any:
     app_name = request.args.get("appName", "").strip()
     if not app_name:
@@ -111,6 +123,7 @@ def sandbox() -> Any:
 
 
 @blueprint.get("/health")
+@documented("Role of this instance, the leader, ZooKeeper and Mesos state", ok=ANY_JSON, status="200")
 def health() -> Any:
     found = services().control
     if found is None:

@@ -20,6 +20,7 @@ from ..exceptions import InvalidConfig
 from ..trace import schema
 from .apps import services
 from .bodies import json_response
+from .contract import ANY_JSON, documented, query
 
 blueprint = Blueprint("statistics", __name__, url_prefix="/api/job/statistics")
 
@@ -49,6 +50,12 @@ def _now() -> datetime:
 
 
 @blueprint.get("/tasks/results")
+@documented(
+    "Task results per minute",
+    ok=ANY_JSON,
+    status="200",
+    query=(query("since", {"type": "string", "enum": ["", *SINCE]}),),
+)
 def task_results() -> Any:
     window = _since()
     service = services().trace
@@ -59,6 +66,12 @@ def task_results() -> Any:
 
 
 @blueprint.get("/tasks/results/<period>")
+@documented(
+    "Task results: online | lastWeek | lastHour | lastMinute",
+    ok=ANY_JSON,
+    status="200",
+    path={"period": {"type": "string", "enum": list(PERIODS)}},
+)
 def task_results_of(period: str) -> Any:
     if period not in PERIODS:
         raise InvalidConfig.field("period", f"{period!r}: one of {', '.join(PERIODS)}")
@@ -86,16 +99,29 @@ def _running(table: Any) -> Any:
 
 
 @blueprint.get("/tasks/running")
+@documented(
+    "Running tasks per minute",
+    ok=ANY_JSON,
+    status="200",
+    query=(query("since", {"type": "string", "enum": ["", *SINCE]}),),
+)
 def tasks_running() -> Any:
     return _running(schema.task_running)
 
 
 @blueprint.get("/jobs/running")
+@documented(
+    "Running jobs per minute",
+    ok=ANY_JSON,
+    status="200",
+    query=(query("since", {"type": "string", "enum": ["", *SINCE]}),),
+)
 def jobs_running() -> Any:
     return _running(schema.job_running)
 
 
 @blueprint.get("/jobs/register")
+@documented("Registered jobs per day", ok=ANY_JSON, status="200")
 def jobs_register() -> Any:
     service = services().trace
     if service is None:
