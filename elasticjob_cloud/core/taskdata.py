@@ -26,6 +26,11 @@ from typing import Any
 from elasticjob_cloud.exceptions import InvalidConfig
 
 JOB_FAILURE_PREFIX = "JOB_FAILURE: "
+
+ENV_TASK_DATA = "ELASTICJOB_CLOUD_TASK_DATA"
+ENV_APP_DATA = "ELASTICJOB_CLOUD_APP_DATA"
+"""A command task's ``TaskInfo.data`` and app data, in its command's environment (no executor hands
+them over): the executor program runs it (``elasticjob_cloud.executor.command_task``)."""
 """``TaskStatus.message`` prefix of a task (or DAEMON execution) that ran and failed."""
 
 DAEMON_BEGIN = "BEGIN"

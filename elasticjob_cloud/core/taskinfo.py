@@ -1,20 +1,22 @@
 """Configuration models → Mesos v1 ``TaskInfo`` / ``ExecutorInfo`` dicts (as pymesos sends them).
 
 Every job runs under the framework's executor (``executor_command``, one per app per agent:
-``{app}@-@{agent}``), except TRANSIENT SCRIPT jobs, which need no app process and run under the
-Mesos command executor with the app fetched through ``CommandInfo.uris``. Unlike the original,
-the sharding JSON given to a script is shell-quoted, so the shell passes it intact as one argument.
+``{app}@-@{agent}``), except TRANSIENT SCRIPT jobs, which need no app process between runs and run
+as Mesos command tasks, as in the original. Unlike the original, the command is not
+``scriptCommandLine`` with the shard JSON appended for ``sh -c`` and the app fetched by the Mesos
+fetcher: it is ``executor_command`` again, given the task's data and the app in its environment
+(``ENV_TASK_DATA``, ``ENV_APP_DATA``), which runs the task with the framework executor's own code.
+So a SCRIPT job behaves the same under both executors: no shell, ``./name`` for a bare name, the
+shard JSON as one argument, and the executor's download limits and safe extraction.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..job import ShardingContext
 from .models import (
     DELIMITER,
     AppConfig,
@@ -26,6 +28,8 @@ from .models import (
     parse_sharding_item_parameters,
 )
 from .taskdata import (
+    ENV_APP_DATA,
+    ENV_TASK_DATA,
     AppData,
     JobConfigContext,
     ShardingContexts,
@@ -36,8 +40,6 @@ from .taskdata import (
     encode_task_data,
     task_data_json,
 )
-
-ARCHIVE_SUFFIXES = (".tar", ".tar.gz", ".tar.bz2", ".tar.xz", ".gz", ".tgz", ".tbz2", ".txz", ".zip")
 
 
 def uses_command_executor(job: JobConfig) -> bool:
@@ -91,6 +93,19 @@ def task_data(job: JobConfig, app: AppConfig, task_id: TaskId, default_time_zone
     )
 
 
+def app_data(app: AppConfig, idle_timeout_seconds: float) -> str:
+    return encode_app_data(
+        AppData(
+            app_name=app.app_name,
+            app_url=app.app_url,
+            bootstrap_script=app.bootstrap_script,
+            app_cache_enable=app.app_cache_enable,
+            event_trace_sampling_count=app.event_trace_sampling_count,
+            executor_idle_timeout_seconds=idle_timeout_seconds,
+        )
+    )
+
+
 def executor_info(
     app: AppConfig,
     agent_id: str,
@@ -102,16 +117,7 @@ def executor_info(
         "name": f"elasticjob-cloud executor of {app.app_name}",
         "command": {"value": executor_command, "shell": True},
         "resources": _scalars(app.cpu_count, app.memory_mb),
-        "data": encode_app_data(
-            AppData(
-                app_name=app.app_name,
-                app_url=app.app_url,
-                bootstrap_script=app.bootstrap_script,
-                app_cache_enable=app.app_cache_enable,
-                event_trace_sampling_count=app.event_trace_sampling_count,
-                executor_idle_timeout_seconds=idle_timeout_seconds,
-            )
-        ),
+        "data": app_data(app, idle_timeout_seconds),
     }
     return {"executor_id": {"value": executor_id(app.app_name, agent_id, executor_version(info))}, **info}
 
@@ -123,27 +129,13 @@ def executor_version(info: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def script_command(job: JobConfig, task_id: TaskId) -> str:
-    parameters = parse_sharding_item_parameters(job.sharding_item_parameters)
-    context = ShardingContext(
-        job_name=job.job_name,
-        task_id=str(task_id),
-        sharding_total_count=job.sharding_total_count,
-        job_parameter=job.job_parameter,
-        sharding_item=task_id.sharding_item,
-        sharding_parameter=parameters.get(task_id.sharding_item, ""),
-    )
-    return f"{job.script_command_line} {shlex.quote(context.to_json())}"
-
-
-def app_uri(app: AppConfig) -> dict[str, Any]:
-    archive = app.app_url.lower().endswith(ARCHIVE_SUFFIXES)
-    return {
-        "value": app.app_url,
-        "cache": app.app_cache_enable,
-        "extract": archive,
-        "executable": not archive,
-    }
+def command_info(app: AppConfig, data: str, executor_command: str) -> dict[str, Any]:
+    """The command of a TRANSIENT SCRIPT task: the executor program, told its task and app."""
+    variables = [
+        {"name": ENV_TASK_DATA, "type": "VALUE", "value": data},
+        {"name": ENV_APP_DATA, "type": "VALUE", "value": app_data(app, 0.0)},
+    ]
+    return {"value": executor_command, "shell": True, "environment": {"variables": variables}}
 
 
 def task_info(
@@ -164,7 +156,7 @@ def task_info(
         "data": encode_task_data(task_data(job, app, task_id, default_time_zone)),
     }
     if uses_command_executor(job):
-        info["command"] = {"value": script_command(job, task_id), "shell": True, "uris": [app_uri(app)]}
+        info["command"] = command_info(app, info["data"], executor_command)
     else:
         info["executor"] = executor_info(app, task_id.agent_id, executor_command, idle_timeout_seconds)
     return info
@@ -180,7 +172,7 @@ class TaskInfos:
     holds the same config objects (a changed job or app is a new object); ``warm`` prepares a job
     when the catalog loads it, so even its first launch finds it ready. Results equal
     ``task_info``'s. TRANSIENT SCRIPT tasks (command executor) are built in full: their command
-    line carries the task ID inside shell-quoted JSON.
+    environment carries the whole task data.
     """
 
     LIMIT = 100_000  # kept entries; past it the cache starts again (deleted jobs leave entries)

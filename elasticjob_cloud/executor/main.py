@@ -9,6 +9,9 @@ optional variables:
 ``ELASTICJOB_CLOUD_DOWNLOAD_TIMEOUT``    app fetch limits (see :class:`~.archive.Limits`)
 ``ELASTICJOB_CLOUD_EXECUTOR_LOG_LEVEL``  default INFO
 
+With ``ELASTICJOB_CLOUD_TASK_DATA`` set it is not an executor but a TRANSIENT SCRIPT job's command
+task (:mod:`~elasticjob_cloud.executor.command_task`), run by the Mesos command executor.
+
 The idle timeout comes from ``ExecutorInfo.data`` (``executorIdleTimeoutSeconds``, the scheduler's
 ``executor_idle_timeout_seconds`` setting).
 """
@@ -45,6 +48,11 @@ def main() -> int:
         format="%(asctime)s %(levelname)s %(threadName)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    kill_grace = float(os.environ.get("ELASTICJOB_CLOUD_KILL_GRACE_SECONDS", "3"))
+    from elasticjob_cloud.executor import command_task
+
+    if command_task.is_command_task(os.environ):
+        return command_task.run(os.environ, _sandbox(), kill_grace)
     for required in ("MESOS_AGENT_ENDPOINT", "MESOS_FRAMEWORK_ID", "MESOS_EXECUTOR_ID"):
         if not os.environ.get(required):
             logging.getLogger(__name__).error(
@@ -58,7 +66,6 @@ def main() -> int:
     from elasticjob_cloud.executor.service import ExecutorService
 
     sandbox = _sandbox()
-    kill_grace = float(os.environ.get("ELASTICJOB_CLOUD_KILL_GRACE_SECONDS", "3"))
     shutdown_grace = _duration(os.environ.get("MESOS_EXECUTOR_SHUTDOWN_GRACE_PERIOD", ""))
 
     def factory(reporter: driver.DriverReporter) -> ExecutorService:

@@ -1,8 +1,7 @@
 import json
-import shlex
 
 from elasticjob_cloud.core.models import AppConfig, ExecutionType, JobConfig, JobType, TaskId, TaskType
-from elasticjob_cloud.core.taskdata import decode_app_data, decode_task_data
+from elasticjob_cloud.core.taskdata import ENV_APP_DATA, ENV_TASK_DATA, decode_app_data, decode_task_data
 from elasticjob_cloud.core.taskinfo import TaskInfos, task_info
 
 APP = AppConfig("foo_app", "http://repo/foo.tar.gz", "bin/start.sh", 0.5, 64.0, False, 3)
@@ -97,31 +96,24 @@ def test_daemon_without_a_zone_gets_the_schedulers():
     assert decode_task_data(info["data"]).job_config.time_zone == "Europe/Berlin"
 
 
-def test_transient_script_runs_under_the_command_executor_with_quoted_json():
+def test_transient_script_runs_under_the_command_executor_as_the_executor_program():
+    """No ``sh -c`` of scriptCommandLine and no Mesos fetcher: the executor program runs the task
+    with the framework executor's code, told the task data and the app by its environment."""
     script = job(job_type=JobType.SCRIPT, script_command_line="bin/run.sh --x", job_class="")
-    info = task_info(script, APP, TaskId("foo_job", 2, TaskType.FAILOVER, "S1", "u"))
+    task_id = TaskId("foo_job", 2, TaskType.FAILOVER, "S1", "u")
+    info = task_info(script, APP, task_id, executor_command="ejc-exec")
     assert "executor" not in info
     command = info["command"]
-    assert command["uris"] == [
-        {"value": "http://repo/foo.tar.gz", "cache": False, "extract": True, "executable": False}
-    ]
-    argv = shlex.split(command["value"])
-    assert argv[:2] == ["bin/run.sh", "--x"]
-    assert json.loads(argv[2]) == {
-        "jobName": "foo_job",
-        "taskId": "foo_job@-@2@-@FAILOVER@-@S1@-@u",
-        "shardingTotalCount": 3,
-        "jobParameter": "p",
-        "shardingItem": 2,
-        "shardingParameter": '"q"',
-    }
-
-
-def test_bare_script_app_is_made_executable():
-    bare = AppConfig("s", "file:///srv/run.sh", "run.sh")
-    info = task_info(job(job_type=JobType.SCRIPT, script_command_line="./run.sh"), bare, TASK)
-    assert info["command"]["uris"][0]["executable"] is True
-    assert info["command"]["uris"][0]["extract"] is False
+    assert (command["value"], command["shell"], command.get("uris")) == ("ejc-exec", True, None)
+    variables = {v["name"]: v["value"] for v in command["environment"]["variables"]}
+    assert variables[ENV_TASK_DATA] == info["data"]
+    data = decode_task_data(variables[ENV_TASK_DATA])
+    assert (data.sharding_context.task_id, data.job_config.script_command_line) == (
+        str(task_id),
+        "bin/run.sh --x",
+    )
+    app = decode_app_data(variables[ENV_APP_DATA])
+    assert (app.app_url, app.app_cache_enable) == ("http://repo/foo.tar.gz", False)
 
 
 # -- TaskInfos: the round's builder keeps what repeats, and must build exactly what task_info builds
