@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 
 # The local agents die with this process and never recover: executors left behind by a killed
 # standalone stack exit this long after (a real agent's recovery_timeout is 15 minutes).
-STANDALONE_RECOVERY_TIMEOUT = 10.0
+STANDALONE_RECOVERY_TIMEOUT = 3.0
 LOCAL_EXECUTOR_COMMAND = f"exec {shlex.quote(sys.executable)} -m elasticjob_cloud.executor.main"
 
 

@@ -2,12 +2,17 @@
 
 Every job process leads a new session, so that a kill reaches whatever the job started, and so
 that the pymesos executor's own ``killpg(0)`` on shutdown never hits a job by accident: the
-executor kills its children itself (:meth:`ChildProcess.kill`) before it exits.
+executor kills its children itself (:meth:`ChildProcess.kill`) before it exits. If the executor is
+killed outright (SIGKILL), the kernel kills the job process with it (``PR_SET_PDEATHSIG``, Linux),
+so a job never runs on as an orphan; the thread that starts a job waits for it, as that signal
+follows the starting thread.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import ctypes.util
 import logging
 import os
 import signal
@@ -20,6 +25,24 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 GROUP_EXIT_TIMEOUT = 5.0
+PR_SET_PDEATHSIG = 1
+
+
+def _load_libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name, use_errno=True) if name else None
+    except OSError:
+        return None
+
+
+_LIBC = _load_libc()
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: SIGKILL when the process that started it dies (Linux only)."""
+    if _LIBC is not None and hasattr(_LIBC, "prctl"):
+        _LIBC.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def group_members(pgid: int) -> list[int]:
@@ -67,6 +90,7 @@ class ChildProcess:
                 stderr=err,
                 start_new_session=True,
                 pass_fds=tuple(pass_fds),
+                preexec_fn=_die_with_parent,
             )
         self.pid = self.popen.pid
         self._lock = threading.Lock()

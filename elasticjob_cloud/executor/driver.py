@@ -65,6 +65,7 @@ class AgentWatch:
         self.timeout = parse_duration(environ.get("MESOS_RECOVERY_TIMEOUT")) or DEFAULT_RECOVERY_TIMEOUT
         self._timer: threading.Timer | None = None
         self._lock = threading.Lock()
+        self.gone = False  # the agent did not come back: the executor is leaving
 
     def lost(self) -> None:
         with self._lock:
@@ -80,6 +81,7 @@ class AgentWatch:
             timer.cancel()
 
     def _expired(self) -> None:
+        self.gone = True
         if self.reporter is not None:  # no agent to send to: updates still being retried give up now
             self.reporter.close()
         self.service.begin_exit(f"the agent did not come back within {self.timeout:.0f}s")
@@ -202,9 +204,10 @@ def run(service_factory: Callable[[DriverReporter], ExecutorService]) -> int:
     reporter.close()
     driver.stop()
     # pymesos's I/O thread (a daemon) may sleep in a reconnect back-off for many seconds when the
-    # agent is gone: wait a little for it, never for the back-off
-    joiner = threading.Thread(target=driver.join, name="driver-join", daemon=True)
-    joiner.start()
-    joiner.join(DRIVER_JOIN_TIMEOUT)
+    # agent is gone: wait a little for it, never for the back-off, and not at all without an agent
+    if not watch.gone:
+        joiner = threading.Thread(target=driver.join, name="driver-join", daemon=True)
+        joiner.start()
+        joiner.join(DRIVER_JOIN_TIMEOUT)
     log.info("executor exits (%s)", service.exit_reason or "interrupted")
     return code

@@ -51,7 +51,7 @@ class LocalMesosCluster:
         offer_timeout: float | None = None,
         executor_registration_timeout: float = 60.0,
         hostname: str | None = None,
-        recovery_timeout: float = 900.0,
+        recovery_timeout: float = 3.0,
         registry: str = "in_memory",
         agent_reregister_timeout: float = 600.0,
         registry_gc_interval: float = 900.0,

@@ -104,8 +104,9 @@ def _run_custom(agent: Agent, executor: Executor, command: dict[str, Any], env: 
     proc.wait()
     kill_group(proc.pid)  # whatever it left in its session goes with it, as with a destroyed container
     logger.info("executor %s exited with %s", executor.executor_id, proc.returncode)
+    how = f"Executor terminated: {_describe(proc.returncode)}"  # the tasks' message says how it ended
     with agent.lock:
-        agent.executor_terminated(executor, wait_status(proc.returncode), "REASON_EXECUTOR_TERMINATED")
+        agent.executor_terminated(executor, wait_status(proc.returncode), "REASON_EXECUTOR_TERMINATED", how)
 
 
 class CommandRunner:

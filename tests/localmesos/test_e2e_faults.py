@@ -245,6 +245,9 @@ def test_kill_executor_over_http_is_an_executor_crash(cluster, drivers):
     status, _, body = post(cluster.master_url, "/faults/kill_executor", {"executor_id": "e"})
     assert status == 200 and json.loads(body) == {"ok": True, "result": pid}
     wait_until(lambda: rec.states("h") == ["TASK_RUNNING", "TASK_FAILED"])
+    failed = rec.last("h")
+    assert (failed.reason, failed.source) == ("REASON_EXECUTOR_TERMINATED", "SOURCE_AGENT")
+    assert failed.message == "Executor terminated: Command terminated with signal SIGKILL"
     executor_id, _agent_id, wait_status = wait_until(lambda: rec.of("executor_lost"))[0]
     assert executor_id.value == "e" and wait_status == 9  # killed by SIGKILL
     assert post(cluster.master_url, "/faults/kill_executor", {"executor_id": "e"})[0] == 404
