@@ -31,6 +31,26 @@ ENV_TASK_DATA = "ELASTICJOB_CLOUD_TASK_DATA"
 ENV_APP_DATA = "ELASTICJOB_CLOUD_APP_DATA"
 """A command task's ``TaskInfo.data`` and app data, in its command's environment (no executor hands
 them over): the executor program runs it (``elasticjob_cloud.executor.command_task``)."""
+ENV_CHUNK = 65_536
+"""Linux refuses to start a program with one environment string over 128 KiB (``MAX_ARG_STRLEN``),
+and a task's data may be larger (32 K characters of non-ASCII ``jobParameter`` are 192 KB of JSON):
+longer values are cut into ``NAME``, ``NAME_1``, ``NAME_2`` ... of at most this many characters."""
+
+
+def env_chunks(name: str, value: str) -> list[tuple[str, str]]:
+    """``value`` as environment variables of at most :data:`ENV_CHUNK` characters each."""
+    parts = [value[i : i + ENV_CHUNK] for i in range(0, len(value), ENV_CHUNK)] or [""]
+    return [(name if i == 0 else f"{name}_{i}", part) for i, part in enumerate(parts)]
+
+
+def env_joined(environ: Mapping[str, str], name: str) -> str:
+    """The value :func:`env_chunks` cut into pieces, whole again."""
+    parts = [environ.get(name, "")]
+    while (part := environ.get(f"{name}_{len(parts)}")) is not None:
+        parts.append(part)
+    return "".join(parts)
+
+
 """``TaskStatus.message`` prefix of a task (or DAEMON execution) that ran and failed."""
 
 DAEMON_BEGIN = "BEGIN"

@@ -38,6 +38,7 @@ from .taskdata import (
     compact_json,
     encode_app_data,
     encode_task_data,
+    env_chunks,
     task_data_json,
 )
 
@@ -131,10 +132,8 @@ def executor_version(info: Mapping[str, Any]) -> str:
 
 def command_info(app: AppConfig, data: str, executor_command: str) -> dict[str, Any]:
     """The command of a TRANSIENT SCRIPT task: the executor program, told its task and app."""
-    variables = [
-        {"name": ENV_TASK_DATA, "type": "VALUE", "value": data},
-        {"name": ENV_APP_DATA, "type": "VALUE", "value": app_data(app, 0.0)},
-    ]
+    pairs = env_chunks(ENV_TASK_DATA, data) + env_chunks(ENV_APP_DATA, app_data(app, 0.0))
+    variables = [{"name": name, "type": "VALUE", "value": value} for name, value in pairs]
     return {"value": executor_command, "shell": True, "environment": {"variables": variables}}
 
 

@@ -26,7 +26,13 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from elasticjob_cloud.core.taskdata import ENV_APP_DATA, ENV_TASK_DATA, decode_app_data, decode_task_data
+from elasticjob_cloud.core.taskdata import (
+    ENV_APP_DATA,
+    ENV_TASK_DATA,
+    decode_app_data,
+    decode_task_data,
+    env_joined,
+)
 from elasticjob_cloud.exceptions import InvalidConfig
 from elasticjob_cloud.executor.archive import Limits
 from elasticjob_cloud.executor.fetch import AppCache, default_cache_dir
@@ -47,16 +53,16 @@ def is_command_task(environ: Mapping[str, str]) -> bool:
 
 def run(environ: Mapping[str, str], sandbox: Path, kill_grace: float) -> int:
     """Run the task the environment names, in ``sandbox``; return the exit status."""
-    raw_task = environ.get(ENV_TASK_DATA, "")
+    raw_task = env_joined(environ, ENV_TASK_DATA)
     try:
-        app = decode_app_data(environ.get(ENV_APP_DATA, ""))
+        app = decode_app_data(env_joined(environ, ENV_APP_DATA))
         task_id = decode_task_data(raw_task).sharding_context.task_id
     except InvalidConfig as exc:
         sys.stderr.write(f"unusable task: {exc.message}\n")
         return EXIT_BAD_TASK
     limits = Limits.from_env(environ)
     workspace = AppWorkspace(app, sandbox, AppCache(default_cache_dir(sandbox, environ)), limits)
-    job_env = {k: v for k, v in environ.items() if k not in (ENV_TASK_DATA, ENV_APP_DATA)}
+    job_env = {k: v for k, v in environ.items() if not k.startswith((ENV_TASK_DATA, ENV_APP_DATA))}
     env = TaskEnvironment(sandbox=sandbox, workspace=workspace, kill_grace=kill_grace, base_env=job_env)
     outcome: dict[str, str | None] = {}
 

@@ -1,7 +1,13 @@
 import json
 
 from elasticjob_cloud.core.models import AppConfig, ExecutionType, JobConfig, JobType, TaskId, TaskType
-from elasticjob_cloud.core.taskdata import ENV_APP_DATA, ENV_TASK_DATA, decode_app_data, decode_task_data
+from elasticjob_cloud.core.taskdata import (
+    ENV_APP_DATA,
+    ENV_TASK_DATA,
+    decode_app_data,
+    decode_task_data,
+    env_joined,
+)
 from elasticjob_cloud.core.taskinfo import TaskInfos, task_info
 
 APP = AppConfig("foo_app", "http://repo/foo.tar.gz", "bin/start.sh", 0.5, 64.0, False, 3)
@@ -181,3 +187,19 @@ def test_warm_prepares_every_shard_but_not_command_executor_jobs():
     )
     assert sorted(infos._data) == [("foo_job", 0), ("foo_job", 1), ("foo_job", 2)]
     assert infos.build(job(), APP, TASK) == task_info(job(), APP, TASK, (), "ejc-exec", 30.0)
+
+
+def test_a_large_task_is_cut_into_environment_variables_linux_accepts():
+    """One environment string may not exceed 128 KiB (MAX_ARG_STRLEN): 30,000 CJK characters in a
+    parameter are 180 KB of JSON, so the data travels in pieces that join up again."""
+    script = job(
+        job_type=JobType.SCRIPT, script_command_line="run.sh", job_class="", job_parameter="中" * 30_000
+    )
+    info = task_info(script, APP, TASK, executor_command="ejc-exec")
+    variables = {v["name"]: v["value"] for v in info["command"]["environment"]["variables"]}
+    assert len(info["data"]) > 200_000 and all(len(v.encode()) < 128 * 1024 for v in variables.values())
+    assert env_joined(variables, ENV_TASK_DATA) == info["data"]
+    assert (
+        decode_task_data(env_joined(variables, ENV_TASK_DATA)).sharding_context.job_parameter == "中" * 30_000
+    )
+    assert decode_app_data(env_joined(variables, ENV_APP_DATA)).app_name == "foo_app"

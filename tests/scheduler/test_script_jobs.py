@@ -34,13 +34,14 @@ def make_tar(path: Path, members: dict[str, bytes], mode: int = 0o755) -> Path:
     return path
 
 
-def run_script_job(scheduler, name: str, app_url: str, command_line: str, **fields) -> tuple[str, str, str]:
+def run_script_job(
+    scheduler, name: str, app_url: str, command_line: str, job_parameter: str = ""
+) -> tuple[str, str, str]:
     """Register an app and a one-shard TRANSIENT SCRIPT job, trigger it once; its (task, state, sandbox
     stderr) when it ended."""
-    scheduler.app(name, appURL=app_url, bootstrapScript="unused", **fields)
-    scheduler.job(
-        name, appName=name, jobType="SCRIPT", jobClass="", scriptCommandLine=command_line, cron=FAR_FUTURE
-    )
+    scheduler.app(name, appURL=app_url, bootstrapScript="unused")
+    script = {"jobType": "SCRIPT", "jobClass": "", "scriptCommandLine": command_line, "cron": FAR_FUTURE}
+    scheduler.job(name, appName=name, jobParameter=job_parameter, **script)
     scheduler.lifecycle.trigger(name)
 
     def ended() -> tuple[str, str] | None:
@@ -106,3 +107,13 @@ def test_a_killed_script_task_ends_its_job_process(scheduler, tmp_path) -> None:
     scheduler.lifecycle.disable_job("sleepy")
     wait_until(lambda: "TASK_KILLED" in scheduler.events.states(task.task_id), 20, message="TASK_KILLED")
     wait_until(lambda: not pid_alive(pid), 5, message="the job process to be gone")
+
+
+def test_a_task_larger_than_one_environment_string_runs(scheduler, tmp_path, record_dir) -> None:
+    """30,000 CJK characters of jobParameter: 240 KB of task data, over Linux's 128 KiB limit for
+    one environment string; the shard JSON still reaches the script whole."""
+    app = make_tar(tmp_path / "big.tar.gz", {"run.sh": ARGV_SCRIPT})
+    _, state, stderr = run_script_job(scheduler, "big", app.as_uri(), "run.sh", job_parameter="中" * 30_000)
+    assert state == "TASK_FINISHED", stderr
+    [context] = (record_dir / "argv.txt").read_text(encoding="utf-8").splitlines()
+    assert json.loads(context)["jobParameter"] == "中" * 30_000
