@@ -16,6 +16,7 @@ from typing import Any
 from .core.cron import preview
 from .core.models import AppConfig, ExecutionType, JobConfig, JobType
 from .core.names import require_name, shown
+from .core.pojo3 import from_pojo, is_pojo
 from .core.ports import FailoverEntry, RunningEntry, Stores
 from .core.schemas import app_to_wire, job_to_wire, load_app, load_job
 from .exceptions import Conflict, InvalidConfig, NotFound
@@ -104,7 +105,16 @@ class Lifecycle:
 
     # ----- jobs
     def register_job(self, body: Any) -> JobConfig:
+        """A 2.x body, or a 3.x one (``core.pojo3``: ``disabled`` registers it disabled in the same
+        transaction, ``overwrite`` makes an existing job's register an update)."""
         body = _require_object(body, "job")
+        disabled = False
+        if is_pojo(body):
+            mapped = from_pojo(body)
+            body, disabled = mapped.body, mapped.disabled
+            name = body.get("jobName")
+            if mapped.overwrite and isinstance(name, str) and self.config.get_job(_job(name)) is not None:
+                return self.update_job({**body, "disabled": disabled})
         implicit_app = _implicit_app_name(body)
         if implicit_app is not None:
             body = {**body, "appName": implicit_app}
@@ -120,7 +130,7 @@ class Lifecycle:
             self.config.add_app_and_job(app, job)  # both or neither
             return job
         try:
-            self.config.add_job(job)
+            self.config.add_job(job, disabled)
         except NotFound:
             raise InvalidConfig.field(
                 "appName", f"app '{job.app_name}' does not exist: publish it first"
@@ -128,15 +138,26 @@ class Lifecycle:
         return job
 
     def update_job(self, body: Any) -> JobConfig:
-        """Only the fields given change; the result is validated as a registration is."""
+        """Only the fields given change; the result is validated as a registration is. A 3.x body
+        keeps the job's class unless it names one; its ``disabled`` sets the job's disable mark."""
         changes = _require_object(body, "job")
         name = _require_name(changes, "jobName")
         current = self.get_job(name)
+        disabled: bool | None = None
+        if is_pojo(changes, partial=True):
+            props = changes.get("props") if isinstance(changes.get("props"), dict) else {}
+            names_kind = "jobClass" in changes or "jobType" in changes or bool(props)
+            kept = {} if names_kind else {"jobType": current.job_type.value, "jobClass": current.job_class}
+            mapped = from_pojo({**kept, **changes})
+            changes = mapped.body
+            disabled = mapped.disabled if "disabled" in body else None
         merged = {**job_to_wire(current), **{k: v for k, v in changes.items() if k != "appName" or v}}
         job = load_job(merged)
         if self.config.get_app(job.app_name) is None:
             raise InvalidConfig.field("appName", f"app '{job.app_name}' does not exist")
         self.config.replace_job(job)
+        if disabled is not None:
+            (self.disable.disable_job if disabled else self.disable.enable_job)(job.job_name)
         return job
 
     def get_job(self, job_name: str) -> JobConfig:

@@ -6,7 +6,7 @@ Import compares the snapshot with what the API holds and changes only what diffe
 updates of the fields that differ, disable/enable), so running it twice changes nothing the second
 time; ``--dry-run`` prints the plan without changing anything. Nothing absent from the snapshot is
 deleted. Apps go first (a job needs its app), then jobs; a new job disabled in the snapshot is
-disabled right after its registration.
+registered with ``"disabled": true`` (its disable mark in the same ZooKeeper transaction).
 """
 
 from __future__ import annotations
@@ -115,10 +115,9 @@ def plan(api: Api, snapshot: Any) -> list[Change]:
     for job in jobs:
         name, body, want_off = job["jobName"], _body(job), bool(job.get("disabled", False))
         current = _current(api, f"/api/job/jobs/{path_part(name)}")
-        if current is None:
-            changes.append(Change("create", "job", name, body))
-            if want_off:
-                changes.append(Change("disable", "job", name))
+        if current is None:  # registered disabled in the same write: it never runs meanwhile
+            off = ("registered disabled", {**body, "disabled": True}) if want_off else ("", body)
+            changes.append(Change("create", "job", name, off[1], off[0]))
             continue
         if diff := _differences(body, current):
             changes.append(Change("update", "job", name, body, ", ".join(diff)))

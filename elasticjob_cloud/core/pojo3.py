@@ -43,29 +43,6 @@ POJO_ONLY = frozenset(
         "overwrite",
     }
 )
-COPIED = (
-    "jobName",
-    "appName",
-    "cron",
-    "shardingTotalCount",
-    "shardingItemParameters",
-    "jobParameter",
-    "failover",
-    "misfire",
-    "description",
-    "cpuCount",
-    "memoryMB",
-    "jobExecutionType",
-    "jobClass",
-    "timeZone",
-    "beanName",
-    "applicationContext",
-    # 2.x fields a 3.x body may carry as extensions
-    "scriptCommandLine",
-    "streamingProcess",
-    "jobProperties",
-    "dockerImageName",
-)
 # value sets that mean "the behaviour this scheduler has" (None: the field is absent)
 ACCEPTED: dict[str, tuple[tuple[Any, ...], str]] = {
     "jobErrorHandlerType": ((None, "", "LOG"), "the executor logs a failed shard and reports TASK_FAILED"),
@@ -86,9 +63,12 @@ class MappedJob:
     overwrite: bool = False
 
 
-def is_pojo(body: Any) -> bool:
-    """A 3.x body: no ``jobType`` (every 2.x body needs one), or any 3.x-only field."""
-    return isinstance(body, dict) and ("jobType" not in body or bool(POJO_ONLY & body.keys()))
+def is_pojo(body: Any, partial: bool = False) -> bool:
+    """A 3.x body: one with a 3.x-only field, or (a whole body, not ``partial``) without ``jobType``,
+    which every 2.x registration has (a 2.x update may give only the fields that change)."""
+    if not isinstance(body, dict):
+        return False
+    return bool(POJO_ONLY & body.keys()) or (not partial and "jobType" not in body)
 
 
 def _bool(value: Any) -> bool | None:
@@ -102,7 +82,7 @@ def _bool(value: Any) -> bool | None:
 def from_pojo(body: dict[str, Any]) -> MappedJob:
     """The 2.x-form body of a 3.x one; ``InvalidConfig`` names every field that cannot be honoured."""
     errors: dict[str, list[str]] = {}
-    wire = {key: body[key] for key in COPIED if key in body}
+    wire = {key: value for key, value in body.items() if key not in POJO_ONLY}  # 2.x fields pass as they are
     props = body.get("props") or {}
     if not isinstance(props, dict):
         errors["props"] = ["must be an object of string properties"]

@@ -35,7 +35,7 @@ class ConfigStore(Protocol):
     def remove_app(self, app_name: str) -> list[str]: ...  # cascades to its jobs; returns their names
     def get_job(self, job_name: str) -> JobConfig | None: ...
     def list_jobs(self) -> list[JobConfig]: ...
-    def add_job(self, job: JobConfig) -> None: ...  # AlreadyExists; NotFound when its app is missing
+    def add_job(self, job: JobConfig, disabled: bool = False) -> None: ...  # AlreadyExists; NotFound: no app
     def replace_job(self, job: JobConfig) -> None: ...  # NotFound
     def remove_job(self, job_name: str) -> bool: ...  # with its disable, ready and failover state
     def add_app_and_job(self, app: AppConfig, job: JobConfig) -> None: ...
@@ -110,6 +110,7 @@ class SchedulerControl(Protocol):
     def health(self) -> dict[str, object]: ...  # role, leader, zookeeper and mesos connection state
     def reconcile(self, explicit: bool) -> None: ...  # NotLeader on a standby
     def sandbox(self, app_name: str) -> list[dict[str, str]]: ...  # [{"hostname", "path"}]
+    def idle_task_ids(self) -> set[str]: ...  # DAEMON tasks between two runs (leader only; else empty)
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,25 @@ class SchedulerNode:
     def reconcile(self, explicit: bool) -> None:
         self._leader().reconcile(explicit)
 
+    def idle_task_ids(self) -> set[str]:
+        """DAEMON tasks waiting for their next fire, as the leader's engine knows them from the
+        executor's BEGIN/COMPLETE messages; empty on a standby (it has no engine)."""
+        service = self.service
+        if service is None:
+            return set()
+        engine = service.engine
+        for _ in range(10):  # read from a REST thread: retried if the engine changes the maps meanwhile
+            try:
+                jobs = engine.catalog.jobs
+                return {
+                    task.task_id
+                    for task in engine.running
+                    if task.idle and (job := jobs.get(task.job_name)) is not None and job.is_daemon
+                }
+            except RuntimeError:
+                continue
+        return set()
+
     def sandbox(self, app_name: str) -> list[dict[str, str]]:
         service = self._leader()
         engine = service.engine

@@ -109,13 +109,16 @@ class ConfigStore:
         jobs = (self.get_job(name) for name in self.tree.children(paths.CONFIG_JOB))
         return [job for job in jobs if job is not None]
 
-    def add_job(self, job: JobConfig) -> None:
-        """The app check is part of the same transaction: the app cannot vanish in between."""
+    def add_job(self, job: JobConfig, disabled: bool = False) -> None:
+        """The app check is part of the same transaction: the app cannot vanish in between. A job
+        added ``disabled`` gets its disable mark in that transaction too (it never runs enabled)."""
+        mark = [Create(paths.disabled_job(job.job_name), job.job_name.encode())] if disabled else []
         try:
             self.tree.commit(
                 [
                     Check(paths.app(job.app_name)),
                     Create(paths.job(job.job_name), encode_json(job_to_wire(job))),
+                    *mark,
                 ]
             )
         except AlreadyExists:

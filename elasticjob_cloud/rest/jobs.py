@@ -8,7 +8,7 @@ from flask import Blueprint
 
 from ..core.models import TaskId
 from ..core.schemas import job_to_wire
-from .apps import lifecycle
+from .apps import lifecycle, services
 from .bodies import json_body, json_response, name_body, no_content
 from .contract import (
     ANY_JSON,
@@ -150,6 +150,10 @@ def failover_tasks() -> Any:
 @blueprint.get("/tasks/running")
 @documented("Running tasks", ok=ANY_JSON, status="200")
 def running_tasks() -> Any:
+    """``idle`` is true for a DAEMON task between two runs (the leader's engine knows; a standby,
+    which has none, reports false)."""
+    control = services().control
+    idle = control.idle_task_ids() if control is not None else set()
     result = []
     for entry in lifecycle().running_tasks():
         try:
@@ -163,7 +167,7 @@ def running_tasks() -> Any:
                 "metaInfo": {"jobName": entry.job_name, "shardingItems": [entry.sharding_item]},
                 "type": task_type,
                 "slaveId": agent_id,
-                "idle": False,
+                "idle": entry.task_id in idle,
             }
         )
     return json_response(result)

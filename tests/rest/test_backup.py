@@ -58,7 +58,7 @@ def test_export_wipe_import_gives_identical_state(api, capsys, tmp_path):
 
     assert main(["import", "--api", url, str(saved), "--dry-run"]) == 0
     dry = capsys.readouterr().out
-    assert "would create app foo_app" in dry and "would disable job a_job" in dry
+    assert "would create app foo_app" in dry and "would create job a_job: registered disabled" in dry
     assert "nothing was changed" in dry
     assert requests.get(f"{url}/api/app/list", timeout=10).json() == []
 

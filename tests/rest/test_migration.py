@@ -75,9 +75,8 @@ def test_import_from_a_2x_namespace(api, original, capsys):
     assert main(["import", "--api", url, "--from-zookeeper", hosts, "--dry-run"]) == 0
     assert capsys.readouterr().out.splitlines() == [
         "would create app test_app",
-        "would create job test_job",
-        "would disable job test_job",
-        "3 change(s) planned; nothing was changed (--dry-run)",
+        "would create job test_job: registered disabled",
+        "2 change(s) planned; nothing was changed (--dry-run)",
     ]
     assert main(["import", "--api", url, "--from-zookeeper", hosts]) == 0
     capsys.readouterr()

@@ -28,6 +28,9 @@ class FakeControl:
     def role(self) -> str:
         return "leader" if self.leader else "standby"
 
+    def idle_task_ids(self) -> set[str]:
+        return set()
+
     def leader_url(self) -> str | None:
         return self.url
 
