@@ -144,7 +144,7 @@ class Lifecycle:
         name = _require_name(changes, "jobName")
         current = self.get_job(name)
         disabled: bool | None = None
-        if is_pojo(changes, partial=True):
+        if is_pojo(changes):
             props = changes.get("props") if isinstance(changes.get("props"), dict) else {}
             names_kind = "jobClass" in changes or "jobType" in changes or bool(props)
             kept = {} if names_kind else {"jobType": current.job_type.value, "jobClass": current.job_class}

@@ -27,7 +27,7 @@ from ..exceptions import InvalidConfig
 
 SCRIPT_PROP = "script.command.line"
 STREAMING_PROP = "streaming.process"
-# 3.x fields with no 2.x counterpart: any of them (or the absence of jobType) marks a 3.x body
+# 3.x fields with no 2.x counterpart: any of them marks a 3.x body
 POJO_ONLY = frozenset(
     {
         "props",
@@ -63,12 +63,10 @@ class MappedJob:
     overwrite: bool = False
 
 
-def is_pojo(body: Any, partial: bool = False) -> bool:
-    """A 3.x body: one with a 3.x-only field, or (a whole body, not ``partial``) without ``jobType``,
-    which every 2.x registration has (a 2.x update may give only the fields that change)."""
-    if not isinstance(body, dict):
-        return False
-    return bool(POJO_ONLY & body.keys()) or (not partial and "jobType" not in body)
+def is_pojo(body: Any) -> bool:
+    """A 3.x body: one with a 3.x-only field. A 3.x client sends them all (the POJO's primitives and
+    ``props`` are always serialised); a body with none of them is read as 2.x, which needs ``jobType``."""
+    return isinstance(body, dict) and bool(POJO_ONLY & body.keys())
 
 
 def _bool(value: Any) -> bool | None:

@@ -79,8 +79,8 @@ def test_defaults_of_3x_are_accepted_and_flags_kept():
     assert "disabled" not in mapped.body and "props" not in mapped.body
 
 
-def test_a_body_is_3x_without_job_type_or_with_a_3x_field():
+def test_a_body_is_3x_when_it_has_a_3x_field():
     assert is_pojo(POJO)
     assert is_pojo({"jobType": "SIMPLE", "props": {}})
-    assert not is_pojo({"jobType": "SIMPLE", "jobName": "x"})
+    assert not is_pojo({"jobName": "x", "jobClass": "a.B"})  # read as 2.x: jobType is then missing
     assert not is_pojo("x")
