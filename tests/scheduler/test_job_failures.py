@@ -7,7 +7,9 @@ Real ZooKeeper, the local Mesos with its command executor, the pymesos drivers (
 
 from __future__ import annotations
 
+import itertools
 import logging
+import time
 
 import pytest
 
@@ -56,3 +58,25 @@ def test_a_failing_script_job_triggered_once_fails_once_and_is_not_failed_over(s
         [line] = [r.getMessage() for r in caplog.records if task_id in r.getMessage()]
         assert line.startswith(f"TASK_FAILED: job failloop shard 0 task {task_id} on agent "), line
         assert "Command exited with status 1" in line and "not failed over" in line
+
+
+def test_a_daemon_that_keeps_failing_is_relaunched_ever_later(scheduler, tmp_path) -> None:
+    """A DAEMON job is desired state, so its failure is failed over; but its app cannot be fetched,
+    every task fails, and the relaunches wait 1 s, 2 s, 4 s ... instead of looping."""
+    scheduler.app("broken", appURL=(tmp_path / "missing.tar.gz").as_uri())
+    scheduler.job("stubborn", appName="broken", jobExecutionType="DAEMON", cron="0/2 * * * * ?")
+    seen: list[float] = []
+
+    def launches() -> int:
+        count = len(scheduler.events.launched_of("stubborn"))
+        while len(seen) < count:
+            seen.append(time.monotonic())
+        return count
+
+    wait_until(lambda: launches() >= 5, 30, 0.01, "five launches")
+    scheduler.lifecycle.disable_job("stubborn")
+    gaps = [b - a for a, b in itertools.pairwise(seen[:5])]
+    # launch 2 is the first failover (at once); 3, 4 and 5 wait 1, 2 and 4 s after a failure
+    assert gaps[1] >= 0.9 and gaps[2] >= 1.9 and gaps[3] >= 3.9, gaps
+    types = [t.split("@-@")[2] for t in scheduler.events.launched_of("stubborn")[:5]]
+    assert types == ["READY"] + ["FAILOVER"] * 4, types
