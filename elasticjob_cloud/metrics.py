@@ -19,12 +19,12 @@ Every instance keeps its own ``CollectorRegistry`` (several stacks share one tes
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict, defaultdict, deque
+from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
+from prometheus_client import CollectorRegistry, Histogram, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -90,26 +90,15 @@ class Metrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         r = self.registry
-        self.fires = Counter(f"{PREFIX}_fires", "Runs queued by the cron producer", registry=r)
-        self.fires_missed = Counter(
-            f"{PREFIX}_fires_missed", "Cron instants that fell while no producer ran", registry=r
-        )
-        self.fires_refused = Counter(
-            f"{PREFIX}_fires_refused", "Fires refused: the ready queue was full", registry=r
-        )
-        self.launched = Counter(
-            f"{PREFIX}_tasks_launched", "Tasks launched (LAUNCH taken by the master)", ["type"], registry=r
-        )
+        # Counted in plain ints, each by one thread (fires: the producer's; launches and final
+        # states: the engine's), and exposed at scrape time: an increment costs no lock.
+        self._fires = {"fires": 0, "fires_missed": 0, "fires_refused": 0}
+        self._launches = {"READY": 0, "FAILOVER": 0}
+        self._terminal: dict[tuple[str, str], int] = {}
         self.fire_to_launch = Histogram(
             f"{PREFIX}_fire_to_launch_seconds",
             "From a cron instant to the LAUNCH of its run's first task",
             buckets=LATENCY_BUCKETS,
-            registry=r,
-        )
-        self.job_terminal = Counter(
-            f"{PREFIX}_job_tasks_terminated",
-            "Tasks that reached a final state, by job and state",
-            ["job", "state"],
             registry=r,
         )
         self.zk_latency = Histogram(
@@ -119,12 +108,12 @@ class Metrics:
             buckets=ZK_BUCKETS,
             registry=r,
         )
-        self._launched = {kind: self.launched.labels(kind) for kind in ("READY", "FAILOVER")}
         self._zk: dict[str, Any] = {}
+        # fire instants by job: appended by the producer's thread, taken by the engine's (deques are
+        # thread-safe for that); only the producer's thread adds keys
         self._pending_fires: dict[str, deque[float]] = {}
         self._last_launch_round: dict[str, float] = {}
-        self._seen_terminal: OrderedDict[str, None] = OrderedDict()
-        self._lock = threading.Lock()  # the fire/launch matching: producer and engine threads
+        self._seen_terminal: dict[str, None] = {}  # insertion-ordered; trimmed to the newest
         self._sources: list[Callable[[], Vitals]] = []
         self._folded: dict[int, _Folded] = {}
         self._scrape_lock = threading.Lock()
@@ -135,61 +124,63 @@ class Metrics:
     def fired(self, record: Any) -> None:
         """A producer fire record (``producer_jobs.FireRecord``)."""
         kind = getattr(record.kind, "value", str(record.kind))
+        counts = self._fires
         if record.missed:
-            self.fires_missed.inc(record.missed)
+            counts["fires_missed"] += record.missed
         if kind == "REFUSED":
-            self.fires_refused.inc()
+            counts["fires_refused"] += 1
             return
         if kind in ("FIRE", "CATCH_UP") and record.runs:
-            self.fires.inc(record.runs)
-            with self._lock:
-                pending = self._pending_fires.get(record.job_name)
-                if pending is None:
-                    pending = self._pending_fires[record.job_name] = deque(maxlen=PENDING_FIRES_PER_JOB)
-                pending.append(record.instant)
+            counts["fires"] += record.runs
+            pending = self._pending_fires.get(record.job_name)
+            if pending is None:
+                pending = self._pending_fires[record.job_name] = deque(maxlen=PENDING_FIRES_PER_JOB)
+            pending.append(record.instant)
 
     def engine_event(self, kind: str, payload: Any, now: float) -> None:
-        """The engine's listener: ``("launch", [task IDs], now)`` and ``("status", status, now)``."""
-        if kind == "launch":
-            self._launch(payload, now)
-        elif kind == "status":
+        """The engine's listener: ``("launch", [task IDs], now)`` and ``("status", status, now)``;
+        ``("fire", record, at)`` from the producer's thread."""
+        if kind == "status":
             self._status(payload)
+        elif kind == "launch":
+            self._launch(payload, now)
         elif kind == "fire":
             self.fired(payload)
 
     def _launch(self, task_ids: Iterable[str], now: float) -> None:
+        launches = self._launches
         jobs: set[str] = set()
         for task_id in task_ids:
             parts = task_id.split("@-@")
-            counter = self._launched.get(parts[2] if len(parts) == 5 else "READY")
-            if counter is not None:
-                counter.inc()
-            if len(parts) == 5 and parts[2] == "READY":
+            kind = parts[2] if len(parts) == 5 and parts[2] in launches else "READY"
+            launches[kind] += 1
+            if kind == "READY":
                 jobs.add(parts[0])
-        if not jobs:
-            return
-        with self._lock:
-            for job in jobs:
-                # one run of a job per round: its other agents' launches in this round are that run
-                if self._last_launch_round.get(job) == now:
+        pending_fires, last_round = self._pending_fires, self._last_launch_round
+        for job in jobs:
+            pending = pending_fires.get(job)
+            # one run of a job per round: its other agents' launches in this round are that run
+            if pending and last_round.get(job) != now:
+                try:
+                    instant = pending.popleft()
+                except IndexError:
                     continue
-                pending = self._pending_fires.get(job)
-                if pending:
-                    self._last_launch_round[job] = now
-                    self.fire_to_launch.observe(max(0.0, now - pending.popleft()))
+                last_round[job] = now
+                self.fire_to_launch.observe(max(0.0, now - instant))
 
     def _status(self, status: dict[str, Any]) -> None:
-        state = str(status.get("state", ""))
+        state = status.get("state")
         if state not in TERMINAL_STATES:
             return
         task_id = str(status.get("task_id", {}).get("value", ""))
-        with self._lock:
-            if task_id in self._seen_terminal:
-                return
-            self._seen_terminal[task_id] = None
-            if len(self._seen_terminal) > SEEN_TERMINAL:
-                self._seen_terminal.popitem(last=False)
-        self.job_terminal.labels(task_id.split("@-@", 1)[0], state).inc()
+        seen = self._seen_terminal
+        if task_id in seen:
+            return  # an update sent again (no acknowledgement yet): counted once
+        seen[task_id] = None
+        if len(seen) > 2 * SEEN_TERMINAL:
+            self._seen_terminal = dict.fromkeys(list(seen)[-SEEN_TERMINAL:])
+        key = (task_id.split("@-@", 1)[0], str(state))
+        self._terminal[key] = self._terminal.get(key, 0) + 1
 
     def zookeeper_operation(self, operation: str, seconds: float) -> None:
         child = self._zk.get(operation)
@@ -221,6 +212,28 @@ class Metrics:
             for key, value in folded_states.items():
                 states[key] += value
             gauges.update(vitals.gauges)
+        for key, help_text in (
+            ("fires", "Runs queued by the cron producer"),
+            ("fires_missed", "Cron instants that fell while no producer ran"),
+            ("fires_refused", "Fires refused: the ready queue was full"),
+        ):
+            family = CounterMetricFamily(f"{PREFIX}_{key}", help_text)
+            family.add_metric([], self._fires[key])
+            yield family
+        launched = CounterMetricFamily(
+            f"{PREFIX}_tasks_launched", "Tasks launched (LAUNCH taken by the master)", labels=["type"]
+        )
+        for kind, value in dict(self._launches).items():
+            launched.add_metric([kind], value)
+        yield launched
+        terminated = CounterMetricFamily(
+            f"{PREFIX}_job_tasks_terminated",
+            "Tasks that reached a final state, by job and state",
+            labels=["job", "state"],
+        )
+        for (job, state), value in sorted(dict(self._terminal).items()):
+            terminated.add_metric([job, state], value)
+        yield terminated
         for key, name, help_text in ENGINE_COUNTERS:
             family = CounterMetricFamily(f"{PREFIX}_{name.removesuffix('_total')}", help_text)
             family.add_metric([], counters.get(key, 0.0))
