@@ -179,3 +179,30 @@ def test_credentials_against_a_live_api_with_authentication(zk_hosts, capsys, mo
         assert json.loads(capsys.readouterr().out) == []
     finally:
         stack.stop()
+
+
+def test_bash_completion_offers_job_names_from_the_api(api, tmp_path, capsys, monkeypatch):
+    import os
+    import sys
+
+    import requests
+
+    from tests.support import FOO_APP, FOO_JOB
+
+    assert requests.post(f"{api.base_url}/api/app", json=FOO_APP, timeout=10).status_code == 204
+    for name in ("nightly_report", "nightly_sync"):
+        body = {**FOO_JOB, "jobName": name}
+        assert requests.post(f"{api.base_url}/api/job/register", json=body, timeout=10).status_code == 204
+    assert main(["completion", "bash"]) == 0
+    script = tmp_path / "completion.bash"
+    script.write_text(capsys.readouterr().out)
+    env = {**os.environ, "ELASTICJOB_CLOUD_API": api.base_url}
+    env["PATH"] = f"{os.path.dirname(sys.executable)}:{env['PATH']}"  # the venv's elasticjob-cloud
+    probe = (
+        f"source {script}; COMP_WORDS=(elasticjob-cloud job trigger night); COMP_CWORD=3; "
+        '_elasticjob_cloud; printf "%s\\n" "${COMPREPLY[@]}"'
+    )
+    done = subprocess.run(
+        ["bash", "-c", probe], capture_output=True, text=True, timeout=60, env=env, check=True
+    )
+    assert sorted(done.stdout.split()) == ["nightly_report", "nightly_sync"]
