@@ -1,5 +1,6 @@
 """``kill -9`` of ``elasticjob-cloud standalone`` and a restart on the same work dir (issue #12): a job
-whose task was running resumes within seconds, and no shard runs twice at once.
+whose task was running resumes within seconds, and no shard runs twice at once: the interrupted
+shard runs again (failover) only after the restarted local Mesos ended what the killed one left.
 
 The restarted local Mesos keeps no registry (standalone's choice, see README): it does not know the
 old agents, so the old tasks are TASK_UNKNOWN, which the scheduler takes as lost at once (it used to
@@ -18,7 +19,7 @@ import pytest
 import requests
 
 from tests.support import wait_until
-from tests.test_cli_standalone import _start_standalone
+from tests.test_cli_standalone import _processes_in, _start_standalone
 
 pytestmark = pytest.mark.slow
 
@@ -82,7 +83,7 @@ def test_killed_standalone_resumes_a_running_job_within_seconds(tmp_path):
         "shardingTotalCount": 2,
         "cpuCount": 0.1,
         "memoryMB": 16,
-        "failover": False,
+        "failover": True,
         "misfire": True,
     }
     process, _, _, url = _start_standalone(tmp_path)
@@ -100,10 +101,12 @@ def test_killed_standalone_resumes_a_running_job_within_seconds(tmp_path):
         process.kill()  # SIGKILL: nothing is cleaned up
         process.communicate(timeout=30)
     killed_at = time.time()
+    orphans = _processes_in(tmp_path / "work")  # the interrupted run, for a moment without its agent
 
     process, _, _, url = _start_standalone(tmp_path)
     try:
         up_at = time.time()
+        assert not [pid for pid in orphans if pid in _processes_in(tmp_path / "work")]
 
         def resumed():
             return [e for e in _executions(log) if e[0] == "start" and e[1] > killed_at]
@@ -117,8 +120,12 @@ def test_killed_standalone_resumes_a_running_job_within_seconds(tmp_path):
         after = [e for e in _executions(log) if e[1] > killed_at or e[2] not in interrupted]
         starts = [e[2] for e in after if e[0] == "start"]
         assert len(starts) == len(set(starts))  # no task started twice
-        assert not [t for t in starts if "@-@FAILOVER@-@" in t]  # failover is off: nothing run again
-        assert _overlapping([e for e in _executions(log) if e[2] not in interrupted]) == []
+        failovers = [t for t in starts if "@-@FAILOVER@-@" in t]
+        assert sorted(int(t.split("@-@")[1]) for t in failovers) == sorted(
+            int(t.split("@-@")[1]) for t in interrupted
+        )  # each interrupted shard ran again once
+        ran = [e for e in _executions(log) if e[2] not in interrupted]
+        assert _overlapping(ran) == []
     finally:
         process.send_signal(signal.SIGINT)  # this time Ctrl-C: everything it started stops
         process.communicate(timeout=60)

@@ -22,6 +22,7 @@ from .agent import Agent, AgentConfig
 from .agent_registry import AgentRegistry
 from .executors import group_alive, kill_group
 from .httpbase import TrackingHTTPServer
+from .leftovers import kill_leftovers
 from .master import Master, MasterConfig
 from .master_http import MasterHandler
 from .resources import Resources, parse_attributes
@@ -115,6 +116,7 @@ class LocalMesosCluster:
             return self
         self._started = True
         self.work_dir.mkdir(parents=True, exist_ok=True)
+        kill_leftovers(self.work_dir)
         self.timers.start()
         self._server = TrackingHTTPServer((self.host, self.master_config.port), MasterHandler, self)
         self.master_config.port = int(self._server.server_address[1])
