@@ -57,6 +57,12 @@ def _implicit_app_name(body: dict[str, Any]) -> str | None:
     return name
 
 
+def _matching(names: list[str], search: str, descending: bool) -> list[str]:
+    needle = search.casefold()
+    found = (name for name in names if needle in name.casefold())
+    return sorted(found, key=lambda name: (name.casefold(), name), reverse=descending)
+
+
 class Lifecycle:
     def __init__(self, registry: Stores):
         self.registry = registry
@@ -86,6 +92,14 @@ class Lifecycle:
 
     def list_apps(self) -> list[AppConfig]:
         return self.config.list_apps()
+
+    def find_apps(
+        self, search: str, offset: int, limit: int, descending: bool = False
+    ) -> tuple[int, list[AppConfig]]:
+        """Apps whose name contains ``search`` (any case), sorted by name: the total and one page."""
+        names = _matching(self.config.app_names(), search, descending)
+        found = (self.config.get_app(name) for name in names[offset : offset + limit])
+        return len(names), [app for app in found if app is not None]
 
     def delete_app(self, app_name: str) -> list[str]:
         """Deregisters the app's jobs with it (the original cascades rather than refusing)."""
@@ -168,6 +182,16 @@ class Lifecycle:
 
     def list_jobs(self) -> list[JobConfig]:
         return self.config.list_jobs()
+
+    def find_jobs(
+        self, search: str, offset: int, limit: int, descending: bool = False
+    ) -> tuple[int, list[JobConfig]]:
+        """As ``find_apps``; only the page's configs are read (one pipelined round trip)."""
+        names = _matching(self.config.job_names(), search, descending)
+        page = names[offset : offset + limit]
+        found = self.config.get_jobs_versioned(page)
+        jobs = [entry[0] for entry in (found.get(name) for name in page) if entry and entry[0]]
+        return len(names), jobs
 
     def deregister_job(self, job_name: str) -> bool:
         """Idempotent: deregistering an unknown job succeeds and changes nothing."""

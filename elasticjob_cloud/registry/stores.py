@@ -62,6 +62,9 @@ class ConfigStore:
         apps = (self.get_app(name) for name in self.tree.children(paths.CONFIG_APP))
         return [app for app in apps if app is not None]
 
+    def app_names(self) -> list[str]:
+        return self.tree.children(paths.CONFIG_APP)
+
     def add_app(self, app: AppConfig) -> None:
         try:
             self.tree.commit([Create(paths.app(app.app_name), encode_json(app_to_wire(app)))])

@@ -10,6 +10,7 @@ from ..core.schemas import app_to_wire
 from ..lifecycle import Lifecycle
 from .bodies import json_body, json_response, no_content
 from .contract import BOOLEAN, documented, list_of, ref, request_body
+from .paging import requested_page
 
 blueprint = Blueprint("apps", __name__, url_prefix="/api/app")
 
@@ -52,8 +53,16 @@ def update() -> Any:
 
 
 @blueprint.get("/list")
-@documented("List apps (name descending)", ok=list_of("App"), status="200")
+@documented(
+    "List apps (name descending); with ?page=&per_page=&search=&order= one page: {total, rows}, by name",
+    ok=list_of("App"),
+    status="200",
+)
 def list_apps() -> Any:
+    paging = requested_page()
+    if paging is not None:
+        total, page = lifecycle().find_apps(paging.search, paging.offset, paging.per_page, paging.descending)
+        return json_response({"total": total, "rows": [app_to_wire(app) for app in page]})
     apps = sorted(lifecycle().list_apps(), key=lambda app: app.app_name, reverse=True)
     return json_response([app_to_wire(app) for app in apps])
 

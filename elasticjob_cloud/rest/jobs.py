@@ -20,6 +20,7 @@ from .contract import (
     ref,
     request_body,
 )
+from .paging import requested_page
 
 blueprint = Blueprint("jobs", __name__, url_prefix="/api/job")
 
@@ -68,8 +69,16 @@ def deregister(job_name: str) -> Any:
 
 
 @blueprint.get("/jobs")
-@documented("List jobs (name descending)", ok=list_of("Job"), status="200")
+@documented(
+    "List jobs (name descending); with ?page=&per_page=&search=&order= one page: {total, rows}, by name",
+    ok=list_of("Job"),
+    status="200",
+)
 def list_jobs() -> Any:
+    paging = requested_page()
+    if paging is not None:
+        total, page = lifecycle().find_jobs(paging.search, paging.offset, paging.per_page, paging.descending)
+        return json_response({"total": total, "rows": [job_to_wire(job) for job in page]})
     jobs = sorted(lifecycle().list_jobs(), key=lambda job: job.job_name, reverse=True)
     return json_response([job_to_wire(job) for job in jobs])
 
