@@ -21,6 +21,9 @@ install_debian_packages() {
   command -v java >/dev/null 2>&1 || missing+=(default-jre-headless)
   command -v curl >/dev/null 2>&1 || missing+=(curl)
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+  command -v npm >/dev/null 2>&1 || missing+=(npm)                 # the console's front-end libraries
+  command -v chromium >/dev/null 2>&1 || missing+=(chromium)       # the console's browser tests
+  command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
   if [ ${#missing[@]} -gt 0 ]; then
     log "apt-get install ${missing[*]}"
     as_root apt-get update -qq
@@ -46,10 +49,29 @@ build_http_parser_wheel() {
   rm -rf "$tmp"
 }
 
+# The console's front-end libraries: npm, exactly as package-lock.json says, into node_modules/
+# (git-ignored); the files the console serves are copied into the package (also git-ignored), so
+# they are installed with it and nothing loads from the internet.
+install_console_libraries() {
+  local vendor="$root/elasticjob_cloud/rest/console/vendor"
+  local lock_stamp="$root/node_modules/.lock-installed"
+  local lock_hash
+  lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
+  if [ ! -f "$lock_stamp" ] || [ "$(cat "$lock_stamp")" != "$lock_hash" ]; then
+    log "npm ci (console libraries)"
+    npm ci --no-audit --no-fund --loglevel=error >/dev/null
+    echo "$lock_hash" > "$lock_stamp"
+  fi
+  mkdir -p "$vendor"
+  cp -f node_modules/chart.js/dist/chart.umd.js "$vendor/chart.umd.js"
+  cp -f node_modules/chart.js/LICENSE.md "$vendor/chart.js-LICENSE.md"
+}
+
 stamp="$venv/.installed"
 want="$( (cat setup.cfg; "$python" --version) | sha256sum | cut -d' ' -f1)"
 
 install_debian_packages
+install_console_libraries
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] && [ -x "$venv/bin/elasticjob-cloud" ]; then
   exit 0
 fi

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Protocol
 
 from .models import AppConfig, JobConfig
@@ -165,3 +166,34 @@ class NoTrace:
         now: float,
     ) -> None:
         pass
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One accepted write: who (user and role), when, from which address, which route, the body
+    with secrets removed, and the answer's status."""
+
+    time: datetime
+    username: str
+    role: str
+    address: str
+    method: str
+    path: str
+    status: int
+    body: str
+
+
+@dataclass(frozen=True)
+class AuditQuery:
+    """Equality filters on the entry's fields (``path`` matches a prefix), a time range, a page."""
+
+    filters: Mapping[str, str]
+    start: datetime | None
+    end: datetime | None
+    offset: int
+    limit: int
+
+
+class AuditLog(Protocol):
+    def record(self, entry: AuditEntry) -> None: ...
+    def search(self, query: AuditQuery) -> tuple[int, list[AuditEntry]]: ...  # newest first

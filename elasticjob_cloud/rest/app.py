@@ -9,11 +9,12 @@ from datetime import UTC, datetime
 from flask import Flask
 
 from ..core.limits import MAX_BODY_BYTES
-from ..core.ports import SchedulerControl
+from ..core.ports import AuditLog, SchedulerControl
 from ..lifecycle import Lifecycle
 from ..metrics import Metrics
 from ..trace.service import TraceService
-from . import apps, cron, history, jobs, legacy, metrics, openapi, operations, statistics
+from . import apps, cron, history, jobs, legacy, metrics, openapi, operations, statistics, webconsole
+from .audit import MemoryAuditLog, install_audit
 from .auth import install_auth
 from .contract import CONVERTERS
 from .credentials import Authenticator
@@ -31,6 +32,7 @@ class Services:
     metrics: Metrics | None = None  # served at /metrics
     auth: Authenticator | None = None  # None: authentication off, everyone is admin
     trace: TraceService | None = None  # the event trace; None: not configured
+    audit: AuditLog = field(default_factory=MemoryAuditLog)  # every accepted write
 
 
 def create_app(services: Services) -> Flask:
@@ -42,8 +44,9 @@ def create_app(services: Services) -> Flask:
     # OPTIONS is not part of the API: 405 with the Allow header, like any method a route lacks.
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.extensions["elasticjob"] = services
-    for module in (apps, cron, history, jobs, legacy, metrics, openapi, operations, statistics):
+    for module in (apps, cron, history, jobs, legacy, metrics, openapi, operations, statistics, webconsole):
         app.register_blueprint(module.blueprint)
     install_auth(app)
+    install_audit(app)
     install_error_handlers(app)
     return app

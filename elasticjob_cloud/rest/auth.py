@@ -42,6 +42,7 @@ SESSION_COOKIE = "ejc_session"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 OPEN_PATHS = frozenset({"/health", "/metrics"})
 LOGIN_ENDPOINTS = frozenset({"auth.login_token", "auth.open_session"})
+CONSOLE_FILES = frozenset({"console.index", "console.asset"})  # static files: no data in them
 SELF_ENDPOINTS = frozenset({"auth.current_session", "auth.close_session"})  # any role, any method
 OPEN_IDENTITY = Identity("anonymous", Role.ADMIN, "open")
 
@@ -59,7 +60,7 @@ def is_open_route() -> bool:
     return (
         request.path in OPEN_PATHS
         or request.endpoint in LOGIN_ENDPOINTS
-        or request.blueprint == "console"
+        or request.endpoint in CONSOLE_FILES
         or request.endpoint == "static"
     )
 

@@ -131,6 +131,15 @@ def test_every_write_route_is_401_without_credentials_403_for_the_viewer_2xx_for
         admin = api.call(method, path, body, auth=ADMIN)
         assert 200 <= admin.status_code < 300, (method, path, admin.status_code, admin.text)
         api.clock.advance(11)  # past the reconcile rate limit
+    # The audit log holds exactly the accepted writes (the refused ones left no trace), newest first.
+    audit = api.call("GET", "/api/audit", params={"per_page": 1000}, auth=VIEWER).json()
+    assert audit["total"] == len(WRITE_CALLS)
+    assert [(row["method"], row["path"]) for row in reversed(audit["rows"])] == [
+        (method, path) for method, _, path, _ in WRITE_CALLS
+    ]
+    assert {(row["username"], row["role"], row["address"]) for row in audit["rows"]} == {
+        ("admin", "admin", "127.0.0.1")
+    }
 
 
 def test_reads_need_a_user_and_either_role_may_read(api):

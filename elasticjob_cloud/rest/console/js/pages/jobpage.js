@@ -1,0 +1,55 @@
+// One job: its configuration, state and actions, next fires, recent runs (durations, results) and
+// the sandboxes of its app's executors.
+
+import { api } from '../api.js';
+import { h, clear } from '../dom.js';
+import { t } from '../i18n.js';
+import { canWrite, session } from '../state.js';
+import { formatTime, noTrace, resultText, table } from '../widgets.js';
+import { jobActions } from './jobs.js';
+
+export async function renderJobPage(root, name) {
+  const path = encodeURIComponent(name);
+  const [job, disabled] = await Promise.all([api('GET', `/api/job/jobs/${path}`), api('GET', `/api/job/${path}/disable`)]);
+  const runs = h('section', { class: 'card', id: 'recent-runs' }, h('h2', {}, t('job.recentRuns')), h('p', {}, t('loading')));
+  const fires = h('section', { class: 'card', id: 'next-fires' });
+  const sandbox = h('section', { class: 'card', id: 'sandbox' }, h('h2', {}, t('job.sandbox', { name: job.appName })));
+  const config = Object.entries(job).filter(([, v]) => v !== null && v !== '' && typeof v !== 'object');
+  root.append(
+    h('div', { class: 'toolbar' }, h('h1', {}, t('job.title', { name })),
+      h('span', { class: disabled ? 'tag off' : 'tag on' }, t(disabled ? 'disabled' : 'enabled')),
+      canWrite() ? jobActions(root, job, disabled) : null),
+    h('div', { class: 'two' },
+      h('section', { class: 'card' }, h('h2', {}, t('job.config')),
+        h('dl', { class: 'props' }, config.flatMap(([key, value]) => [h('dt', {}, t(`f.${key}`)), h('dd', { class: key === 'cron' ? 'mono' : '' }, String(value))]))),
+      h('div', {}, fires, sandbox)),
+    runs,
+  );
+  api('GET', `/api/job/jobs/${path}/next-fire-times`, { query: { count: 5 } })
+    .then((answer) => fires.append(h('h2', {}, t('job.nextFires', { zone: answer.timeZone })), h('ul', { class: 'cron-preview' }, answer.next.map((when) => h('li', {}, when)))))
+    .catch((error) => fires.append(h('p', {}, error.message)));
+  api('GET', '/api/operate/sandbox', { query: { appName: job.appName } })
+    .then((rows) => sandbox.append(rows.length ? table([{ key: 'hostname', label: 'c.hostname' }, { key: 'path', label: 'c.path', class: 'mono wrap' }], rows) : h('p', { class: 'empty' }, t('job.nosandbox'))))
+    .catch((error) => sandbox.append(h('p', {}, error.message)));
+  try {
+    const answer = await api('GET', `/api/job/jobs/${path}/executions`, { query: { limit: 20 } });
+    clear(runs).append(h('h2', {}, t('job.recentRuns')));
+    const d = answer.duration || {};
+    if (d.count) runs.append(h('p', { class: 'summary' }, t('job.p50', { p50: d.p50Ms, p95: d.p95Ms, count: d.count })));
+    runs.append(
+      table(
+        [
+          { key: 'shardingItem', label: 'c.shardingItem' },
+          { key: 'startTime', label: 'c.startTime', render: (r) => formatTime(r.startTime) },
+          { key: 'durationMs', label: 'job.duration', render: (r) => (r.durationMs == null ? '' : `${r.durationMs} ms`) },
+          { key: 'success', label: 'c.success', render: resultText },
+          { key: 'hostname', label: 'c.hostname' },
+          { key: 'failureCause', label: 'c.failureCause', class: 'wrap', render: (r) => r.failureCause?.plainText || '' },
+        ],
+        answer.executions || [],
+      ),
+    );
+  } catch (error) {
+    clear(runs).append(h('h2', {}, t('job.recentRuns')), error.status === 503 || error.status === 404 || !session.traceConfigured ? noTrace() : h('p', {}, error.message));
+  }
+}

@@ -1,0 +1,226 @@
+"""The console in a real headless Chromium against a live standalone stack with authentication on.
+
+One walk through it, as an operator would: log in as admin; publish an app and register a job
+through the forms (a bad cron shows the server's message next to the field); see it run in job
+status and on its job page; the dashboard's charts render with data; zh/en switch (remembered);
+log out; a viewer sees no write controls and a write sent by hand gets 403. Each page's screenshot
+is saved under test-artifacts/console/.
+"""
+
+from __future__ import annotations
+
+import pytest
+from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.webdriver.common.by import By
+from selenium.webdriver.support.ui import Select
+
+from tests.console.conftest import ADMIN, ARTIFACTS, VIEWER
+from tests.support import wait_until
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
+
+APP = "console_app"
+JOB = "console_job"
+
+
+def find(driver, css, timeout=15.0, what=None):
+    def visible():
+        try:
+            element = driver.find_element(By.CSS_SELECTOR, css)
+            return element if element.is_displayed() else None
+        except (WebDriverException, StaleElementReferenceException):
+            return None
+
+    return wait_until(visible, timeout, 0.1, what or css)
+
+
+def text_of(driver, css, timeout=15.0, contains="", what=None):
+    def matching():
+        try:
+            text = driver.find_element(By.CSS_SELECTOR, css).text
+            return text if contains in text and text else None
+        except (WebDriverException, StaleElementReferenceException):
+            return None
+
+    return wait_until(matching, timeout, 0.1, what or f"{css} containing {contains!r}")
+
+
+def shot(driver, name):
+    driver.save_screenshot(str(ARTIFACTS / f"{name}.png"))
+
+
+def fill(driver, name, value, form="form"):
+    element = find(driver, f"{form} [name='{name}']")
+    element.clear()
+    element.send_keys(value)
+    return element
+
+
+def login(driver, stack, user):
+    driver.get(stack.url + "/#/dashboard")
+    find(driver, "#login-form")
+    fill(driver, "username", user[0], "#login-form")
+    fill(driver, "password", user[1], "#login-form")
+    find(driver, "#login-form button[type=submit]").click()
+    text_of(driver, "#who", contains=user[0])
+
+
+def test_operator_walkthrough(stack, browser):
+    driver = browser
+    driver.get(stack.url + "/")
+    find(driver, "#login-form")
+    assert "Sign in" in driver.find_element(By.CSS_SELECTOR, "#login-form h1").text
+    shot(driver, "01-login")
+
+    # A wrong password is refused with a message; the right one signs in.
+    fill(driver, "username", ADMIN[0], "#login-form")
+    fill(driver, "password", "not-the-password", "#login-form")
+    find(driver, "#login-form button[type=submit]").click()
+    text_of(driver, "#login-form .form-error", contains="Wrong user name or password")
+    login(driver, stack, ADMIN)
+    assert "admin" in find(driver, "#who").text
+
+    # Publish an app through the form.
+    driver.get(stack.url + "/#/apps")
+    find(driver, "#add-app").click()
+    fill(driver, "appName", APP, "#app-form")
+    fill(driver, "appURL", f"file://{stack.work}/example-app.tar.gz", "#app-form")
+    fill(driver, "cpuCount", "0.1", "#app-form")
+    fill(driver, "memoryMB", "32", "#app-form")
+    shot(driver, "02-app-form")
+    find(driver, "#app-form button[type=submit]").click()
+    text_of(driver, "h1", contains=APP)
+    assert stack.call("GET", f"/api/app/{APP}").json()["appURL"].endswith("example-app.tar.gz")
+
+    # Register a job: the cron preview follows typing; a bad cron shows the server's message by the field.
+    driver.get(stack.url + "/#/jobs/new")
+    find(driver, "#job-form")
+    Select(find(driver, "#job-form [name='jobType']")).select_by_value("SCRIPT")
+    assert not find(driver, "[data-field='scriptCommandLine']").get_attribute("hidden")
+    assert driver.find_element(By.CSS_SELECTOR, "[data-field='jobClass']").get_attribute("hidden") is not None
+    Select(find(driver, "#job-form [name='jobType']")).select_by_value("SIMPLE")
+    assert find(driver, "[data-field='jobClass']").is_displayed()
+    assert not driver.find_element(By.CSS_SELECTOR, "[data-field='scriptCommandLine']").is_displayed()
+    fill(driver, "jobName", JOB, "#job-form")
+    fill(driver, "appName", APP, "#job-form")
+    fill(driver, "jobClass", "example_jobs.simple.HelloJob", "#job-form")
+    fill(driver, "jobParameter", "sleep=3", "#job-form")  # long enough to be seen running
+    fill(driver, "shardingTotalCount", "2", "#job-form")
+    fill(driver, "shardingItemParameters", "0=fine,1=fail", "#job-form")  # shard 1 fails: both results
+    fill(driver, "cpuCount", "0.1", "#job-form")
+    fill(driver, "memoryMB", "16", "#job-form")
+    fill(driver, "cron", "0/5 * 25 * * ?", "#job-form")  # there is no hour 25
+    text_of(driver, "#cron-preview.bad", what="the preview's complaint about the cron")
+    find(driver, "#job-form button[type=submit]").click()
+    error = text_of(driver, "[data-error-for='cron']", what="the server's cron message next to the field")
+    server = stack.call(
+        "POST",
+        "/api/job/register",
+        json={
+            "jobName": "x",
+            "appName": APP,
+            "jobType": "SCRIPT",
+            "jobExecutionType": "TRANSIENT",
+            "cron": "0/5 * 25 * * ?",
+            "shardingTotalCount": 1,
+            "cpuCount": 0.1,
+            "memoryMB": 16,
+            "scriptCommandLine": "true",
+        },
+    )
+    assert server.status_code == 400 and error == " ".join(server.json()["errors"]["cron"])
+    assert stack.call("GET", f"/api/job/jobs/{JOB}").status_code == 404  # nothing was stored
+    shot(driver, "03-job-form-bad-cron")
+    fill(driver, "cron", "0/5 * * * * ?", "#job-form")
+    preview = text_of(
+        driver, "#cron-preview:not(.bad)", contains="UTC", what="the next fires of the fixed cron"
+    )
+    assert preview.count(":") >= 5
+    find(driver, "#job-form button[type=submit]").click()
+    text_of(driver, "h1", contains=f"{JOB}")
+    assert stack.call("GET", f"/api/job/jobs/{JOB}").json()["jobClass"] == "example_jobs.simple.HelloJob"
+
+    # It runs: job status lists its shards while they sleep.
+    def running_in_status():
+        driver.get(stack.url + "/#/status?tab=running")
+        driver.refresh()
+        try:
+            text = text_of(driver, "#status-running", timeout=3)
+        except AssertionError:
+            return False
+        return JOB in text
+
+    wait_until(running_in_status, 60, 0.5, "the job's shards in the running tab")
+    shot(driver, "04-job-status")
+
+    # The job page: configuration, next fires, sandboxes, recent runs.
+    driver.get(stack.url + f"/#/jobs/{JOB}")
+    text_of(driver, "#next-fires", contains="UTC")
+    text_of(driver, "#sandbox", contains="/", timeout=30)
+    shot(driver, "05-job-page")
+
+    # The jobs list: server-side search in the URL (a shareable link).
+    driver.get(stack.url + "/#/jobs?search=console")
+    text_of(driver, "table.grid", contains=JOB)
+    driver.get(stack.url + "/#/jobs?search=no-such-job")
+    text_of(driver, ".page-jobs", contains="Nothing to show")
+    shot(driver, "06-jobs")
+
+    # The dashboard's charts render with data.
+    driver.get(stack.url + "/#/dashboard")
+    find(driver, "#chart-job-type[data-rendered='true']", what="the job type chart drawn")
+    find(driver, "#chart-execution-type[data-rendered='true']")
+    shot(driver, "07-dashboard")
+
+    # The audit log shows the writes made through the forms, by whom.
+    driver.get(stack.url + "/#/audit?method=POST")
+    audit = text_of(driver, "table.grid", contains="/api/job/register")
+    assert "/api/app" in audit and "admin" in audit
+    shot(driver, "08-audit")
+
+    # History pages and health.
+    driver.get(stack.url + "/#/executions")
+    find(driver, ".filters [name='jobName']")
+    shot(driver, "09-executions")
+    driver.get(stack.url + "/#/health")
+    text_of(driver, "#health", contains="leader")
+    shot(driver, "10-health")
+
+    # zh / en: switched, and remembered across a reload.
+    Select(find(driver, "#lang")).select_by_value("zh")
+    text_of(driver, "#nav", contains="应用")
+    driver.refresh()
+    text_of(driver, "#nav", contains="作业看板")
+    shot(driver, "11-health-zh")
+    Select(find(driver, "#lang")).select_by_value("en")
+    text_of(driver, "#nav", contains="Dashboard")
+
+    # Log out: back to the login form, and the session no longer opens the API.
+    find(driver, "#logout").click()
+    find(driver, "#login-form")
+    status = driver.execute_async_script(
+        "const done = arguments[0];"
+        "fetch('/api/app/list', {headers: {'X-Requested-With': 'fetch'}}).then(r => done(r.status));"
+    )
+    assert status == 401
+
+    # A viewer sees no write controls, and a write sent by hand is refused with 403.
+    login(driver, stack, VIEWER)
+    driver.get(stack.url + "/#/jobs")
+    text_of(driver, "table.grid", contains=JOB)
+    assert driver.find_elements(By.CSS_SELECTOR, "#add-job, .actions, button.danger") == []
+    driver.get(stack.url + f"/#/jobs/{JOB}")
+    text_of(driver, "#next-fires", contains="UTC")
+    assert driver.find_elements(By.CSS_SELECTOR, ".actions") == []
+    shot(driver, "12-viewer-job-page")
+    answer = driver.execute_async_script(
+        "const done = arguments[0];"
+        "fetch('/api/auth/session', {headers: {'X-Requested-With': 'fetch'}}).then(r => r.json())"
+        ".then(s => fetch('/api/job/" + JOB + "/disable', {method: 'POST', headers: {"
+        "'X-Requested-With': 'fetch', 'X-CSRF-Token': s.csrfToken}}))"
+        ".then(async r => done([r.status, await r.text()]));"
+    )
+    assert answer[0] == 403 and "viewer" in answer[1]
+    assert stack.call("GET", f"/api/job/{JOB}/disable").json() is False
+    find(driver, "#logout").click()
+    find(driver, "#login-form")
