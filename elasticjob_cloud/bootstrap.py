@@ -29,9 +29,11 @@ from .registry.election import LeaderElection
 from .registry.zkserver import ZooKeeperServer
 from .registry.zookeeper import ZooKeeperConnection
 from .rest.app import Services, create_app
+from .rest.audit import MemoryAuditLog
 from .rest.credentials import build_authenticator
 from .rest.server import RestServer
 from .settings import Settings, effective_time_zone
+from .trace.audit import TraceAuditLog
 from .trace.database import sqlite_url, trace_url
 from .trace.service import TraceService
 
@@ -135,6 +137,7 @@ def start_api(
             metrics=metrics,
             auth=auth,
             trace=trace,
+            audit=TraceAuditLog(trace) if trace is not None else MemoryAuditLog(),
         )
         rest = RestServer(create_app(services), host=host, port=settings.http_port).start()
     except BaseException:  # Ctrl-C during start-up too: nothing started may outlive us

@@ -17,7 +17,8 @@ STATUS = "status"
 EXEC_START = "exec_start"
 EXEC_COMPLETE = "exec_complete"
 FIRE = "fire"
-KINDS = (STATUS, EXEC_START, EXEC_COMPLETE, FIRE)
+AUDIT = "audit"  # an accepted write of the REST API (trace.audit)
+KINDS = (STATUS, EXEC_START, EXEC_COMPLETE, FIRE, AUDIT)
 
 
 def row_id(*parts: object) -> str:

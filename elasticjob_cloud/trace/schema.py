@@ -103,3 +103,20 @@ task_result = {
 task_running = _statistics("TASK_RUNNING_STATISTICS", "running_count")
 job_running = _statistics("JOB_RUNNING_STATISTICS", "running_count")
 job_register = _statistics("JOB_REGISTER_STATISTICS", "registered_count")
+
+# Ours: every accepted write of the REST API (rest.audit): who, when, from where, what.
+audit_log = Table(
+    "AUDIT_LOG",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("creation_time", DateTime, nullable=False),
+    Column("username", String(100), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("address", String(64), nullable=False),
+    Column("method", String(10), nullable=False),
+    Column("path", String(1000), nullable=False),
+    Column("status", Integer, nullable=False),
+    Column("body", String(4000), nullable=False),
+    Index("AUDIT_CREATION_INDEX", "creation_time"),
+    Index("AUDIT_USER_CREATION_INDEX", "username", "creation_time"),
+)

@@ -18,7 +18,7 @@ from sqlalchemy import Engine, Table, bindparam, delete, select, update
 
 from . import schema
 from .database import insert_ignoring_duplicates
-from .rows import EXEC_COMPLETE, EXEC_START, FIRE, STATUS, Row
+from .rows import AUDIT, EXEC_COMPLETE, EXEC_START, FIRE, STATUS, Row
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,7 @@ class TraceStore:
             STATUS: insert_ignoring_duplicates(engine, schema.status_trace_log),
             FIRE: insert_ignoring_duplicates(engine, schema.fire_log),
             EXEC_START: insert_ignoring_duplicates(engine, schema.execution_log),
+            AUDIT: insert_ignoring_duplicates(engine, schema.audit_log),
         }
         log_table = schema.execution_log
         self._complete = (
@@ -45,14 +46,20 @@ class TraceStore:
         )
 
     def write(self, rows: Sequence[Row]) -> None:
-        by_kind: dict[str, list[dict[str, Any]]] = {STATUS: [], FIRE: [], EXEC_START: [], EXEC_COMPLETE: []}
+        by_kind: dict[str, list[dict[str, Any]]] = {
+            STATUS: [],
+            FIRE: [],
+            EXEC_START: [],
+            EXEC_COMPLETE: [],
+            AUDIT: [],
+        }
         for row in rows:
             by_kind[row.kind].append(row.values)
         completed = {values["id"] for values in by_kind[EXEC_COMPLETE]}
         starts = [v for v in by_kind[EXEC_START] if v["id"] not in completed]
         completes = list({v["id"]: v for v in by_kind[EXEC_COMPLETE]}.values())
         with self.engine.begin() as connection:
-            for kind, values in ((STATUS, by_kind[STATUS]), (FIRE, by_kind[FIRE])):
+            for kind, values in ((STATUS, by_kind[STATUS]), (FIRE, by_kind[FIRE]), (AUDIT, by_kind[AUDIT])):
                 if values:
                     connection.execute(self._insert[kind], values)
             if starts or completes:

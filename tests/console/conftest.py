@@ -57,8 +57,6 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
         "auth_viewer_password": VIEWER[1],
         "time_zone": "UTC",
     }
-    trace_db = work / "trace.db"
-    env.setdefault("event_trace_rdb_url", f"sqlite:///{trace_db}")
     log = open(work / "standalone.log", "w")  # noqa: SIM115 - kept for the process
     command = [sys.executable, "-m", "elasticjob_cloud.cli", "standalone", "--auth", "--http-port", str(port)]
     command += ["--work-dir", str(work / "work")]

@@ -56,6 +56,20 @@ def fill(driver, name, value, form="form"):
     return element
 
 
+def reloaded_until(driver, url, css, contains, timeout=20.0):
+    """The page at ``url`` reloaded until ``css`` holds ``contains`` (the trace is written asynchronously)."""
+
+    def shown():
+        driver.get("about:blank")
+        driver.get(url)
+        try:
+            return text_of(driver, css, timeout=3, contains=contains)
+        except AssertionError:
+            return None
+
+    return wait_until(shown, timeout, 0.5, f"{url}: {css} containing {contains!r}")
+
+
 def login(driver, stack, user):
     driver.get(stack.url + "/#/dashboard")
     find(driver, "#login-form")
@@ -153,35 +167,42 @@ def test_operator_walkthrough(stack, browser):
     wait_until(running_in_status, 60, 0.5, "the job's shards in the running tab")
     shot(driver, "04-job-status")
 
-    # The job page: configuration, next fires, sandboxes, recent runs.
+    # Its runs reach the execution history: shard 0 succeeds, shard 1 fails with its cause.
+    history = reloaded_until(
+        driver, stack.url + f"/#/executions?jobName={JOB}&isSuccess=0", "table.grid", "was told to fail", 60
+    )
+    assert "failed" in history and "success" not in history
+    shot(driver, "05-executions")
+    reloaded_until(driver, stack.url + f"/#/executions?jobName={JOB}&isSuccess=1", "table.grid", "success")
+    reloaded_until(driver, stack.url + f"/#/traces?jobName={JOB}&state=TASK_FINISHED", "table.grid", JOB)
+
+    # The job page: configuration, next fires, sandboxes, recent runs with durations.
     driver.get(stack.url + f"/#/jobs/{JOB}")
     text_of(driver, "#next-fires", contains="UTC")
     text_of(driver, "#sandbox", contains="/", timeout=30)
-    shot(driver, "05-job-page")
+    runs = text_of(driver, "#recent-runs", contains=" ms")
+    assert "failed" in runs and "success" in runs
+    shot(driver, "06-job-page")
 
     # The jobs list: server-side search in the URL (a shareable link).
     driver.get(stack.url + "/#/jobs?search=console")
     text_of(driver, "table.grid", contains=JOB)
+    shot(driver, "07-jobs")
     driver.get(stack.url + "/#/jobs?search=no-such-job")
     text_of(driver, ".page-jobs", contains="Nothing to show")
-    shot(driver, "06-jobs")
 
     # The dashboard's charts render with data.
     driver.get(stack.url + "/#/dashboard")
     find(driver, "#chart-job-type[data-rendered='true']", what="the job type chart drawn")
     find(driver, "#chart-execution-type[data-rendered='true']")
-    shot(driver, "07-dashboard")
+    shot(driver, "08-dashboard")
 
-    # The audit log shows the writes made through the forms, by whom.
-    driver.get(stack.url + "/#/audit?method=POST")
-    audit = text_of(driver, "table.grid", contains="/api/job/register")
+    # The audit log (in the trace database) shows the writes made through the forms, by whom.
+    audit = reloaded_until(driver, stack.url + "/#/audit?method=POST", "table.grid", "/api/job/register")
     assert "/api/app" in audit and "admin" in audit
-    shot(driver, "08-audit")
+    shot(driver, "09-audit")
 
-    # History pages and health.
-    driver.get(stack.url + "/#/executions")
-    find(driver, ".filters [name='jobName']")
-    shot(driver, "09-executions")
+    # Health.
     driver.get(stack.url + "/#/health")
     text_of(driver, "#health", contains="leader")
     shot(driver, "10-health")

@@ -60,10 +60,10 @@ def count(engine, table) -> int:
 
 
 def test_schema_is_created_once_and_versioned(db_engine):
-    assert current_revision(db_engine) == "0002"
+    assert current_revision(db_engine) == "0003"  # 0002: covering search indexes; 0003: the audit log
     upgrade(db_engine)  # again: nothing to do, nothing fails
     names = set(sa.inspect(db_engine).get_table_names())
-    assert {"JOB_EXECUTION_LOG", "JOB_STATUS_TRACE_LOG", "PRODUCER_FIRE_LOG"} <= names
+    assert {"JOB_EXECUTION_LOG", "JOB_STATUS_TRACE_LOG", "PRODUCER_FIRE_LOG", "AUDIT_LOG"} <= names
     assert {
         "TASK_RESULT_STATISTICS_MINUTE",
         "TASK_RESULT_STATISTICS_HOUR",
