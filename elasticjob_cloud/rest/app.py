@@ -36,7 +36,7 @@ class Services:
 
 
 def create_app(services: Services) -> Flask:
-    app = Flask("elasticjob_cloud")
+    app = Flask("elasticjob_cloud", static_folder=None)  # the console serves its own files (webconsole)
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES  # larger bodies: 413 before they are read
     app.url_map.merge_slashes = False  # /api/app/%2F is a 404, not a redirect to another resource

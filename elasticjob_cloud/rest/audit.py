@@ -33,6 +33,7 @@ from ..core.ports import AuditEntry, AuditLog, AuditQuery
 from ..exceptions import InvalidConfig
 from .auth import LOGIN_ENDPOINTS, SAFE_METHODS
 from .bodies import json_response
+from .contract import ANY_JSON, documented, query
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("audit", __name__)
@@ -166,6 +167,19 @@ def entry_json(entry: AuditEntry) -> dict[str, Any]:
 
 
 @blueprint.get("/api/audit")
+@documented(
+    "Accepted writes, newest first: {total, rows}",
+    ok=ANY_JSON,
+    status="200",
+    query=(
+        query("page", {"type": "integer", "minimum": 1, "default": 1}),
+        query("per_page", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}),
+        *(query(name, {"type": "string"}) for name in FILTERS if name != "path"),
+        query("path", {"type": "string"}, description="a prefix of the path"),
+        query("startTime", {"type": "string"}, description="yyyy-MM-dd HH:mm:ss or ISO 8601"),
+        query("endTime", {"type": "string"}, description="yyyy-MM-dd HH:mm:ss or ISO 8601"),
+    ),
+)
 def search() -> Any:
     page = _number("page", 1, 10_000_000)
     per_page = _number("per_page", 10, 1000)

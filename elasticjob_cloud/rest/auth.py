@@ -33,7 +33,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 
 from ..exceptions import Forbidden, InvalidConfig, TooManyRequests, Unauthorized
 from .bodies import json_body, json_response
-from .contract import ANY_JSON, LOGIN, documented
+from .contract import ANY_JSON, LOGIN, documented, json_content
 from .credentials import Account, Authenticator, Identity, Role
 
 blueprint = Blueprint("auth", __name__)
@@ -58,10 +58,7 @@ def _now() -> Any:
 
 def is_open_route() -> bool:
     return (
-        request.path in OPEN_PATHS
-        or request.endpoint in LOGIN_ENDPOINTS
-        or request.endpoint in CONSOLE_FILES
-        or request.endpoint == "static"
+        request.path in OPEN_PATHS or request.endpoint in LOGIN_ENDPOINTS or request.endpoint in CONSOLE_FILES
     )
 
 
@@ -156,6 +153,18 @@ def current_identity() -> Identity | None:
 def install_auth(app: Flask) -> None:
     app.before_request(enforce)
     app.register_blueprint(blueprint)
+
+
+_LOGIN_BODY = {
+    "required": True,
+    **json_content(
+        {
+            "type": "object",
+            "properties": {"username": {"type": "string"}, "password": {"type": "string"}},
+            "required": ["username", "password"],
+        }
+    ),
+}
 
 
 def _login_fields() -> tuple[str, str]:

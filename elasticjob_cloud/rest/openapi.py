@@ -145,6 +145,13 @@ def build_spec(app: Flask) -> dict[str, Any]:
         spec.path(path=path, operations=paths[path])
     document = spec.to_dict()
     _refine(document)
+    # Logins (rest.auth): HTTP Basic, a 3.x accessToken, or the console's session cookie.
+    document["components"]["securitySchemes"] = {
+        "basic": {"type": "http", "scheme": "basic"},
+        "accessToken": {"type": "apiKey", "in": "header", "name": "accessToken"},
+        "session": {"type": "apiKey", "in": "cookie", "name": "ejc_session"},
+    }
+    document["security"] = [{"basic": []}, {"accessToken": []}, {"session": []}]
     return document
 
 

@@ -107,10 +107,7 @@ def api(serve) -> AuthApi:
 
 def write_rules(app) -> set[tuple[str, str]]:
     return {
-        (method, rule.rule)
-        for rule in app.url_map.iter_rules()
-        for method in rule.methods - SAFE_METHODS
-        if rule.endpoint != "static"
+        (method, rule.rule) for rule in app.url_map.iter_rules() for method in rule.methods - SAFE_METHODS
     }
 
 
@@ -337,3 +334,17 @@ def test_hash_password_command_prints_a_verifiable_argon2_hash():
     hashed = result.stdout.strip()
     assert hashed.startswith("$argon2id$")
     assert Accounts([Account("a", hashed, Role.ADMIN)]).verify("a", "correct horse") is not None
+
+
+def test_only_the_listed_routes_are_open(api):
+    """Every GET route of the url_map, without credentials: 401 unless it is one of the open ones."""
+    open_rules = {"/health", "/metrics", "/", "/console/<path:filename>"}
+    for rule in api.app.url_map.iter_rules():
+        if "GET" not in rule.methods:
+            continue
+        path = rule.rule.replace("<path:filename>", "index.html").replace("<", "").replace(">", "")
+        status = api.call("GET", path).status_code
+        if rule.rule in open_rules:
+            assert status != 401, rule.rule
+        else:
+            assert status == 401, (rule.rule, status)
