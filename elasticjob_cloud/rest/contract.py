@@ -26,7 +26,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 # Endpoints (or endpoint prefixes ending in ".") served but deliberately not in the API document.
 UNDOCUMENTED: dict[str, str] = {
     "static": "Flask's static files",
-    "console.": "the web console's pages and assets, not an API",
+    "console.index": "the web console's page, not an API",
+    "console.asset": "the web console's scripts, styles and libraries, not an API",
     "metrics.": "Prometheus text exposition, not JSON: documented in README",
     "openapi.": "the document itself",
 }

@@ -14,6 +14,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, send_from_directory
 
 from .bodies import json_response
+from .contract import ANY_JSON, documented
 
 blueprint = Blueprint("console", __name__)
 
@@ -42,6 +43,7 @@ def asset(filename: str) -> Any:
 
 
 @blueprint.get("/api/console/info")
+@documented("What the console adapts to: trace configured, audit kept, time zone", ok=ANY_JSON, status="200")
 def info() -> Any:
     """What the console adapts to: is an event trace database configured (else its history and
     statistics pages say so instead of showing empty tables), and the scheduler's default zone."""
