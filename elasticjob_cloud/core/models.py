@@ -9,6 +9,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field, replace
 
+from .policies import RunPolicy
+
 DELIMITER = "@-@"
 UNASSIGNED_AGENT = "unassigned-slave"
 
@@ -71,6 +73,9 @@ class JobConfig:
     application_context: str | None = None
     time_zone: str | None = None
     docker_image_name: str | None = None
+    policy: RunPolicy = field(
+        default_factory=RunPolicy
+    )  # issue #17's optional run policies (``core.policies``)
 
     @property
     def is_transient(self) -> bool:

@@ -21,6 +21,7 @@ from .cron import validate_cron, validate_time_zone
 from .fields import Boolean, Integer, Number, Text, input_bounds_apply, stored_records
 from .models import DEFAULT_JOB_PROPERTIES, AppConfig, ExecutionType, JobConfig, JobType
 from .names import NAME_MAX_LENGTH, NAME_REGEX, RESERVED_NAMES, name_problem, shown
+from .policies import PolicyFields, policy_from_wire, policy_to_wire
 
 APP_URL_SCHEMES = ("http", "https", "file")
 
@@ -149,7 +150,7 @@ class JobPropertiesSchema(_Base):
     )
 
 
-class JobSchema(_Base):
+class JobSchema(PolicyFields, _Base):
     jobName = _name_field("jobName")
     jobClass = _text("jobClass", load_default="")
     jobType = fields.Enum(JobType, required=True)
@@ -232,6 +233,7 @@ class JobSchema(_Base):
             application_context=data["applicationContext"] or None,
             time_zone=data["timeZone"] or None,
             docker_image_name=data["dockerImageName"] or None,
+            policy=policy_from_wire(data),
         )
 
 
@@ -315,4 +317,5 @@ def job_to_wire(job: JobConfig) -> dict[str, Any]:
         wire["timeZone"] = job.time_zone
     if job.docker_image_name is not None:
         wire["dockerImageName"] = job.docker_image_name
+    wire.update(policy_to_wire(job.policy))  # extra keys only when set: the original ignores them
     return wire

@@ -29,9 +29,10 @@ from ..registry.stores import FailoverQueue, FrameworkIdStore, ReadyQueue, Runni
 from ..registry.tree import Create, Delete, Op, SetData
 from . import executor_versions
 from .catalog import Catalog, CatalogStores, Changes
-from .launcher import pending_runs
+from .launcher import launch_order, pending_runs
 from .launching import launch
 from .offers import BUSY_REFUSE_SECONDS, IDLE_REFUSE_SECONDS, OfferBook
+from .queued import QueuedRuns, drop_late_runs
 from .reconcile import Reconciliation
 from .running import RunningTask, RunningTasks
 from .statuses import StatusHandler
@@ -137,6 +138,7 @@ class Engine:
         self.executors: dict[str, set[tuple[str, str]]] = defaultdict(set)  # app -> {(executor, agent)}
         self.retired_executors: set[str] = set()  # old versions' executors sent STOP
         self.reconciliation = Reconciliation(config.reconcile_no_answer_seconds)
+        self.queued = QueuedRuns()  # when each queued run was queued (priority order, deadlines)
         self.stall_logged: set[str] = set()  # tasks in doubt already logged as stalling their job
         self.pending_ops: list[Op] = []
         self.unacknowledged: list[dict[str, Any]] = []  # acknowledged once their writes are in
@@ -348,6 +350,8 @@ class Engine:
         if not self.subscribed or self.driver is None or self.awaiting is not None:
             return
         ready = self.registry.ready.snapshot()
+        self.queued.observe(ready, now)
+        ready = drop_late_runs(self, ready, now)
         self._log_stalls(ready)
         failover = self._failover_entries()
         waiting = [e.not_before for e in failover if e.not_before > now]
@@ -357,7 +361,8 @@ class Engine:
         if pending.runs:
             if self.suppressed and self.driver.revive():
                 self.suppressed = False
-            unplaced = (launch(self, pending.runs, now) if len(self.offers) else True) or unplaced
+            runs = launch_order(pending.runs, self.queued.oldest)
+            unplaced = (launch(self, runs, now) if len(self.offers) else True) or unplaced
         self._settle_offers(now, unplaced)
 
     def _prepare(self, names: set[str]) -> None:
@@ -484,6 +489,7 @@ class Engine:
             self.next_periodic,
             self.failover_wake,
             self.reconciliation.next_deadline(),
+            self.queued.next_expiry(self.catalog.jobs),
         ]
         if self.awaiting is not None:
             candidates.append(self.reconcile_deadline)
@@ -506,6 +512,9 @@ class Engine:
             self.reconcile(explicit=True, now=now)
         self._reconcile_again(now)
         self.statuses.expire_grace(now)
+        expiry = self.queued.next_expiry(self.catalog.jobs)
+        if expiry is not None and now >= expiry:
+            self.dirty = True  # a queued run reached its starting deadline: the round drops it
         if self.failover_wake is not None and now >= self.failover_wake:
             self.failover_wake = None  # a backed-off failover is due: the round reads the queue again
             self._failover_changed = self.dirty = True

@@ -8,6 +8,10 @@ Pending work, in launch order (reference §3.3 to §3.5, improved):
    together as one READY run; a missing shard of a partly running daemon is relaunched alone
    (FAILOVER type). This is desired state, so a killed or lost daemon shard needs no queue entry.
 Disabled jobs and apps, and jobs whose app is missing, launch nothing (their queue entries stay).
+
+Placement order (``launch_order``, issue #17): higher ``priority`` first; within one priority,
+FAILOVER shards, then queued runs by the instant they were queued (not by job name, the original's
+issue #1925), then daemons.
 """
 
 from __future__ import annotations
@@ -120,6 +124,22 @@ def pending_runs(
         else:
             runs.extend(PendingRun(job, (item,), TaskType.FAILOVER) for item in missing)
     return Pending(runs, orphans)
+
+
+def launch_order(runs: list[PendingRun], queued_at: Callable[[str], float | None]) -> list[PendingRun]:
+    """``runs`` in the order offers are given to them (see the module docstring)."""
+
+    def key(run: PendingRun) -> tuple[int, int, float, str]:
+        rank = 0 if run.task_type is TaskType.FAILOVER else 1 if run.consume else 2
+        instant = queued_at(run.job.job_name) if rank == 1 else None
+        return (
+            -run.job.policy.priority,
+            rank,
+            float("inf") if instant is None else instant,
+            run.job.job_name,
+        )
+
+    return sorted(runs, key=key)
 
 
 def new_task_id(job_name: str, item: int, task_type: TaskType, agent_id: str) -> TaskId:

@@ -1,0 +1,120 @@
+"""When each queued run was queued: the order of equal-priority runs and their starting deadlines.
+
+The ready queue is the original's counter (``/state/ready/{job}`` = how many runs wait), so the
+instants are learnt by watching it: each round, a counter that grew by ``n`` gained ``n`` runs queued
+now, one that shrank lost its oldest runs (a launch or a drop always takes the oldest). The engine
+runs a round at every change of the queue (its watch), so an instant is the queueing time to within
+a round. A new leader starts counting at the moment it loads the queue: a run queued under the
+previous leader is never dropped early, at worst a leader change later than it should.
+
+Deciding is pure (``expired``); the engine writes the drop (a guarded ready-counter change) and
+reports it (``mesos.engine``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from ..core import paths
+from ..core.models import JobConfig
+from ..registry.tree import Delete, SetData
+
+if TYPE_CHECKING:
+    from .engine import Engine
+
+log = logging.getLogger(__name__)
+
+DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
+"""The event trace's fire-log kind of queued runs dropped by their starting deadline."""
+
+
+@dataclass(frozen=True)
+class Expired:
+    """``runs`` of ``job_name``'s queued runs missed their starting deadline; ``oldest`` was queued first."""
+
+    job_name: str
+    runs: int
+    oldest: float
+    count: int  # the counter they were read from
+    version: int  # its node version (the drop is guarded by it)
+
+
+class QueuedRuns:
+    def __init__(self) -> None:
+        self.instants: dict[str, list[float]] = {}  # job → when each queued run was queued, oldest first
+
+    def observe(self, ready: Mapping[str, tuple[int, int]], now: float) -> None:
+        for name in [n for n in self.instants if ready.get(n, (0, 0))[0] <= 0]:
+            del self.instants[name]
+        for name, (count, _) in ready.items():
+            if count <= 0:
+                continue
+            known = self.instants.setdefault(name, [])
+            if count > len(known):
+                known.extend([now] * (count - len(known)))
+            elif count < len(known):
+                del known[: len(known) - count]
+
+    def oldest(self, job_name: str) -> float | None:
+        known = self.instants.get(job_name)
+        return known[0] if known else None
+
+    def expired(
+        self, ready: Mapping[str, tuple[int, int]], jobs: Mapping[str, JobConfig], now: float
+    ) -> list[Expired]:
+        """Queued runs past their job's ``startingDeadlineSeconds`` (jobs without one: none)."""
+        found = []
+        for name, instants in self.instants.items():
+            job = jobs.get(name)
+            deadline = job.policy.starting_deadline_seconds if job is not None else None
+            if deadline is None or name not in ready:
+                continue
+            late = sum(1 for t in instants if now - t >= deadline)
+            if late:
+                count, version = ready[name]
+                found.append(Expired(name, min(late, count), instants[0], count, version))
+        return found
+
+    def next_expiry(self, jobs: Mapping[str, JobConfig]) -> float | None:
+        """When the next queued run misses its deadline (for the engine's timer)."""
+        candidates = []
+        for name, instants in self.instants.items():
+            job = jobs.get(name)
+            if job is not None and job.policy.starting_deadline_seconds is not None and instants:
+                candidates.append(instants[0] + job.policy.starting_deadline_seconds)
+        return min(candidates, default=None)
+
+
+def drop_late_runs(
+    engine: Engine, ready: dict[str, tuple[int, int]], now: float
+) -> dict[str, tuple[int, int]]:
+    """Drop the queued runs past their starting deadline (a guarded counter change, written with the
+    round's other writes), log and record each drop; the ready snapshot without the jobs concerned
+    (their remaining runs launch next round, once the counter is written)."""
+    late = engine.queued.expired(ready, engine.catalog.jobs, now)
+    if not late:
+        return ready
+    remaining = dict(ready)
+    for drop in late:
+        path = paths.ready(drop.job_name)
+        left = drop.count - drop.runs
+        engine.pending_ops.append(
+            Delete(path, drop.version) if left <= 0 else SetData(path, str(left).encode(), drop.version)
+        )
+        del remaining[drop.job_name]
+        engine.stats.counters["runs_dropped_by_deadline"] += drop.runs
+        deadline = engine.catalog.jobs[drop.job_name].policy.starting_deadline_seconds
+        log.warning(
+            "job %s: %d queued run(s) dropped: not started within startingDeadlineSeconds=%s of being "
+            "queued (the oldest %.1f s ago)",
+            drop.job_name,
+            drop.runs,
+            deadline,
+            now - drop.oldest,
+        )
+        engine.trace.fired(drop.job_name, DEADLINE_EXCEEDED, drop.oldest, 0, drop.runs, left, now)
+        engine.dirty = engine.dirty or left > 0
+    return remaining

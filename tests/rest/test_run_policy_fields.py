@@ -1,0 +1,71 @@
+"""Run-policy fields over HTTP (issue #17): optional, validated with a 400 naming the field, stored as
+extra keys only when set (the original's JSON otherwise), and changed or cleared by an update."""
+
+import json
+
+import pytest
+import requests
+
+from elasticjob_cloud.core import paths
+from tests.support import FOO_APP, FOO_JOB
+
+
+@pytest.fixture
+def seeded(api):
+    assert requests.post(api.base_url + "/api/app", json=FOO_APP, timeout=10).status_code == 204
+    return api
+
+
+def stored(api, name):
+    data, _ = api.registry.tree.get(paths.job(name))
+    return json.loads(data)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [
+        ("priority", "high"),
+        ("priority", 1.5),
+        ("priority", True),
+        ("priority", 10**7),
+        ("startingDeadlineSeconds", 0),
+        ("startingDeadlineSeconds", -5),
+        ("startingDeadlineSeconds", "soon"),
+        ("startingDeadlineSeconds", 10**9),
+    ],
+)
+def test_a_bad_policy_value_is_a_400_naming_it_and_stores_nothing(seeded, field, value):
+    body = {**FOO_JOB, field: value}
+    response = requests.post(seeded.base_url + "/api/job/register", json=body, timeout=10)
+    assert response.status_code == 400, response.text
+    assert field in response.json()["errors"] and field in response.json()["message"]
+    assert requests.get(seeded.base_url + "/api/job/jobs", timeout=10).json() == []
+
+
+def test_without_policies_the_stored_json_is_the_originals(seeded):
+    assert requests.post(seeded.base_url + "/api/job/register", json=FOO_JOB, timeout=10).status_code == 204
+    record = stored(seeded, "foo_job")
+    assert "priority" not in record and "startingDeadlineSeconds" not in record
+    shown = requests.get(seeded.base_url + "/api/job/jobs/foo_job", timeout=10).json()
+    assert "priority" not in shown
+
+
+def test_policies_are_stored_shown_updated_and_cleared(seeded):
+    body = {**FOO_JOB, "priority": 7, "startingDeadlineSeconds": 30}
+    assert requests.post(seeded.base_url + "/api/job/register", json=body, timeout=10).status_code == 204
+    record = stored(seeded, "foo_job")
+    assert (record["priority"], record["startingDeadlineSeconds"]) == (7, 30)
+    assert record["jobClass"] == FOO_JOB["jobClass"]  # the original's keys are all still there
+    update = {"jobName": "foo_job", "priority": -3, "startingDeadlineSeconds": None}
+    assert requests.put(seeded.base_url + "/api/job/update", json=update, timeout=10).status_code == 204
+    shown = requests.get(seeded.base_url + "/api/job/jobs/foo_job", timeout=10).json()
+    assert shown["priority"] == -3 and "startingDeadlineSeconds" not in shown
+    bad = {"jobName": "foo_job", "priority": "x"}
+    assert requests.put(seeded.base_url + "/api/job/update", json=bad, timeout=10).status_code == 400
+    assert stored(seeded, "foo_job")["priority"] == -3
+
+
+def test_the_openapi_document_states_the_policy_fields(seeded):
+    job = requests.get(seeded.base_url + "/api/openapi.json", timeout=10).json()["components"]["schemas"]["Job"]
+    assert job["properties"]["startingDeadlineSeconds"]["minimum"] == 1
+    assert "priority" in job["properties"]

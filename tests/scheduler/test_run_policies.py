@@ -1,0 +1,67 @@
+"""End to end, run policies (issue #17): each proved from the jobs' own execution records.
+
+Real ZooKeeper, the local Mesos, the pymesos drivers, the executor subprocess and the packed example
+app (see ``schedkit``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from tests.scheduler.schedkit import FAR_FUTURE
+from tests.support import wait_until
+
+pytestmark = pytest.mark.slow
+
+
+def first_start(scheduler, job: str) -> float:
+    return min(r.start for r in scheduler.records(job))
+
+
+def test_scarce_offers_go_to_higher_priority_then_to_the_earlier_queued_run(make_scheduler) -> None:
+    """One agent fits one run at a time (3 of its 4 cpus each). While a blocker runs, three runs are
+    queued: two of priority 0 (``y-early`` first, then ``b-late``) and one of priority 5. They start
+    by priority, then by queueing instant, where the original went by name (b, y, z)."""
+    scheduler = make_scheduler(agents=1)
+    names = ("blocker", "y-early", "b-late", "z-high")
+    for name in names:
+        priority = 5 if name == "z-high" else 0
+        parameter = "sleep=2" if name == "blocker" else ""
+        scheduler.job(name, cron=FAR_FUTURE, cpuCount=3.0, priority=priority, jobParameter=parameter)
+    scheduler.lifecycle.trigger("blocker")
+    wait_until(lambda: scheduler.records("blocker"), 20, message="the blocker to start")
+    for name in names[1:]:
+        scheduler.lifecycle.trigger(name)
+        wait_until(lambda n=name: scheduler.engine.queued.oldest(n) is not None, 5, message=f"{name} queued")
+    assert scheduler.running("blocker"), "the blocker ended before every run was queued"
+    wait_until(lambda: all(scheduler.records(n) for n in names), 40, message="every queued run")
+    starts = {name: first_start(scheduler, name) for name in names}
+    assert sorted(names, key=starts.get) == ["blocker", "z-high", "y-early", "b-late"], starts
+    assert all(len(scheduler.records(n)) == 1 for n in names)
+
+
+def test_a_queued_run_past_its_starting_deadline_is_dropped_and_logged(scheduler, caplog) -> None:
+    """Both jobs run 3 s and are triggered again while running (the second run waits: FORBID). The
+    job with ``startingDeadlineSeconds=1`` drops that run after 1 s; the one without runs it late."""
+    caplog.set_level(logging.WARNING, logger="elasticjob_cloud.mesos.queued")
+    scheduler.job("strict", cron=FAR_FUTURE, jobParameter="sleep=3", startingDeadlineSeconds=1)
+    scheduler.job("patient", cron=FAR_FUTURE, jobParameter="sleep=3")
+    for name in ("strict", "patient"):
+        scheduler.lifecycle.trigger(name)
+    wait_until(lambda: scheduler.records("strict") and scheduler.records("patient"), 20, message="first runs")
+    for name in ("strict", "patient"):
+        scheduler.lifecycle.trigger(name)  # queued behind the running one
+    wait_until(
+        lambda: scheduler.engine.stats.counters["runs_dropped_by_deadline"] == 1, 10, message="the drop"
+    )
+    assert not scheduler.registry.ready.counts().get("strict")
+    assert any("strict: 1 queued run(s) dropped" in r.getMessage() for r in caplog.records)
+    wait_until(lambda: len(scheduler.records("patient")) == 2, 20, message="the late run of patient")
+    wait_until(lambda: not scheduler.running("strict"), 10, message="strict's first run to end")
+    scheduler.lifecycle.trigger("strict")  # a fresh run still starts: only the stale one was dropped
+    wait_until(lambda: len(scheduler.records("strict")) == 2, 20, message="strict's next run")
+    first, second = scheduler.records("strict")
+    assert second.start - first.start >= 3.0, "the dropped run ran after all"
+    assert scheduler.engine.stats.counters["runs_dropped_by_deadline"] == 1
