@@ -9,7 +9,15 @@ from elasticjob_cloud.registry.tree import Delete
 
 def job(name, **policy):
     return JobConfig(
-        name, "app", JobType.SIMPLE, ExecutionType.TRANSIENT, "0 * * * * ?", 1, 1.0, 1.0, policy=RunPolicy(**policy)
+        name,
+        "app",
+        JobType.SIMPLE,
+        ExecutionType.TRANSIENT,
+        "0 * * * * ?",
+        1,
+        1.0,
+        1.0,
+        policy=RunPolicy(**policy),
     )
 
 

@@ -66,6 +66,8 @@ def test_policies_are_stored_shown_updated_and_cleared(seeded):
 
 
 def test_the_openapi_document_states_the_policy_fields(seeded):
-    job = requests.get(seeded.base_url + "/api/openapi.json", timeout=10).json()["components"]["schemas"]["Job"]
+    job = requests.get(seeded.base_url + "/api/openapi.json", timeout=10).json()["components"]["schemas"][
+        "Job"
+    ]
     assert job["properties"]["startingDeadlineSeconds"]["minimum"] == 1
     assert "priority" in job["properties"]
