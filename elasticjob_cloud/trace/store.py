@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, Table, bindparam, delete, select, update
+from sqlalchemy.engine import Connection
 
 from . import schema
 from .database import insert_ignoring_duplicates
@@ -59,6 +60,7 @@ class TraceStore:
         starts = [v for v in by_kind[EXEC_START] if v["id"] not in completed]
         completes = list({v["id"]: v for v in by_kind[EXEC_COMPLETE]}.values())
         with self.engine.begin() as connection:
+            self._original_task_ids(connection, by_kind[STATUS])
             for kind, values in ((STATUS, by_kind[STATUS]), (FIRE, by_kind[FIRE]), (AUDIT, by_kind[AUDIT])):
                 if values:
                     connection.execute(self._insert[kind], values)
@@ -78,6 +80,28 @@ class TraceStore:
                         for v in completes
                     ],
                 )
+
+    @staticmethod
+    def _original_task_ids(connection: Connection, statuses: list[dict[str, Any]]) -> None:
+        """A failover task's rows written by a leader that did not launch it lack the task it replaces:
+        taken from its STAGING row, as the original looked it up."""
+        missing = {
+            v["task_id"] for v in statuses if v["execution_type"] == "FAILOVER" and not v["original_task_id"]
+        }
+        if not missing:
+            return
+        table = schema.status_trace_log
+        found = dict(
+            connection.execute(
+                select(table.c.task_id, table.c.original_task_id).where(
+                    table.c.task_id.in_(missing), table.c.state == "TASK_STAGING"
+                )
+            ).all()
+        )
+        found.update({v["task_id"]: v["original_task_id"] for v in statuses if v["original_task_id"]})
+        for values in statuses:
+            if values["task_id"] in missing and found.get(values["task_id"]):
+                values["original_task_id"] = found[values["task_id"]]
 
     @staticmethod
     def _execution(values: dict[str, Any]) -> dict[str, Any]:

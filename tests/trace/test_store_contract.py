@@ -263,3 +263,15 @@ def test_a_database_at_an_older_revision_is_migrated_at_start(db_url):
     assert index["column_names"] == ["job_name", "start_time", "id"]
     assert count(engine, schema.execution_log) == 1
     engine.dispose()
+
+
+def test_a_failover_tasks_later_rows_get_the_original_task_id_of_its_staging_row(db_engine):
+    store = TraceStore(db_engine)
+    staging = status("fo-1", "TASK_STAGING", T0)
+    staging.values.update(execution_type="FAILOVER", original_task_id="lost-task")
+    store.write([staging])
+    running = status("fo-1", "TASK_RUNNING", T0 + timedelta(seconds=1))  # another leader: it did not know
+    running.values.update(execution_type="FAILOVER")
+    store.write([running])
+    rows = TraceSearch(db_engine, UTC).status_traces({"taskId": "fo-1"})["rows"]
+    assert {r["originalTaskId"] for r in rows} == {"lost-task"}
