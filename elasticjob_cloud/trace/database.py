@@ -121,3 +121,19 @@ def insert_ignoring_duplicates(engine: Engine, table: Table) -> Insert:
     if name in ("mysql", "mariadb"):
         return mysql.insert(table).prefix_with("IGNORE")
     raise InvalidConfig.field("event_trace_rdb_url", f"database {name!r} is not supported")
+
+
+def insert_updating(engine: Engine, table: Table, columns: tuple[str, ...]) -> Insert:
+    """INSERT that, for a row whose key exists, sets ``columns`` to the new values instead (one
+    statement: no read, no separate UPDATE)."""
+    name = engine.dialect.name
+    if name in ("postgresql", "sqlite"):
+        dialect = postgresql if name == "postgresql" else sqlite
+        statement = dialect.insert(table)
+        return statement.on_conflict_do_update(
+            index_elements=[table.c.id], set_={c: statement.excluded[c] for c in columns}
+        )
+    if name in ("mysql", "mariadb"):
+        statement = mysql.insert(table)
+        return statement.on_duplicate_key_update({c: statement.inserted[c] for c in columns})
+    raise InvalidConfig.field("event_trace_rdb_url", f"database {name!r} is not supported")

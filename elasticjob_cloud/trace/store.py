@@ -2,9 +2,9 @@
 
 One batch is one transaction: status and fire rows are inserted (duplicates skipped); an execution's
 start is inserted (skipped if it exists); its completion is inserted whole (when the start never got
-here: another leader's, or lost) and then applied to the row that is there. Each statement is
-idempotent, and their order does not matter, so a journal replayed in any order gives the same rows.
-A start and its completion in the same batch become one insert.
+here: another leader's, or lost) or, when the row is there, sets its result, complete time and cause
+(one upsert). Each statement is idempotent, and their order does not matter, so a journal replayed in
+any order gives the same rows. A start and its completion in the same batch become one upsert.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Engine, Table, bindparam, delete, select, update
+from sqlalchemy import Engine, Table, delete, select
 from sqlalchemy.engine import Connection
 
 from . import schema
-from .database import insert_ignoring_duplicates
+from .database import insert_ignoring_duplicates, insert_updating
 from .rows import AUDIT, EXEC_COMPLETE, EXEC_START, FIRE, STATUS, Row
 
 log = logging.getLogger(__name__)
@@ -35,15 +35,8 @@ class TraceStore:
             EXEC_START: insert_ignoring_duplicates(engine, schema.execution_log),
             AUDIT: insert_ignoring_duplicates(engine, schema.audit_log),
         }
-        log_table = schema.execution_log
-        self._complete = (
-            update(log_table)
-            .where(log_table.c.id == bindparam("b_id"))
-            .values(
-                is_success=bindparam("b_success"),
-                complete_time=bindparam("b_complete"),
-                failure_cause=bindparam("b_cause"),
-            )
+        self._complete = insert_updating(
+            engine, schema.execution_log, ("is_success", "complete_time", "failure_cause")
         )
 
     def write(self, rows: Sequence[Row]) -> None:
@@ -64,22 +57,10 @@ class TraceStore:
             for kind, values in ((STATUS, by_kind[STATUS]), (FIRE, by_kind[FIRE]), (AUDIT, by_kind[AUDIT])):
                 if values:
                     connection.execute(self._insert[kind], values)
-            if starts or completes:
-                whole = [self._execution(v) for v in starts + completes]
-                connection.execute(self._insert[EXEC_START], whole)
+            if starts:
+                connection.execute(self._insert[EXEC_START], [self._execution(v) for v in starts])
             if completes:
-                connection.execute(
-                    self._complete,
-                    [
-                        {
-                            "b_id": v["id"],
-                            "b_success": v["is_success"],
-                            "b_complete": v["complete_time"],
-                            "b_cause": v.get("failure_cause"),
-                        }
-                        for v in completes
-                    ],
-                )
+                connection.execute(self._complete, [self._execution(v) for v in completes])
 
     @staticmethod
     def _original_task_ids(connection: Connection, statuses: list[dict[str, Any]]) -> None:

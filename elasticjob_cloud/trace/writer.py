@@ -30,7 +30,7 @@ class TraceWriter:
         write: Callable[[Sequence[Row]], None],
         journal: Journal,
         queue_size: int = 200_000,
-        batch_size: int = 2000,
+        batch_size: int = 5000,
         memory_limit: int = 100_000,
         clock: Callable[[], float] = time.monotonic,
     ):
