@@ -22,6 +22,7 @@ from .rows import Row
 log = logging.getLogger(__name__)
 
 MIN_BACKOFF, MAX_BACKOFF = 0.5, 5.0
+LINGER = 0.25  # seconds a batch may wait for more rows
 
 
 class TraceWriter:
@@ -108,9 +109,14 @@ class TraceWriter:
                 self._idle.notify_all()
 
     def _take(self, block: bool, limit: int | None) -> None:
+        """Collect rows: with ``block``, wait for a first one, then up to ``LINGER`` seconds for more
+        (fewer, larger transactions; the thread wakes a few times a second, not per row)."""
         try:
             if block:
                 self._pending.append(self._queue.get(timeout=0.2 if not self._pending else 0.01))
+                deadline = time.monotonic() + LINGER
+                while len(self._pending) < self.batch_size and (left := deadline - time.monotonic()) > 0:
+                    self._pending.append(self._queue.get(timeout=left))
             while limit is None or len(self._pending) < limit:
                 self._pending.append(self._queue.get_nowait())
         except queue.Empty:
