@@ -191,10 +191,22 @@ def test_operator_walkthrough(stack, browser):
     driver.get(stack.url + "/#/jobs?search=no-such-job")
     text_of(driver, ".page-jobs", contains="Nothing to show")
 
-    # The dashboard's charts render with data.
+    # The dashboard's charts render with data: the job counts at once, the trace's statistics once
+    # the first minute closed (the statistics pass runs on the minute).
     driver.get(stack.url + "/#/dashboard")
     find(driver, "#chart-job-type[data-rendered='true']", what="the job type chart drawn")
     find(driver, "#chart-execution-type[data-rendered='true']")
+
+    def statistics_drawn():
+        driver.get("about:blank")
+        driver.get(stack.url + "/#/dashboard")
+        find(driver, "#chart-job-type[data-rendered='true']")
+        try:
+            return find(driver, "#chart-results-24h[data-rendered='true']", timeout=3)
+        except AssertionError:
+            return None
+
+    wait_until(statistics_drawn, 90, 1, "the last 24 hours' task results drawn from the trace statistics")
     shot(driver, "08-dashboard")
 
     # The audit log (in the trace database) shows the writes made through the forms, by whom.
