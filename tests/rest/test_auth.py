@@ -348,3 +348,19 @@ def test_only_the_listed_routes_are_open(api):
             assert status != 401, rule.rule
         else:
             assert status == 401, (rule.rule, status)
+
+
+def test_standalone_auth_flag_generates_an_admin_password_only_when_none_is_configured():
+    from elasticjob_cloud.commands.server import _standalone_auth
+
+    assert _standalone_auth(Settings(), wanted=False) == (Settings(), False, "")
+    settings, on, generated = _standalone_auth(Settings(), wanted=True)
+    assert on and len(generated) >= 16 and settings.auth_password == generated
+    assert build_authenticator(settings, default_on=False).accounts.verify("admin", generated) is not None
+    configured = Settings(auth_username="ops", auth_password="pw")
+    settings, on, generated = _standalone_auth(configured, wanted=True)
+    assert on and generated == "" and settings.auth_username == "ops"
+    settings, on, _ = _standalone_auth(
+        Settings(auth_enabled="true", auth_username="a", auth_password="b"), False
+    )
+    assert on  # auth_enabled=true turns it on without the flag
