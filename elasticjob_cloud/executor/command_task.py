@@ -63,7 +63,9 @@ def run(environ: Mapping[str, str], sandbox: Path, kill_grace: float) -> int:
     limits = Limits.from_env(environ)
     workspace = AppWorkspace(app, sandbox, AppCache(default_cache_dir(sandbox, environ)), limits)
     job_env = {k: v for k, v in environ.items() if not k.startswith((ENV_TASK_DATA, ENV_APP_DATA))}
-    env = TaskEnvironment(sandbox=sandbox, workspace=workspace, kill_grace=kill_grace, base_env=job_env)
+    env = TaskEnvironment(
+        sandbox=sandbox, workspace=workspace, kill_grace=kill_grace, base_env=job_env, die_with_parent=True
+    )
     outcome: dict[str, str | None] = {}
 
     def report(state: str, message: str | None) -> None:

@@ -50,6 +50,7 @@ class TaskEnvironment:
     workspace: AppWorkspace | None
     app_error: str = ""
     kill_grace: float = 3.0
+    die_with_parent: bool = False  # job processes get PR_SET_PDEATHSIG (command tasks, see child.py)
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     next_fire_factory: Callable[[str, str], NextFire] = cron_next_fire
     base_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
@@ -193,7 +194,12 @@ class TaskRun:
             if self.stopped.is_set():
                 raise TaskFailed("killed")
             child = ChildProcess(
-                command, cwd=app_dir, env=env, stdout=self.dir / "stdout", stderr=self.dir / "stderr"
+                command,
+                cwd=app_dir,
+                env=env,
+                stdout=self.dir / "stdout",
+                stderr=self.dir / "stderr",
+                die_with_parent=self.env.die_with_parent,
             )
             self._child = child
             return child
