@@ -9,6 +9,8 @@ through ZooKeeper watches, whichever scheduler instance served the request.
 
 from __future__ import annotations
 
+import time
+import uuid
 from collections import Counter
 from datetime import datetime
 from typing import Any
@@ -18,7 +20,8 @@ from .core.models import AppConfig, ExecutionType, JobConfig, JobType
 from .core.names import require_name, shown
 from .core.pojo3 import from_pojo, is_pojo
 from .core.ports import FailoverEntry, RunningEntry, Stores
-from .core.schemas import app_to_wire, job_to_wire, load_app, load_job
+from .core.schemas import app_to_wire, job_to_wire, load_app, load_job, sharding_item_parameter_errors
+from .core.triggers import TriggeredRun, load_trigger
 from .exceptions import Conflict, InvalidConfig, NotFound
 
 LEGACY_BOOTSTRAP_SCRIPT = "bin/start.sh"
@@ -219,6 +222,23 @@ class Lifecycle:
         if job.execution_type is ExecutionType.DAEMON:
             raise Conflict(f"daemon job '{job_name}' cannot be triggered: it runs its own cron")
         return self.registry.ready.add(job_name, job.misfire)
+
+    def trigger_run(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Queue one run with its own parameters (``core.triggers``); the answer names the run."""
+        data = load_trigger(body)
+        job = self.get_job(_job(data["jobName"]))
+        if job.execution_type is ExecutionType.DAEMON:
+            raise Conflict(f"daemon job '{job.job_name}' cannot be triggered: it runs its own cron")
+        parameters = data["shardingItemParameters"]
+        if parameters is not None and parameters.strip():
+            problems = sharding_item_parameter_errors(parameters, job.sharding_total_count)
+            if problems:
+                raise InvalidConfig(
+                    f"shardingItemParameters: {'; '.join(problems)}", {"shardingItemParameters": problems}
+                )
+        run = TriggeredRun(job.job_name, str(uuid.uuid4()), time.time(), data["jobParameter"], parameters)
+        run_id, new = self.registry.triggered.add(run, data["idempotencyKey"])
+        return {"jobName": job.job_name, "runId": run_id, "queued": new}
 
     # ----- the prototype's API: one job = one app running one script
     def legacy_register(self, body: Any) -> JobConfig:

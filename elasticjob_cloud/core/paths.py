@@ -21,6 +21,8 @@ FAILOVER_BACKOFF = "/state/failover_backoff"
 DISABLE_APP = "/state/disable/app"
 DISABLE_JOB = "/state/disable/job"
 PRODUCER = "/state/producer"
+TRIGGERED = "/state/triggered"
+TRIGGER_KEYS = "/state/trigger_keys"
 FRAMEWORK_ID = "/ha/framework_id"
 ELECTION = "/ha/election"
 
@@ -72,6 +74,24 @@ def disabled_job(job_name: str) -> str:
 
 def last_fire(job_name: str) -> str:
     return f"{PRODUCER}/{job_name}"
+
+
+def triggered_job(job_name: str) -> str:
+    """Runs of the job triggered with their own parameters (issue #17), one child per run ID."""
+    return f"{TRIGGERED}/{job_name}"
+
+
+def triggered_run(job_name: str, run_id: str) -> str:
+    return f"{TRIGGERED}/{job_name}/{run_id}"
+
+
+def trigger_keys_job(job_name: str) -> str:
+    """The job's idempotency keys of the last 24 hours: ``{sha256(key)}`` → ``{"runId", "at"}``."""
+    return f"{TRIGGER_KEYS}/{job_name}"
+
+
+def trigger_key(job_name: str, digest: str) -> str:
+    return f"{TRIGGER_KEYS}/{job_name}/{digest}"
 
 
 def child_of(path: str, root: str) -> str | None:

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from .models import AppConfig, JobConfig
+from .triggers import TriggeredRun
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,13 @@ class FrameworkIdStore(Protocol):
     def save(self, framework_id: str) -> None: ...
 
 
+class TriggerStore(Protocol):
+    """Runs triggered with their own parameters (issue #17, ``core.triggers``)."""
+
+    def add(self, run: TriggeredRun, idempotency_key: str | None) -> tuple[str, bool]: ...  # (run ID, new)
+    def entries(self) -> list[TriggeredRun]: ...
+
+
 class Stores(Protocol):
     """Every store, as the use cases see them (``registry.Registry`` is the implementation)."""
 
@@ -100,6 +108,8 @@ class Stores(Protocol):
     def running(self) -> RunningStore: ...
     @property
     def framework_id(self) -> FrameworkIdStore: ...
+    @property
+    def triggered(self) -> TriggerStore: ...
 
 
 class SchedulerControl(Protocol):

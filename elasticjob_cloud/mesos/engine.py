@@ -27,12 +27,13 @@ from ..exceptions import AlreadyExists, ElasticJobError, NotFound, RegistryUnava
 from ..registry.grouped import commit_groups
 from ..registry.stores import FailoverQueue, FrameworkIdStore, ReadyQueue, RunningStore
 from ..registry.tree import Create, Delete, Op, SetData
+from ..registry.triggers import TriggeredRuns
 from . import executor_versions
 from .catalog import Catalog, CatalogStores, Changes
 from .launcher import launch_order, pending_runs
 from .launching import launch
 from .offers import BUSY_REFUSE_SECONDS, IDLE_REFUSE_SECONDS, OfferBook
-from .queued import QueuedRuns, drop_late_runs
+from .queued import QueuedRuns, drop_late_runs, drop_late_triggered
 from .reconcile import Reconciliation
 from .running import RunningTask, RunningTasks
 from .statuses import StatusHandler
@@ -65,6 +66,7 @@ class EngineStores(CatalogStores, Protocol):
     failover: FailoverQueue
     running: RunningStore
     framework_id: FrameworkIdStore
+    triggered: TriggeredRuns
 
 
 @dataclass(frozen=True)
@@ -352,11 +354,21 @@ class Engine:
         ready = self.registry.ready.snapshot()
         self.queued.observe(ready, now)
         ready = drop_late_runs(self, ready, now)
+        triggered = drop_late_triggered(self, self.registry.triggered.entries(), now)
         self._log_stalls(ready)
         failover = self._failover_entries()
         waiting = [e.not_before for e in failover if e.not_before > now]
         self.failover_wake = min(waiting, default=None)
-        pending = pending_runs(ready, failover, self.catalog, self.running, self.registry.ready.take_op, now)
+        pending = pending_runs(
+            ready,
+            failover,
+            self.catalog,
+            self.running,
+            self.registry.ready.take_op,
+            now,
+            triggered,
+            self.queued.oldest,
+        )
         unplaced = self._clear_orphans(pending.orphans, ready)
         if pending.runs:
             if self.suppressed and self.driver.revive():

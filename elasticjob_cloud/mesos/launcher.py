@@ -25,7 +25,9 @@ from ..core.matching import RunRequest, ShardRequest
 from ..core.models import JobConfig, TaskId, TaskType
 from ..core.ports import FailoverEntry
 from ..core.taskinfo import uses_command_executor
+from ..core.triggers import TriggeredRun
 from ..registry.tree import Delete, Op
+from ..registry.triggers import TriggeredRuns
 from .catalog import Catalog
 from .running import RunningTasks
 
@@ -39,6 +41,8 @@ class PendingRun:
     task_type: TaskType
     consume: list[Op] = field(default_factory=list)  # queue entries this run takes, in its transaction
     original_task_ids: dict[int, str] = field(default_factory=dict)
+    run_id: str | None = None  # a run triggered with parameters: the last part of its task IDs
+    queued_at: float | None = None  # when a triggered run was queued (a counted run's is the engine's)
 
     def request(self, avoid: Mapping[int, str] | None = None) -> RunRequest:
         command = uses_command_executor(self.job)
@@ -72,6 +76,8 @@ def pending_runs(
     running: RunningTasks,
     take_op: TakeOp,
     now: float = 0.0,
+    triggered: Sequence[TriggeredRun] = (),
+    queued_at: Callable[[str], float | None] = lambda name: None,
 ) -> Pending:
     runs: list[PendingRun] = []
     orphans: list[str] = []
@@ -93,12 +99,15 @@ def pending_runs(
                 {entry.sharding_item: entry.original_task_id},
             )
         )
+    chosen = _triggered_runs(runs, ready, triggered, catalog, running, failover_jobs, queued_at)
     for name, (count, version) in ready.items():
         job = catalog.jobs.get(name)
         if job is None:
             orphans.append(name)
             continue
         if count <= 0 or catalog.launchable(name) is None or running.is_job_running(name):
+            continue
+        if name in chosen:  # its run triggered with parameters was queued first
             continue
         if name in failover_jobs:  # its failover shards go first
             continue
@@ -126,12 +135,53 @@ def pending_runs(
     return Pending(runs, orphans)
 
 
+def _triggered_runs(
+    runs: list[PendingRun],
+    ready: Mapping[str, tuple[int, int]],
+    triggered: Sequence[TriggeredRun],
+    catalog: Catalog,
+    running: RunningTasks,
+    failover_jobs: set[str],
+    queued_at: Callable[[str], float | None],
+) -> set[str]:
+    """The oldest run triggered with parameters of each job that may start (one run at a time, as
+    any run), unless a counted run of the job was queued before it; the jobs chosen."""
+    chosen: set[str] = set()
+    for run in triggered:  # oldest first
+        name = run.job_name
+        job = catalog.launchable(name)
+        if name in chosen or job is None or running.is_job_running(name) or name in failover_jobs:
+            continue
+        counted = queued_at(name) if ready.get(name, (0, 0))[0] > 0 else None
+        if counted is not None and counted < run.queued_at:
+            continue
+        chosen.add(name)
+        changes: dict[str, object] = {}
+        if run.job_parameter is not None:
+            changes["job_parameter"] = run.job_parameter
+        if run.sharding_item_parameters is not None:
+            changes["sharding_item_parameters"] = run.sharding_item_parameters
+        runs.append(
+            PendingRun(
+                job.with_changes(**changes) if changes else job,
+                tuple(range(job.sharding_total_count)),
+                TaskType.READY,
+                [TriggeredRuns.take_op(run)],
+                run_id=run.run_id,
+                queued_at=run.queued_at,
+            )
+        )
+    return chosen
+
+
 def launch_order(runs: list[PendingRun], queued_at: Callable[[str], float | None]) -> list[PendingRun]:
     """``runs`` in the order offers are given to them (see the module docstring)."""
 
     def key(run: PendingRun) -> tuple[int, int, float, str]:
         rank = 0 if run.task_type is TaskType.FAILOVER else 1 if run.consume else 2
-        instant = queued_at(run.job.job_name) if rank == 1 else None
+        instant = (
+            run.queued_at if run.queued_at is not None else queued_at(run.job.job_name) if rank == 1 else None
+        )
         return (
             -run.job.policy.priority,
             rank,
@@ -142,8 +192,11 @@ def launch_order(runs: list[PendingRun], queued_at: Callable[[str], float | None
     return sorted(runs, key=key)
 
 
-def new_task_id(job_name: str, item: int, task_type: TaskType, agent_id: str) -> TaskId:
-    return TaskId(job_name, item, task_type, agent_id, str(uuid.uuid4()))
+def new_task_id(
+    job_name: str, item: int, task_type: TaskType, agent_id: str, run_id: str | None = None
+) -> TaskId:
+    """A fresh UUID as the last part, or the run ID of a run triggered with parameters."""
+    return TaskId(job_name, item, task_type, agent_id, run_id or str(uuid.uuid4()))
 
 
 def avoid_agents(run: PendingRun) -> dict[int, str]:

@@ -52,7 +52,7 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
         tasks = []
         for item in run.items:
             agent = placed[(run.job.job_name, item)]
-            task_id = new_task_id(run.job.job_name, item, run.task_type, agent)
+            task_id = new_task_id(run.job.job_name, item, run.task_type, agent, run.run_id)
             info = engine.task_infos.build(run.job, app, task_id, offered[agent])
             executor = info["executor"]["executor_id"]["value"] if "executor" in info else None
             task = RunningTask(str(task_id), run.job.job_name, item, agent, app.app_name, executor, run.job)

@@ -20,7 +20,9 @@ from typing import TYPE_CHECKING
 
 from ..core import paths
 from ..core.models import JobConfig
+from ..core.triggers import TriggeredRun
 from ..registry.tree import Delete, SetData
+from ..registry.triggers import TriggeredRuns
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -45,6 +47,7 @@ class Expired:
 class QueuedRuns:
     def __init__(self) -> None:
         self.instants: dict[str, list[float]] = {}  # job → when each queued run was queued, oldest first
+        self.triggered_expiry: float | None = None  # the next deadline of a run triggered with parameters
 
     def observe(self, ready: Mapping[str, tuple[int, int]], now: float) -> None:
         for name in [n for n in self.instants if ready.get(n, (0, 0))[0] <= 0]:
@@ -85,6 +88,8 @@ class QueuedRuns:
             job = jobs.get(name)
             if job is not None and job.policy.starting_deadline_seconds is not None and instants:
                 candidates.append(instants[0] + job.policy.starting_deadline_seconds)
+        if self.triggered_expiry is not None:
+            candidates.append(self.triggered_expiry)
         return min(candidates, default=None)
 
 
@@ -118,3 +123,32 @@ def drop_late_runs(
         engine.trace.fired(drop.job_name, DEADLINE_EXCEEDED, drop.oldest, 0, drop.runs, left, now)
         engine.dirty = engine.dirty or left > 0
     return remaining
+
+
+def drop_late_triggered(engine: Engine, runs: list[TriggeredRun], now: float) -> list[TriggeredRun]:
+    """Runs triggered with parameters: the same deadline, from the instant they were queued (kept in
+    their record). Returns the runs still queued; notes the next deadline for the engine's timer."""
+    kept: list[TriggeredRun] = []
+    soonest: float | None = None
+    for run in runs:
+        job = engine.catalog.jobs.get(run.job_name)
+        deadline = job.policy.starting_deadline_seconds if job is not None else None
+        if deadline is None or now - run.queued_at < deadline:
+            kept.append(run)
+            if deadline is not None:
+                due = run.queued_at + deadline
+                soonest = due if soonest is None else min(soonest, due)
+            continue
+        engine.pending_ops.append(TriggeredRuns.take_op(run))
+        engine.stats.counters["runs_dropped_by_deadline"] += 1
+        log.warning(
+            "job %s: triggered run %s dropped: not started within startingDeadlineSeconds=%s of being "
+            "queued (%.1f s ago)",
+            run.job_name,
+            run.run_id,
+            deadline,
+            now - run.queued_at,
+        )
+        engine.trace.fired(run.job_name, DEADLINE_EXCEEDED, run.queued_at, 0, 1, None, now)
+    engine.queued.triggered_expiry = soonest
+    return kept

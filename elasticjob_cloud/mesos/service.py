@@ -105,6 +105,7 @@ class SchedulerService:
             # queueing the round's reads behind ~330 requests a second at 10,000 jobs.)
             self._unwatch.append(self.registry.tree.watch_children(paths.READY, self.inbox.wake))
             self._unwatch.append(self.registry.tree.watch(paths.FAILOVER, self._failover_changed))
+            self._unwatch.append(self.registry.tree.watch(paths.TRIGGERED, self.inbox.wake))  # issue #17
             self.engine.failover_watched = True
             framework = framework_info(self.settings, self.registry.framework_id.get(), self.webui_port)
             self.driver = MesosDriver(framework, master_address(self.settings.mesos_url), self.inbox)

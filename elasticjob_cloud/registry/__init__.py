@@ -8,6 +8,7 @@ from .fires import FireStore
 from .memory import MemoryTree
 from .stores import ConfigStore, DisableStore, FailoverQueue, FrameworkIdStore, ReadyQueue, RunningStore
 from .tree import Tree
+from .triggers import TriggeredRuns
 from .zookeeper import KazooTree, ZooKeeperConnection
 
 
@@ -23,6 +24,7 @@ class Registry:
     running: RunningStore
     framework_id: FrameworkIdStore
     fires: FireStore
+    triggered: TriggeredRuns
 
     @classmethod
     def over(cls, tree: Tree, queue_size: int = 10000) -> Registry:
@@ -35,6 +37,7 @@ class Registry:
             running=RunningStore(tree),
             framework_id=FrameworkIdStore(tree),
             fires=FireStore(tree, queue_size),
+            triggered=TriggeredRuns(tree, queue_size),
         )
 
     @classmethod

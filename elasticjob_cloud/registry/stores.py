@@ -165,6 +165,8 @@ class ConfigStore:
                 ops.append(Delete(path))
         ops += _delete_subtree(self.tree, paths.failover_job(job_name))
         ops += _delete_subtree(self.tree, paths.failover_backoff_job(job_name))
+        ops += _delete_subtree(self.tree, paths.triggered_job(job_name))
+        ops += _delete_subtree(self.tree, paths.trigger_keys_job(job_name))
         if self.tree.exists(paths.job(job_name)):
             ops.append(Delete(paths.job(job_name)))
         return ops

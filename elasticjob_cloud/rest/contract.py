@@ -45,6 +45,7 @@ class Operation:
     errors: tuple[str, ...] = ()
     query: tuple[dict[str, Any], ...] = ()  # parameter objects ``in: query``
     path: dict[str, dict[str, Any]] = field(default_factory=dict)  # schema of other path arguments
+    more: dict[str, dict[str, Any]] = field(default_factory=dict)  # other success answers: status → content
 
 
 def documented(summary: str, **details: Any) -> Callable[[F], F]:

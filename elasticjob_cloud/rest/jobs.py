@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, request
 
+from ..core import limits
 from ..core.models import TaskId
 from ..core.schemas import job_to_wire
+from ..core.triggers import IDEMPOTENCY_KEY_MAX, is_parameterised
 from .apps import lifecycle, services
-from .bodies import json_body, json_response, name_body, no_content
+from .bodies import json_body, json_response, name_body, no_content, parse_json
 from .contract import (
     ANY_JSON,
     BOOLEAN,
@@ -17,6 +19,7 @@ from .contract import (
     json_content,
     list_of,
     name_request_body,
+    name_schema,
     ref,
     request_body,
 )
@@ -121,10 +124,43 @@ def enable(job_name: str) -> Any:
     return no_content()
 
 
+def trigger_request_body() -> dict[str, Any]:
+    """The original's name forms, or ``{"jobName", "jobParameter", "shardingItemParameters",
+    "idempotencyKey"}`` (issue #17, ``core.triggers``)."""
+    body = name_request_body()
+    parameterised = {
+        "type": "object",
+        "properties": {
+            "jobName": name_schema("jobName"),
+            "jobParameter": {"type": "string", "maxLength": limits.TEXT_LIMITS["jobParameter"]},
+            "shardingItemParameters": {
+                "type": "string",
+                "maxLength": limits.TEXT_LIMITS["shardingItemParameters"],
+            },
+            "idempotencyKey": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX},
+        },
+        "required": ["jobName"],
+    }
+    body["content"]["application/json"]["schema"]["oneOf"].append(parameterised)
+    return body
+
+
+TRIGGER_ANSWER_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "jobName": {"type": "string"},
+        "runId": {"type": "string", "description": "the last part of each of the run's task IDs"},
+        "queued": {"type": "boolean", "description": "false: the idempotencyKey named this run before"},
+    },
+}
+
+
 @blueprint.post("/trigger")
 @documented(
-    "Queue one run of a TRANSIENT job (body = its name)",
-    body=name_request_body(),
+    "Queue one run of a TRANSIENT job (body = its name); with parameters or an idempotencyKey, a run "
+    "with its own parameters, answered with its run ID",
+    body=trigger_request_body(),
+    more={"200": json_content(TRIGGER_ANSWER_SCHEMA)},
     errors=(
         "404",
         "409",
@@ -132,6 +168,12 @@ def enable(job_name: str) -> Any:
     ),
 )
 def trigger() -> Any:
+    """The original's forms (the name as the body, or ``{"jobName"}``): 204. With parameters or an
+    ``idempotencyKey`` (issue #17): 200 naming the run, ``queued`` false when the key named it before."""
+    raw = request.get_data(cache=True, as_text=True).strip()
+    body = parse_json(raw) if raw.startswith("{") else None
+    if is_parameterised(body):
+        return json_response(lifecycle().trigger_run(body))
     lifecycle().trigger(name_body())
     return no_content()
 

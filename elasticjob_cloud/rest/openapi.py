@@ -118,6 +118,7 @@ def _operation(rule: str, view: Any) -> dict[str, Any]:
     if operation is None:
         raise ValueError(f"{rule}: the route has no @documented description (rest.contract)")
     responses: dict[str, Any] = {operation.status: {"description": "ok", **(operation.ok or {})}}
+    responses.update({code: {"description": "ok", **content} for code, content in operation.more.items()})
     for code in sorted({*COMMON_ERRORS, *operation.errors}):
         responses[code] = _ERROR
     result: dict[str, Any] = {"summary": operation.summary, "responses": responses}

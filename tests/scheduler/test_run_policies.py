@@ -65,3 +65,46 @@ def test_a_queued_run_past_its_starting_deadline_is_dropped_and_logged(scheduler
     first, second = scheduler.records("strict")
     assert second.start - first.start >= 3.0, "the dropped run ran after all"
     assert scheduler.engine.stats.counters["runs_dropped_by_deadline"] == 1
+
+
+def test_a_triggered_run_uses_its_own_parameters_and_one_key_gives_one_run(scheduler) -> None:
+    """Through the REST use case: a run triggered with parameters executes every shard with them, its
+    run ID is the last part of each of its task IDs, and the same idempotency key twice is one run;
+    a plain trigger afterwards uses the job's own parameters again."""
+    scheduler.job("param", cron=FAR_FUTURE, shardingTotalCount=2, shardingItemParameters="0=own0,1=own1")
+    body = {
+        "jobName": "param",
+        "jobParameter": "given",
+        "shardingItemParameters": "0=g0,1=g1",
+        "idempotencyKey": "k1",
+    }
+    first = scheduler.lifecycle.trigger_run(body)
+    again = scheduler.lifecycle.trigger_run(body)
+    assert again == {**first, "queued": False}
+    wait_until(lambda: len(scheduler.records("param")) == 2, 20, message="the triggered run")
+    wait_until(lambda: not scheduler.running("param"), 10, message="the run to end")
+    assert scheduler.lifecycle.trigger_run(body)["runId"] == first["runId"]  # still one run, after it ran
+    scheduler.lifecycle.trigger("param")  # the positive event bounding "no second run"
+    wait_until(lambda: len(scheduler.records("param")) == 4, 20, message="the plain run")
+    triggered, plain = scheduler.records("param")[:2], scheduler.records("param")[2:]
+    assert {r.item: r.parameter for r in triggered} == {0: "g0", 1: "g1"}
+    assert {r.job_parameter for r in triggered} == {"given"}
+    assert {r.task_id.split("@-@")[4] for r in triggered} == {first["runId"]}
+    assert {r.item: r.parameter for r in plain} == {0: "own0", 1: "own1"}
+    assert {r.job_parameter for r in plain} == {""}
+    assert first["runId"] not in {r.task_id.split("@-@")[4] for r in plain}
+    assert scheduler.registry.triggered.entries() == []
+
+
+def test_a_triggered_run_past_its_starting_deadline_is_dropped(scheduler) -> None:
+    scheduler.job("strict-param", cron=FAR_FUTURE, jobParameter="sleep=3", startingDeadlineSeconds=1)
+    scheduler.lifecycle.trigger("strict-param")
+    wait_until(lambda: scheduler.records("strict-param"), 20, message="the first run")
+    dropped = scheduler.lifecycle.trigger_run({"jobName": "strict-param", "jobParameter": "late"})
+    wait_until(lambda: scheduler.registry.triggered.entries() == [], 10, message="the drop")
+    assert scheduler.engine.stats.counters["runs_dropped_by_deadline"] == 1
+    wait_until(lambda: not scheduler.running("strict-param"), 10, message="the first run to end")
+    scheduler.lifecycle.trigger_run({"jobName": "strict-param", "jobParameter": "fresh"})
+    wait_until(lambda: len(scheduler.records("strict-param")) == 2, 20, message="the fresh run")
+    assert [r.job_parameter for r in scheduler.records("strict-param")] == ["sleep=3", "fresh"]
+    assert dropped["runId"] not in {r.task_id.split("@-@")[4] for r in scheduler.records("strict-param")}
