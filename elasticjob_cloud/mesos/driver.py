@@ -119,6 +119,10 @@ class _Callbacks(Scheduler):
         self.sink.error(str(message))
 
 
+class NoAnswer(RuntimeError):
+    """A call was (perhaps) sent but its answer never came: the master may or may not have applied it."""
+
+
 class _Channel:
     """A keep-alive connection of our own to the subscribed master, for calls sent in bulk.
 
@@ -157,9 +161,9 @@ class _Channel:
             for call in calls:  # each goes out as soon as it is encoded: the master starts on it
                 body = json.dumps({**call, "framework_id": {"value": framework_id}}).encode()
                 self._socket.sendall(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
-        except OSError:
+        except OSError as exc:  # some calls may be out already: their fate is unknown
             self.close()
-            raise
+            raise NoAnswer(f"sending failed: {exc}") from exc
         self._unanswered = len(calls)
         return self._answers(len(calls))
 
@@ -172,7 +176,7 @@ class _Channel:
             except (OSError, ValueError, http.client.HTTPException) as exc:
                 self.close()  # this call's fate and every later one's is unknown: all failed
                 for _ in range(answered, count):
-                    yield RuntimeError(f"no answer from the master: {exc}")
+                    yield NoAnswer(f"no answer from the master: {exc}")
                 return
             self._unanswered -= 1
             if closing:
@@ -304,9 +308,11 @@ class MesosDriver:
 
     def launch_many(
         self, launches: Sequence[tuple[Sequence[str], list[dict[str, Any]]]], refuse_seconds: float
-    ) -> Iterator[bool]:
-        """One ACCEPT per ``(offer_ids, tasks)``, pipelined; yields whether each was taken, in order,
-        as its answer arrives. Engine thread only (the channel is not shared)."""
+    ) -> Iterator[bool | None]:
+        """One ACCEPT per ``(offer_ids, tasks)``, pipelined; yields each one's outcome in order, as
+        its answer arrives: True (taken), False (refused, or never sent) or None (sent, but the
+        answer was lost: the master may have launched the tasks or not). Engine thread only (the
+        channel is not shared)."""
         calls = [
             {
                 "type": "ACCEPT",
@@ -321,13 +327,13 @@ class MesosDriver:
         outcomes: Iterator[Exception | None]
         try:
             outcomes = self._launches.send(calls)
-        except Exception as exc:  # nothing was sent, or not all of it: none counts as taken
+        except Exception as exc:  # not subscribed or no connection: nothing sent; else in doubt
             self._launches.close()
             outcomes = iter([exc] * len(calls))
         for error in outcomes:
             if error is not None:
                 log.warning("Mesos call launch failed: %.300s", error)
-            yield error is None
+            yield None if isinstance(error, NoAnswer) else error is None
 
     def decline(self, offer_ids: Sequence[str], refuse_seconds: float) -> bool:
         if not offer_ids:

@@ -46,8 +46,9 @@ RECONCILE_WAIT = 10.0  # the longest a new leader waits for explicit reconciliat
 class Driver(Protocol):
     def launch_many(
         self, launches: Sequence[tuple[Sequence[str], list[dict[str, Any]]]], refuse_seconds: float
-    ) -> Iterator[bool]:
-        """One ACCEPT per (offer IDs, TaskInfos); whether each was taken, in order, as answered."""
+    ) -> Iterator[bool | None]:
+        """One ACCEPT per (offer IDs, TaskInfos), in order as answered: taken (True), refused or never
+        sent (False), or in doubt (None: sent, but its answer was lost)."""
         ...
 
     def decline(self, offer_ids: list[str], refuse_seconds: float) -> bool: ...
@@ -80,12 +81,16 @@ class EngineConfig:
     # a task whose explicit reconciliation is unanswered this long counts as unreachable since it
     # was first asked (then lost unreachable_grace_seconds after that first ask)
     reconcile_no_answer_seconds: float = 60.0
+    # a launch whose ACCEPT answer was lost and that the master has not answered about this long
+    # counts as never launched: its shards are queued again
+    launch_doubt_seconds: float = 30.0
 
 
 @dataclass
 class EngineStats:
     launched: int = 0
     launch_failures: int = 0
+    launches_in_doubt: int = 0  # tasks whose ACCEPT answer was lost (asked about, not repeated)
     finished: int = 0
     failed: int = 0
     failovers: int = 0
@@ -141,6 +146,7 @@ class Engine:
         self.retired_executors: set[str] = set()  # old versions' executors sent STOP
         self.reconciliation = Reconciliation(config.reconcile_no_answer_seconds)
         self.queued = QueuedRuns()  # when each queued run was queued (priority order, deadlines)
+        self.in_doubt: dict[str, float] = {}  # task → when its launch's answer was lost (asked since)
         self.stall_logged: set[str] = set()  # tasks in doubt already logged as stalling their job
         self.pending_ops: list[Op] = []
         self.unacknowledged: list[dict[str, Any]] = []  # acknowledged once their writes are in
@@ -470,6 +476,47 @@ class Engine:
             log.error("shard %s of %s could not be queued for failover: %s", task.item, task.job_name, exc)
         self.dirty = True
 
+    def doubt(self, tasks: list[RunningTask], now: float) -> None:
+        """An ACCEPT's answer was lost: the master may have launched ``tasks`` or not. They stay
+        recorded as running (their shards wait) and the master is asked about them; they are
+        launched again only when it answers that it does not know them, or after
+        ``launch_doubt_seconds`` without an answer (see ``StatusHandler`` and ``timers``)."""
+        self.stats.launches_in_doubt += len(tasks)
+        for task in tasks:
+            self.in_doubt[task.task_id] = now
+        log.warning(
+            "the answer to the launch of %d task(s) (%s) was lost: asking the master before launching "
+            "them again",
+            len(tasks),
+            ", ".join(t.task_id for t in tasks[:3]) + (" ..." if len(tasks) > 3 else ""),
+        )
+        self.ask([(t.task_id, t.agent_id) for t in tasks], now)
+
+    def never_launched(self, task: RunningTask, now: float, why: str) -> None:
+        """A launch in doubt that did not happen: its shard is queued again as the same run, whether
+        or not its job fails over (it never ran, so nothing of it may be lost)."""
+        self.in_doubt.pop(task.task_id, None)
+        log.warning(
+            "task %s of job %s shard %s was never launched (%s): queued again",
+            task.task_id,
+            task.job_name,
+            task.item,
+            why,
+        )
+        _, ops = self.running.remove(task.task_id)
+        self.pending_ops.extend(ops)
+        self.reconciliation.forget(task.task_id)
+        self.add_failover(task, now)
+        self.dirty = True
+
+    def _expire_doubt(self, now: float) -> None:
+        for task_id, since in list(self.in_doubt.items()):
+            task = self.running.get(task_id)
+            if task is None:
+                self.in_doubt.pop(task_id)
+            elif now - since >= self.config.launch_doubt_seconds:
+                self.never_launched(task, now, f"no answer from the master in {now - since:.0f} s")
+
     def end_streak(self, task: RunningTask) -> None:
         """A shard with a failover streak ran to its end: its next failover starts again at once."""
         if task.shard not in self.streaks:
@@ -505,6 +552,8 @@ class Engine:
         ]
         if self.awaiting is not None:
             candidates.append(self.reconcile_deadline)
+        if self.in_doubt:
+            candidates.append(min(self.in_doubt.values()) + self.config.launch_doubt_seconds)
         grace = [t.unreachable_since for t in self.running if t.unreachable_since is not None]
         if grace:
             candidates.append(min(grace) + self.config.unreachable_grace_seconds)
@@ -523,6 +572,7 @@ class Engine:
             self.next_periodic = now + self.config.reconcile_interval_seconds
             self.reconcile(explicit=True, now=now)
         self._reconcile_again(now)
+        self._expire_doubt(now)
         self.statuses.expire_grace(now)
         expiry = self.queued.next_expiry(self.catalog.jobs)
         if expiry is not None and now >= expiry:

@@ -90,7 +90,9 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
     taken = engine.driver.launch_many(calls, 0.0) if engine.driver is not None else iter([False] * len(calls))
     for agent, accepted in zip(targets, taken, strict=True):
         launches = by_agent[agent]
-        if accepted:
+        if accepted is None:  # the answer was lost: asked about before anything is repeated
+            engine.doubt([t for t, _ in launches], now)
+        elif accepted:
             engine.stats.launched += len(launches)
             for task, _ in launches:
                 if task.executor_id:

@@ -30,6 +30,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 STILL_ALIVE = ACTIVE | MAYBE_RUNNING | {"TASK_RUNNING"}
+# what a master answers about a task it never launched (asked with the agent ID: TASK_GONE when
+# partition-aware, else TASK_LOST; TASK_UNKNOWN when it does not know the agent; TASK_DROPPED when
+# the ACCEPT came but its offers were void)
+NEVER_LAUNCHED = frozenset({"TASK_GONE", "TASK_UNKNOWN", "TASK_LOST", "TASK_DROPPED"})
 
 
 class StatusHandler:
@@ -49,6 +53,11 @@ class StatusHandler:
         if task is None:
             self._unknown(task_id, state, status, now)
             return
+        if engine.in_doubt.pop(task_id, None) is not None:  # a launch whose answer was lost
+            if state in NEVER_LAUNCHED:
+                engine.never_launched(task, now, f"the master answered {state}")
+                return
+            log.info("launch of %s in doubt: the master has it (%s), not launched again", task_id, state)
         if task.executor_id is None and status.get("executor_id"):  # loaded after a leader change
             task.executor_id = str(status["executor_id"].get("value") or "") or None
         self.apply(task, state, status.get("message"), now, status.get("reason"), status.get("source"))

@@ -50,11 +50,12 @@ class RecordingDriver:
     def __init__(self) -> None:
         self.calls: list[tuple[str, Any]] = []
         self.fail_launch = False
+        self.lose_answer = False  # the ACCEPT went out, its answer never came
 
     def launch_many(self, launches, refuse_seconds):
         for offer_ids, tasks in launches:
             self.calls.append(("launch", (list(offer_ids), tasks)))
-            yield not self.fail_launch
+            yield None if self.lose_answer else not self.fail_launch
 
     def decline(self, offer_ids, refuse_seconds):
         self.calls.append(("decline", (list(offer_ids), refuse_seconds)))
@@ -527,6 +528,65 @@ def test_a_launch_thought_lost_that_ran_after_all_is_adopted_and_not_run_again(h
     h.engine.dirty = True
     h.give_offers("S1")
     assert len(h.driver.launched()) == 1  # nothing launched again
+
+
+def lose_a_launch_answer(h, **job: Any) -> str:
+    """A 1-shard job triggered, its ACCEPT sent but the answer lost: the in-doubt task's ID."""
+    h.lifecycle.register_job(job_body(shards=1, **job))
+    h.subscribe()
+    h.lifecycle.trigger("job")
+    h.driver.lose_answer = True
+    h.give_offers("S0")
+    h.driver.lose_answer = False
+    (sent,) = h.driver.launched()
+    task_id = sent["task_id"]["value"]
+    assert h.driver.of("reconcile")[-1] == [(task_id, "S0")]  # asked at once
+    assert h.running_ids() == [task_id] and h.registry.failover.entries() == []
+    h.give_offers("S1")  # the shard waits for the answer: nothing repeated meanwhile
+    assert len(h.driver.launched()) == 1
+    return task_id
+
+
+@pytest.mark.parametrize("failover", [True, False])
+def test_a_launch_in_doubt_that_the_master_carried_out_is_adopted_not_repeated(h, failover):
+    task_id = lose_a_launch_answer(h, failover=failover)
+    h.status(task_id, "TASK_RUNNING")  # the master's answer: it runs
+    assert h.running_ids() == [task_id] and h.registry.failover.entries() == []
+    assert h.engine.in_doubt == {}
+    h.now += 60  # well past the doubt timeout: nothing happens to a task the master confirmed
+    h.give_offers("S1")
+    h.status(task_id, "TASK_FINISHED")
+    h.engine.dirty = True
+    h.give_offers("S1")
+    assert len(h.driver.launched()) == 1 and h.running_ids() == []
+
+
+@pytest.mark.parametrize("answer", ["TASK_GONE", "TASK_UNKNOWN", "TASK_LOST"])
+@pytest.mark.parametrize("failover", [True, False])
+def test_a_launch_in_doubt_that_never_happened_is_launched_once_after_the_answer(h, failover, answer):
+    task_id = lose_a_launch_answer(h, failover=failover)
+    h.status(task_id, answer)
+    assert [(e.sharding_item, e.original_task_id) for e in h.registry.failover.entries()] == [(0, task_id)]
+    h.give_offers("S1")
+    h.give_offers("S1")
+    launched = [t["task_id"]["value"] for t in h.driver.launched()]
+    assert len(launched) == 2 and launched[0] == task_id
+    assert TaskId.parse(launched[1]).sharding_item == 0
+    assert h.running_ids() == [launched[1]] and h.registry.failover.entries() == []
+    assert h.engine.stats.launches_in_doubt == 1
+
+
+def test_a_launch_in_doubt_the_master_never_answers_about_is_launched_again_after_the_timeout(h):
+    task_id = lose_a_launch_answer(h, failover=False)
+    h.now += h.engine.config.launch_doubt_seconds - 1
+    h.give_offers("S1")
+    assert len(h.driver.launched()) == 1 and h.running_ids() == [task_id]
+    assert h.engine.next_deadline() <= h.now + 1
+    h.now += 1
+    h.step()
+    h.give_offers("S1")
+    launched = [t["task_id"]["value"] for t in h.driver.launched()]
+    assert len(launched) == 2 and h.running_ids() == [launched[1]]
 
 
 def test_a_shard_failed_over_again_and_again_backs_off_and_a_new_leader_keeps_the_back_off(h):
