@@ -184,3 +184,88 @@ def test_channel_reports_calls_after_a_closing_answer_as_failed():
     outcomes = list(channel.send([{"type": "A"}, {"type": "B"}]))
     assert outcomes[0] is None and isinstance(outcomes[1], Exception)
     assert channel._unanswered == 0 and channel._socket is None
+
+
+class CuttingProxy:
+    """A TCP proxy in front of the local master that cuts the connection carrying the next ACCEPT:
+    after passing it on (``deliver=True``: the master launches, its answer never comes back) or
+    instead of passing it on (the master never hears of it). Every other byte passes both ways."""
+
+    def __init__(self, upstream: str, deliver: bool):
+        self.upstream = upstream.rsplit("/", 1)[-1].replace("http://", "")
+        self.deliver = deliver
+        self.armed = threading.Event()
+        self.cut = threading.Event()
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.sockets: list[socket.socket] = [self.server]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.server.getsockname()[1]}"
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.server.accept()
+            except OSError:
+                return
+            host, port = self.upstream.split(":")
+            master = socket.create_connection((host, int(port)))
+            self.sockets += [client, master]
+            link = {"cut": False}
+            threading.Thread(target=self._pump, args=(client, master, link, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(master, client, link, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, target: socket.socket, link: dict[str, bool], up: bool) -> None:
+        try:
+            while data := source.recv(65536):
+                if up and self.armed.is_set() and b'"ACCEPT"' in data:
+                    self.armed.clear()
+                    if self.deliver:
+                        target.sendall(data)
+                    link["cut"] = True
+                    self.cut.set()
+                    source.shutdown(socket.SHUT_RDWR)
+                    return
+                if link["cut"]:
+                    return
+                target.sendall(data)
+        except OSError:
+            return
+
+    def close(self) -> None:
+        for sock in self.sockets:
+            try:
+                sock.close()
+            except OSError:
+                pass
+
+
+@pytest.mark.parametrize("deliver", [True, False])
+def test_an_accept_whose_connection_drops_is_in_doubt_and_reconciliation_tells_its_fate(tmp_path, deliver):
+    """The connection drops after the ACCEPT went out: the launch is reported in doubt (None), not
+    refused; explicit reconciliation then says whether the master launched it."""
+    cluster = LocalMesosCluster(agents=1, work_dir=tmp_path / "mesos", allocation_interval=0.1).start()
+    proxy = CuttingProxy(cluster.master_url, deliver)
+    sink = Sink()
+    driver = sink.driver = MesosDriver({"user": "test", "name": "cut"}, proxy.address, sink)
+    driver.start()
+    try:
+        assert sink.subscribed.wait(10)
+        (offer,) = sink.take_offers(1)
+        shard = task("doubt", offer)
+        shard["command"] = {"value": "sleep 30"}
+        proxy.armed.set()
+        assert list(driver.launch_many([([offer["id"]["value"]], [shard])], 0.0)) == [None]
+        assert proxy.cut.is_set()
+        if deliver:
+            wait_until(lambda: "TASK_RUNNING" in sink.states("doubt"), message="the launched task running")
+        driver.reconcile([("doubt", offer["agent_id"]["value"])])
+        expected = "TASK_RUNNING" if deliver else "TASK_LOST"  # not partition-aware: LOST, not GONE
+        wait_until(lambda: sink.states("doubt")[-1:] == [expected], message=f"the answer {expected}")
+        assert ("TASK_RUNNING" in sink.states("doubt")) is deliver
+    finally:
+        driver.stop(failover=False)
+        proxy.close()
+        cluster.stop()
