@@ -18,6 +18,7 @@ from elasticjob_cloud.mesos.service import SchedulerService
 from elasticjob_cloud.settings import Settings
 from elasticjob_cloud.trace import schema
 from elasticjob_cloud.trace.pgserver import PostgresServer
+from elasticjob_cloud.trace.recorder import TraceRecorder
 from elasticjob_cloud.trace.service import TraceService
 from tests.scheduler.schedkit import FAR_FUTURE, Harness
 from tests.support import wait_until
@@ -40,8 +41,10 @@ class TracedHarness(Harness):
             executor_command=LOCAL_EXECUTOR_COMMAND,
             unreachable_grace_seconds=3.0,
         )
+        # every leader has its own recorder (a new process would), writing through the one database
+        recorder = TraceRecorder(self.trace.writer.put, self.trace.zone)
         self.service = SchedulerService(
-            Settings(**options), self.registry, webui_port=0, listener=self.events, trace=self.trace.recorder
+            Settings(**options), self.registry, webui_port=0, listener=self.events, trace=recorder
         ).start()
         wait_until(lambda: self.engine.subscribed, 15, message="the scheduler to subscribe")
 
@@ -204,3 +207,27 @@ def test_daemon_executions_are_sampled_by_the_apps_event_trace_sampling_count(tr
     finished = [row for row in rows if row["is_success"] == 1]
     assert len(finished) >= len(traced_runs) - 1  # the last may have been cut by the disable's kill
     assert all(row["complete_time"] is not None for row in rows)
+
+
+def test_a_leader_change_mid_run_keeps_every_execution_once_with_both_leaders_rows(traced, tmp_path):
+    harness = traced(f"sqlite:///{tmp_path / 'leaders.db'}")
+    harness.job("handover", cron=FAR_FUTURE, shardingTotalCount=3, jobParameter="sleep=2")
+    harness.lifecycle.trigger("handover")
+    wait_until(lambda: len(harness.records("handover")) == 3, 20, message="a first run under way")
+    harness.settle()
+    first = {r.task_id for r in harness.records("handover")}
+    harness.stop_scheduler()  # tasks keep running; the next leader adopts them
+    harness.start_scheduler()
+    wait_until(lambda: not harness.running("handover"), 20, message="the adopted run to finish")
+    harness.lifecycle.trigger("handover")
+    wait_until(lambda: len(harness.records("handover")) == 6, 20, message="a run under the second leader")
+    wait_until(lambda: not harness.running("handover"), 20, message="the second run to finish")
+    assert harness.trace.writer.wait_idle(10)
+    records = harness.records("handover")
+    rows = {row["task_id"]: row for row in executions(harness.trace, "handover")}
+    assert sorted(rows) == sorted(r.task_id for r in records)
+    assert all(row["is_success"] == 1 for row in rows.values())
+    for task_id in first:  # started under the first leader, finished under the second
+        assert rows[task_id]["hostname"] and rows[task_id]["start_time"] < rows[task_id]["complete_time"]
+        assert states(harness.trace, task_id)[0] == "TASK_STAGING"
+        assert states(harness.trace, task_id)[-1] == "TASK_FINISHED"
