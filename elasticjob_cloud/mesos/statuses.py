@@ -160,6 +160,10 @@ class StatusHandler:
         for task in self.engine.running:
             if task.unreachable_since is not None and now - task.unreachable_since >= grace:
                 log.warning("%s unreachable for %.0fs: treated as lost", task.task_id, grace)
+                why = f"unreachable for {grace:.0f}s: treated as lost by the scheduler"
+                self.engine.trace.status(  # the scheduler's own final state of the task
+                    {"task_id": {"value": task.task_id}, "state": "TASK_LOST", "message": why}, now
+                )
                 self.apply(task, GRACE_EXPIRED, None, now)
 
 

@@ -124,3 +124,15 @@ def test_the_final_state_of_another_leaders_task_completes_that_execution():
     assert len(done) == 1 and done[0]["is_success"] == 1
     trace.status(update("not-a-task-id", "TASK_RUNNING"), 100.0)
     assert len(rows) == 2
+
+
+def test_a_task_the_scheduler_gives_up_on_is_a_lost_execution():
+    trace, rows = recorder()
+    trace.launched([LaunchedTask(READY, "h", "ip", daemon=False)], 99.0)
+    trace.status(update(READY, "TASK_RUNNING"), 100.0)
+    trace.status(
+        {"task_id": {"value": READY}, "state": "TASK_LOST", "message": "unreachable for 300s"}, 400.0
+    )
+    assert of(rows, STATUS)[-1]["source"] == "CLOUD_SCHEDULER"
+    done = of(rows, EXEC_COMPLETE)[0]
+    assert done["is_success"] == 0 and done["failure_cause"] == "TASK_LOST: unreachable for 300s"
