@@ -65,6 +65,9 @@ def test_standalone_serves_the_api_and_stops_everything(tmp_path):
         assert requests.get(url + "/api/app/foo_app", timeout=10).json()["appName"] == "foo_app"
         assert _zookeeper_pids_under(work)
         assert _listening_addresses(port) == {"127.0.0.1"}  # not the network: no authentication
+        # the embedded event trace: a SQLite file in the work dir, searchable at once
+        assert requests.get(url + "/api/job/events/executions", timeout=10).json() == {"total": 0, "rows": []}
+        assert (work / "event-trace.db").is_file()
     finally:
         process.send_signal(signal.SIGINT)
         try:

@@ -162,6 +162,11 @@ def run_standalone(args: argparse.Namespace) -> int:
         return 2
     work_dir = Path(args.work_dir or "work").resolve()
     work_dir.mkdir(parents=True, exist_ok=True)
+    if not settings.event_trace_rdb_url:  # the embedded event trace: a SQLite file in the work dir
+        settings = settings.replace(
+            event_trace_rdb_url=f"sqlite:///{work_dir / 'event-trace.db'}",
+            event_trace_journal=settings.event_trace_journal or str(work_dir / "event-trace.journal"),
+        )
     stack = start_standalone(
         settings,
         zk_data_dir=str(work_dir / "zookeeper") if not args.zk_servers else None,
