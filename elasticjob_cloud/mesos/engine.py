@@ -182,15 +182,25 @@ class Engine:
         self.offers.clear()
 
     def _load_running(self) -> None:
+        started = time.perf_counter()
         entries = self.registry.running.entries()
         job_nodes = self.registry.tree.children(paths.RUNNING)
+        read = time.perf_counter()
         self.catalog.refresh()
         apps = {name: job.app_name for name, job in self.catalog.jobs.items()}
         self.running.load(entries, job_nodes, apps)
         self.streaks = self.registry.failover.streaks()
         self.loaded = True
+        prepared = time.perf_counter()
         self._prepare(set(self.catalog.jobs))
-        log.info("loaded %d running tasks from ZooKeeper", len(self.running))
+        log.info(
+            "loaded %d running tasks from ZooKeeper in %.2f s (reading them %.2f s, preparing %d jobs %.2f s)",
+            len(self.running),
+            time.perf_counter() - started,
+            read - started,
+            len(self.catalog.jobs),
+            time.perf_counter() - prepared,
+        )
 
     # ------------------------------------------------------------------ reconciliation
     def reconcile(self, explicit: bool, now: float, blocking: bool = False) -> None:
