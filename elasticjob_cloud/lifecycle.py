@@ -82,10 +82,7 @@ class Lifecycle:
         """Only the fields given change (``{"appName":"foo_app","appCacheEnable":true}``)."""
         changes = _require_object(body, "app")
         name = _require_name(changes, "appName")
-        current = self.get_app(name)
-        app = load_app({**app_to_wire(current), **changes})
-        self.config.replace_app(app)
-        return app
+        return self.config.update_app(name, lambda current: load_app({**app_to_wire(current), **changes}))
 
     def get_app(self, app_name: str) -> AppConfig:
         app = self.config.get_app(_app(app_name))
@@ -113,8 +110,7 @@ class Lifecycle:
         return self.disable.is_app_disabled(app_name)
 
     def disable_app(self, app_name: str) -> None:
-        self.get_app(app_name)
-        self.disable.disable_app(app_name)
+        self.disable.disable_app(_app(app_name))  # NotFound unless the app exists
 
     def enable_app(self, app_name: str) -> None:
         self.get_app(app_name)
@@ -159,22 +155,26 @@ class Lifecycle:
         keeps the job's class unless it names one; its ``disabled`` sets the job's disable mark."""
         changes = _require_object(body, "job")
         name = _require_name(changes, "jobName")
-        current = self.get_job(name)
-        disabled: bool | None = None
-        if is_pojo(changes):
-            props = changes.get("props") if isinstance(changes.get("props"), dict) else {}
-            names_kind = "jobClass" in changes or "jobType" in changes or bool(props)
-            kept = {} if names_kind else {"jobType": current.job_type.value, "jobClass": current.job_class}
-            mapped = from_pojo({**kept, **changes})
-            changes = mapped.body
-            disabled = mapped.disabled if "disabled" in body else None
-        merged = {**job_to_wire(current), **{k: v for k, v in changes.items() if k != "appName" or v}}
-        job = load_job(merged)
-        if self.config.get_app(job.app_name) is None:
-            raise InvalidConfig.field("appName", f"app '{job.app_name}' does not exist")
-        self.config.replace_job(job)
-        if disabled is not None:
-            (self.disable.disable_job if disabled else self.disable.enable_job)(job.job_name)
+        disabled: list[bool | None] = [None]  # what the 3.x body's ``disabled`` asks, once mapped
+
+        def change(current: JobConfig) -> JobConfig:
+            given = changes
+            if is_pojo(changes):
+                props = changes.get("props") if isinstance(changes.get("props"), dict) else {}
+                names_kind = "jobClass" in changes or "jobType" in changes or bool(props)
+                kept = (
+                    {} if names_kind else {"jobType": current.job_type.value, "jobClass": current.job_class}
+                )
+                mapped = from_pojo({**kept, **changes})
+                given = mapped.body
+                disabled[0] = mapped.disabled if "disabled" in body else None
+            return load_job(
+                {**job_to_wire(current), **{k: v for k, v in given.items() if k != "appName" or v}}
+            )
+
+        job = self.config.update_job(name, change)  # applied to the job as read, written atomically
+        if disabled[0] is not None:
+            (self.disable.disable_job if disabled[0] else self.disable.enable_job)(job.job_name)
         return job
 
     def get_job(self, job_name: str) -> JobConfig:
@@ -209,8 +209,7 @@ class Lifecycle:
         return sorted(self.disable.disabled_jobs())  # deregistering a job removes its mark
 
     def disable_job(self, job_name: str) -> None:
-        self.get_job(job_name)
-        self.disable.disable_job(job_name)
+        self.disable.disable_job(_job(job_name))  # NotFound unless the job exists
 
     def enable_job(self, job_name: str) -> None:
         self.get_job(job_name)
@@ -218,10 +217,7 @@ class Lifecycle:
 
     def trigger(self, job_name: str) -> int:
         """Queue one run now, by the misfire rule: misfire=true adds a run, false keeps at most one."""
-        job = self.get_job(job_name)
-        if job.execution_type is ExecutionType.DAEMON:
-            raise Conflict(f"daemon job '{job_name}' cannot be triggered: it runs its own cron")
-        return self.registry.ready.add(job_name, job.misfire)
+        return self.registry.ready.trigger(_job(job_name), _misfire_of_triggerable)
 
     def trigger_run(self, body: dict[str, Any]) -> dict[str, Any]:
         """Queue one run with its own parameters (``core.triggers``); the answer names the run."""
@@ -315,6 +311,12 @@ class Lifecycle:
             "transientJobCount": counts[ExecutionType.TRANSIENT],
             "daemonJobCount": counts[ExecutionType.DAEMON],
         }
+
+
+def _misfire_of_triggerable(job: JobConfig) -> bool:
+    if job.execution_type is ExecutionType.DAEMON:
+        raise Conflict(f"daemon job '{job.job_name}' cannot be triggered: it runs its own cron")
+    return job.misfire
 
 
 def parse_count(text: str | int | None, default: int = 10) -> int:

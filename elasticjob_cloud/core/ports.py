@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -28,17 +28,20 @@ class RunningEntry:
 
 
 class ConfigStore(Protocol):
-    """Apps and jobs. Multi-node changes are atomic: either all nodes change or none."""
+    """Apps and jobs. Multi-node changes are atomic: either all nodes change or none. ``update_*``
+    applies a pure ``change`` to the config as read and writes it only if nothing moved meanwhile."""
 
     def get_app(self, app_name: str) -> AppConfig | None: ...
     def list_apps(self) -> list[AppConfig]: ...
     def add_app(self, app: AppConfig) -> None: ...  # AlreadyExists
     def replace_app(self, app: AppConfig) -> None: ...  # NotFound
+    def update_app(self, app_name: str, change: Callable[[AppConfig], AppConfig]) -> AppConfig: ...
     def remove_app(self, app_name: str) -> list[str]: ...  # cascades to its jobs; returns their names
     def get_job(self, job_name: str) -> JobConfig | None: ...
     def list_jobs(self) -> list[JobConfig]: ...
     def add_job(self, job: JobConfig, disabled: bool = False) -> None: ...  # AlreadyExists; NotFound: no app
     def replace_job(self, job: JobConfig) -> None: ...  # NotFound
+    def update_job(self, job_name: str, change: Callable[[JobConfig], JobConfig]) -> JobConfig: ...
     def remove_job(self, job_name: str) -> bool: ...  # with its disable, ready and failover state
     def add_app_and_job(self, app: AppConfig, job: JobConfig) -> None: ...
     def app_names(self) -> list[str]: ...
@@ -61,6 +64,7 @@ class ReadyQueue(Protocol):
     """Queued runs per TRANSIENT job (a counter), and DAEMON jobs waiting for a launch."""
 
     def add(self, job_name: str, misfire: bool) -> int: ...  # the new count; QueueFull
+    def trigger(self, job_name: str, misfire_of: Callable[[JobConfig], bool]) -> int: ...  # NotFound
     def counts(self) -> dict[str, int]: ...
     def take(self, job_name: str) -> None: ...  # one run launched: decrement or delete
     def clear(self, job_name: str) -> None: ...

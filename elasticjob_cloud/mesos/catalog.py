@@ -127,6 +127,7 @@ class Catalog:
                     self.disabled_jobs.discard(name)
         disabled_apps = self._registry.disable.disabled_apps() if apps else set()
         for app_name in apps:
+            before = (self.apps.get(app_name), app_name in self.disabled_apps)
             app = self._registry.config.get_app(app_name)
             if app is None:
                 if self.apps.pop(app_name, None) is not None:
@@ -137,8 +138,10 @@ class Catalog:
                 self.disabled_apps.add(app_name)
             else:
                 self.disabled_apps.discard(app_name)
-        if apps:  # a walk over every job: only when an app changed
-            changes.jobs |= {name for name, job in self.jobs.items() if job.app_name in apps}
+            if (self.apps.get(app_name), app_name in self.disabled_apps) == before:
+                changes.apps.discard(app_name)  # rewritten as it was (a job of it was registered)
+        if changes.apps:  # a walk over every job: only when an app changed
+            changes.jobs |= {name for name, job in self.jobs.items() if job.app_name in changes.apps}
         return changes
 
     def launchable(self, job_name: str) -> JobConfig | None:

@@ -1,40 +1,39 @@
 """The stores of ``core.ports``, written once over the ``Tree`` seam (ZooKeeper or memory).
 
 Layout and JSON are the original's (``core.paths``, ``core.schemas``), so its data reads back.
+Apps and jobs are ``registry.config``; multi-node changes are plans over one read committed with
+guards from it (``registry.atomic``). A mark that belongs to a job or app (disable mark, trigger,
+failover entry) is created with a check that the job or app exists in the same transaction, so none
+is left behind by a deregistration that commits first.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from ..core import paths
-from ..core.models import DELIMITER, AppConfig, JobConfig
+from ..core.models import DELIMITER, JobConfig
 from ..core.ports import FailoverEntry, RunningEntry
-from ..core.schemas import app_to_wire, job_to_wire, load_stored_app, load_stored_job
-from ..exceptions import AlreadyExists, Conflict, InvalidConfig, NotFound, QueueFull
+from ..core.schemas import load_stored_job
+from ..exceptions import AlreadyExists, Conflict, NotFound, QueueFull
+from .atomic import transact
+from .config import ConfigStore, decode, encode_json
 from .tree import Check, Create, Delete, Op, SetData, Tree
 
+__all__ = [
+    "ConfigStore",
+    "DisableStore",
+    "FailoverQueue",
+    "FrameworkIdStore",
+    "ReadyQueue",
+    "RunningStore",
+    "encode_json",
+]
+
 log = logging.getLogger(__name__)
-
-
-def encode_json(wire: dict[str, Any]) -> bytes:
-    return json.dumps(wire, separators=(",", ":"), ensure_ascii=False).encode()
-
-
-def _decode(data: bytes, path: str, loader: Any) -> Any:
-    try:
-        return loader(json.loads(data.decode()))
-    except (ValueError, InvalidConfig) as exc:
-        log.warning("ignoring unreadable configuration at %s: %s", path, exc)
-        return None
-
-
-def _delete_subtree(tree: Tree, path: str) -> list[Op]:
-    if not tree.exists(path):
-        return []
-    return [*(Delete(p) for p in tree.descendants(path)), Delete(path)]
 
 
 def _parse_item(child: str, job_name: str) -> int | None:
@@ -45,131 +44,6 @@ def _parse_item(child: str, job_name: str) -> int | None:
         return int(child[len(prefix) :])
     except ValueError:
         return None
-
-
-class ConfigStore:
-    def __init__(self, tree: Tree):
-        self.tree = tree
-        for root in (paths.CONFIG_APP, paths.CONFIG_JOB):
-            tree.ensure(root)
-
-    # apps
-    def get_app(self, app_name: str) -> AppConfig | None:
-        found = self.tree.get(paths.app(app_name))
-        return _decode(found[0], paths.app(app_name), load_stored_app) if found else None
-
-    def list_apps(self) -> list[AppConfig]:
-        apps = (self.get_app(name) for name in self.tree.children(paths.CONFIG_APP))
-        return [app for app in apps if app is not None]
-
-    def app_names(self) -> list[str]:
-        return self.tree.children(paths.CONFIG_APP)
-
-    def add_app(self, app: AppConfig) -> None:
-        try:
-            self.tree.commit([Create(paths.app(app.app_name), encode_json(app_to_wire(app)))])
-        except AlreadyExists:
-            raise AlreadyExists(f"app '{app.app_name}' already exists") from None
-
-    def replace_app(self, app: AppConfig) -> None:
-        try:
-            self.tree.commit([SetData(paths.app(app.app_name), encode_json(app_to_wire(app)))])
-        except NotFound:
-            raise NotFound(f"app '{app.app_name}' not found") from None
-
-    def remove_app(self, app_name: str) -> list[str]:
-        jobs = [job.job_name for job in self.list_jobs() if job.app_name == app_name]
-        ops: list[Op] = []
-        for job_name in jobs:
-            ops += self._job_removal(job_name)
-        if self.tree.exists(paths.disabled_app(app_name)):
-            ops.append(Delete(paths.disabled_app(app_name)))
-        if self.tree.exists(paths.app(app_name)):
-            ops.append(Delete(paths.app(app_name)))
-        self.tree.commit(ops)
-        return jobs
-
-    # jobs
-    def get_job(self, job_name: str) -> JobConfig | None:
-        found = self.tree.get(paths.job(job_name))
-        return _decode(found[0], paths.job(job_name), load_stored_job) if found else None
-
-    def job_names(self) -> list[str]:
-        return self.tree.children(paths.CONFIG_JOB)
-
-    def get_jobs_versioned(self, job_names: list[str]) -> dict[str, tuple[JobConfig | None, int] | None]:
-        """Each job's config (None when unreadable) with its node version; None when missing.
-
-        One pipelined round trip for all names: the producer loads thousands of jobs this way.
-        """
-        found = self.tree.get_many([paths.job(name) for name in job_names])
-        return {
-            name: None if entry is None else (_decode(entry[0], paths.job(name), load_stored_job), entry[1])
-            for name, entry in zip(job_names, found, strict=True)
-        }
-
-    def list_jobs(self) -> list[JobConfig]:
-        jobs = (self.get_job(name) for name in self.tree.children(paths.CONFIG_JOB))
-        return [job for job in jobs if job is not None]
-
-    def add_job(self, job: JobConfig, disabled: bool = False) -> None:
-        """The app check is part of the same transaction: the app cannot vanish in between. A job
-        added ``disabled`` gets its disable mark in that transaction too (it never runs enabled)."""
-        mark = [Create(paths.disabled_job(job.job_name), job.job_name.encode())] if disabled else []
-        try:
-            self.tree.commit(
-                [
-                    Check(paths.app(job.app_name)),
-                    Create(paths.job(job.job_name), encode_json(job_to_wire(job))),
-                    *mark,
-                ]
-            )
-        except AlreadyExists:
-            raise AlreadyExists(f"job '{job.job_name}' already exists") from None
-        except NotFound:
-            raise NotFound(f"app '{job.app_name}' not found: register the app first") from None
-
-    def replace_job(self, job: JobConfig) -> None:
-        if not self.tree.exists(paths.job(job.job_name)):
-            raise NotFound(f"job '{job.job_name}' not found")
-        try:
-            self.tree.commit(
-                [
-                    Check(paths.app(job.app_name)),
-                    SetData(paths.job(job.job_name), encode_json(job_to_wire(job))),
-                ]
-            )
-        except NotFound:
-            raise NotFound(f"job '{job.job_name}' or its app '{job.app_name}' not found") from None
-
-    def remove_job(self, job_name: str) -> bool:
-        ops = self._job_removal(job_name)
-        self.tree.commit(ops)
-        return any(isinstance(op, Delete) and op.path == paths.job(job_name) for op in ops)
-
-    def add_app_and_job(self, app: AppConfig, job: JobConfig) -> None:
-        for path, what in ((paths.app(app.app_name), "app"), (paths.job(job.job_name), "job")):
-            if self.tree.exists(path):
-                raise AlreadyExists(f"{what} '{path.rsplit('/', 1)[1]}' already exists")
-        self.tree.commit(
-            [
-                Create(paths.app(app.app_name), encode_json(app_to_wire(app))),
-                Create(paths.job(job.job_name), encode_json(job_to_wire(job))),
-            ]
-        )
-
-    def _job_removal(self, job_name: str) -> list[Op]:
-        ops: list[Op] = []
-        for path in (paths.disabled_job(job_name), paths.ready(job_name), paths.last_fire(job_name)):
-            if self.tree.exists(path):
-                ops.append(Delete(path))
-        ops += _delete_subtree(self.tree, paths.failover_job(job_name))
-        ops += _delete_subtree(self.tree, paths.failover_backoff_job(job_name))
-        ops += _delete_subtree(self.tree, paths.triggered_job(job_name))
-        ops += _delete_subtree(self.tree, paths.trigger_keys_job(job_name))
-        if self.tree.exists(paths.job(job_name)):
-            ops.append(Delete(paths.job(job_name)))
-        return ops
 
 
 class _CountedChildren:
@@ -196,7 +70,8 @@ class DisableStore:
         return self.tree.exists(paths.disabled_app(app_name))
 
     def disable_app(self, app_name: str) -> None:
-        self._add(self._apps, paths.disabled_app(app_name), app_name)
+        """``NotFound`` unless the app exists (checked in the same transaction)."""
+        self._add(self._apps, paths.disabled_app(app_name), paths.app(app_name), f"app '{app_name}'")
 
     def enable_app(self, app_name: str) -> None:
         self._remove(paths.disabled_app(app_name))
@@ -205,7 +80,8 @@ class DisableStore:
         return self.tree.exists(paths.disabled_job(job_name))
 
     def disable_job(self, job_name: str) -> None:
-        self._add(self._jobs, paths.disabled_job(job_name), job_name)
+        """``NotFound`` unless the job exists (checked in the same transaction)."""
+        self._add(self._jobs, paths.disabled_job(job_name), paths.job(job_name), f"job '{job_name}'")
 
     def enable_job(self, job_name: str) -> None:
         self._remove(paths.disabled_job(job_name))
@@ -216,14 +92,16 @@ class DisableStore:
     def disabled_jobs(self) -> set[str]:
         return set(self.tree.children(paths.DISABLE_JOB))
 
-    def _add(self, parent: _CountedChildren, path: str, name: str) -> None:
-        if self.tree.exists(path):
-            return
-        parent.refuse_if_full(f"disabling '{name}'")
-        try:
-            self.tree.commit([Create(path, name.encode())])
-        except AlreadyExists:
-            pass  # disabled concurrently: the wanted state holds
+    def _add(self, parent: _CountedChildren, path: str, owner: str, what: str) -> None:
+        def plan() -> tuple[list[Op], None]:
+            if self.tree.get(owner) is None:
+                raise NotFound(f"{what} not found")
+            if self.tree.get(path) is not None:
+                return [], None  # disabled already (perhaps concurrently): the wanted state holds
+            parent.refuse_if_full(f"disabling {what}")
+            return [Check(owner), Create(path, path.rsplit("/", 1)[1].encode())], None
+
+        transact(self.tree, plan, f"disabling {what}")
 
     def _remove(self, path: str) -> None:
         try:
@@ -256,6 +134,27 @@ class ReadyQueue:
                 return count
             except (NotFound, Conflict):
                 continue
+
+    def trigger(self, job_name: str, misfire_of: Callable[[JobConfig], bool]) -> int:
+        """One run queued for a job that exists at commit time (the check is in the transaction: a
+        run is never queued for a job deregistered meanwhile); ``misfire_of`` gives the job's rule
+        (and raises for a job that cannot be triggered). Returns the new count."""
+        path = paths.ready(job_name)
+
+        def plan() -> tuple[list[Op], int]:
+            found = self.tree.get(paths.job(job_name))
+            job = decode(found[0], paths.job(job_name), load_stored_job) if found else None
+            if found is None or job is None:
+                raise NotFound(f"job '{job_name}' not found")
+            misfire = misfire_of(job)
+            current = self.tree.get(path)
+            count = self.next_count(current, misfire)
+            if current is None:
+                self._root.refuse_if_full(f"queueing a run of '{job_name}'")
+                return [Check(paths.job(job_name)), Create(path, str(count).encode())], count
+            return [Check(paths.job(job_name)), SetData(path, str(count).encode(), current[1])], count
+
+        return transact(self.tree, plan, f"triggering job '{job_name}'")
 
     @staticmethod
     def next_count(current: tuple[bytes, int] | None, misfire: bool, runs: int = 1) -> int:
@@ -327,24 +226,35 @@ class FailoverQueue:
         self._root = _CountedChildren(tree, paths.FAILOVER, queue_size)
 
     def add(self, entry: FailoverEntry) -> bool:
+        """Queue the shard; False when it is queued already or its job does not exist any more (a
+        deregistered job has nothing to fail over: the job check is part of the transaction)."""
+        job_dir = paths.failover_job(entry.job_name)
         path = paths.failover_task(entry.job_name, entry.sharding_item)
-        if self.tree.exists(path):
-            return False
-        self._root.refuse_if_full(f"failing over '{entry.job_name}' shard {entry.sharding_item}")
-        self.tree.ensure(paths.failover_job(entry.job_name))
-        ops: list[Op] = [Create(path, entry.original_task_id.encode())]
+        backoff_dir = paths.failover_backoff_job(entry.job_name)
         backoff = paths.failover_backoff(entry.job_name, entry.sharding_item)
-        if entry.attempt > 1:
-            self.tree.ensure(paths.failover_backoff_job(entry.job_name))
-            streak = encode_json({"attempt": entry.attempt, "notBefore": entry.not_before})
-            ops.append(SetData(backoff, streak) if self.tree.exists(backoff) else Create(backoff, streak))
-        elif self.tree.exists(backoff):
-            ops.append(Delete(backoff))
-        try:
-            self.tree.commit(ops)
-        except AlreadyExists:
-            return False
-        return True
+
+        def plan() -> tuple[list[Op], bool]:
+            job, parent, current, streak_dir, streak = self.tree.get_many(
+                [paths.job(entry.job_name), job_dir, path, backoff_dir, backoff]
+            )
+            if current is not None or job is None:
+                return [], False
+            self._root.refuse_if_full(f"failing over '{entry.job_name}' shard {entry.sharding_item}")
+            ops: list[Op] = [Check(paths.job(entry.job_name))]
+            if parent is None:
+                ops.append(Create(job_dir))
+            ops.append(Create(path, entry.original_task_id.encode()))
+            if entry.attempt > 1:
+                if streak_dir is None:
+                    self.tree.ensure(paths.FAILOVER_BACKOFF)
+                    ops.append(Create(backoff_dir))
+                data = encode_json({"attempt": entry.attempt, "notBefore": entry.not_before})
+                ops.append(Create(backoff, data) if streak is None else SetData(backoff, data, streak[1]))
+            elif streak is not None:
+                ops.append(Delete(backoff, streak[1]))
+            return ops, True
+
+        return transact(self.tree, plan, f"failing over '{entry.job_name}' shard {entry.sharding_item}")
 
     def entries(self) -> list[FailoverEntry]:
         entries = list(_items_under(self.tree, paths.FAILOVER, FailoverEntry))
@@ -393,12 +303,18 @@ class RunningStore:
         tree.ensure(paths.RUNNING)
 
     def add(self, entry: RunningEntry) -> None:
+        job_dir = paths.running_job(entry.job_name)
         path = paths.running_task(entry.job_name, entry.sharding_item)
-        self.tree.ensure(paths.running_job(entry.job_name))
-        if self.tree.exists(path):
-            self.tree.commit([SetData(path, entry.task_id.encode())])
-        else:
-            self.tree.commit([Create(path, entry.task_id.encode())])
+
+        def plan() -> tuple[list[Op], None]:
+            parent, current = self.tree.get_many([job_dir, path])
+            ops: list[Op] = [] if parent is not None else [Create(job_dir)]
+            data = entry.task_id.encode()
+            if current is None:
+                return [*ops, Create(path, data)], None
+            return [*ops, SetData(path, data, current[1])], None
+
+        transact(self.tree, plan, f"recording task {entry.task_id}")
 
     def entries(self) -> list[RunningEntry]:
         return list(_items_under(self.tree, paths.RUNNING, RunningEntry))

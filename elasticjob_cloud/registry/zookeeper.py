@@ -318,14 +318,7 @@ class KazooTree:
             elif isinstance(op, Delete):
                 transaction.delete(op.path, op.version)
             elif isinstance(op, Check):
-                if op.version == -1:
-                    # ZooKeeper's check needs a version; read it so "exists" can be checked atomically.
-                    current = self.get(op.path)
-                    if current is None:
-                        raise NotFound(f"ZooKeeper node missing at {op.path}")
-                    transaction.check(op.path, current[1])
-                else:
-                    transaction.check(op.path, op.version)
+                transaction.check(op.path, op.version)  # version -1: "exists", checked atomically
         return transaction
 
 

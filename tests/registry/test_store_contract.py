@@ -77,6 +77,8 @@ def test_add_app_and_job_is_all_or_nothing(registry):
 
 
 def test_disable_and_enable_are_idempotent(registry):
+    registry.config.add_app(APP)
+    registry.config.add_job(job())
     registry.disable.disable_app("app")
     registry.disable.disable_app("app")
     registry.disable.disable_job("job")
@@ -117,7 +119,14 @@ def test_queues_refuse_past_their_size_instead_of_dropping(registry):
     assert registry.ready.add("job0", True) == 2  # existing entries still count up
 
 
+def registered(registry, name="job"):
+    if registry.config.get_app("app") is None:
+        registry.config.add_app(APP)
+    registry.config.add_job(job(name))
+
+
 def test_failover_entries_are_unique_per_shard(registry):
+    registered(registry)
     first = FailoverEntry("job", 2, "job@-@2@-@READY@-@S0@-@u1")
     assert registry.failover.add(first) is True
     assert registry.failover.add(FailoverEntry("job", 2, "job@-@2@-@READY@-@S1@-@u2")) is False
@@ -130,6 +139,7 @@ def test_failover_entries_are_unique_per_shard(registry):
 
 
 def test_a_failover_entry_is_withdrawn_only_for_the_task_it_fails_over(registry):
+    registered(registry)
     registry.failover.add(FailoverEntry("job", 1, "job@-@1@-@READY@-@S0@-@u1"))
     assert registry.failover.withdraw("job", 1, "job@-@1@-@READY@-@S0@-@other") is False
     assert registry.failover.withdraw("job", 0, "job@-@1@-@READY@-@S0@-@u1") is False
@@ -137,6 +147,11 @@ def test_a_failover_entry_is_withdrawn_only_for_the_task_it_fails_over(registry)
     assert registry.failover.withdraw("job", 1, "job@-@1@-@READY@-@S0@-@u1") is True
     assert registry.failover.entries() == [] and not registry.tree.exists(paths.failover_job("job"))
     assert registry.failover.withdraw("job", 1, "job@-@1@-@READY@-@S0@-@u1") is False
+
+
+def test_a_failover_entry_needs_its_job(registry):
+    assert registry.failover.add(FailoverEntry("gone", 0, "gone@-@0@-@READY@-@S0@-@u")) is False
+    assert registry.failover.entries() == []
 
 
 def test_running_entries(registry):

@@ -141,6 +141,7 @@ def test_task_views_read_zookeeper(app_published):
     api = app_published
     from elasticjob_cloud.core.ports import FailoverEntry, RunningEntry
 
+    call(api, "POST", "/api/job/register", json=FOO_JOB)  # a failover entry needs its job
     task_id = "foo_job@-@2@-@FAILOVER@-@agent-1@-@0f1e"
     api.registry.running.add(RunningEntry("foo_job", 2, task_id))
     api.registry.failover.add(FailoverEntry("foo_job", 1, "foo_job@-@1@-@READY@-@agent-0@-@abcd"))
