@@ -133,6 +133,11 @@ class ZooKeeperServer:
         )
 
     @property
+    def pid(self) -> int | None:
+        """The server JVM's process ID (fault tests pause it with SIGSTOP)."""
+        return self._process.pid if self._process is not None else None
+
+    @property
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 

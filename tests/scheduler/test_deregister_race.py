@@ -52,9 +52,15 @@ def test_register_trigger_deregister_never_answers_404_nor_leaves_the_job(stack,
         for root in (paths.CONFIG_JOB, paths.READY, paths.PRODUCER, paths.FAILOVER, paths.DISABLE_JOB)
     }
     assert left == {root: [] for root in left}
+
     # the tasks launched meanwhile are killed or finish; their running nodes go with them
-    wait_until(
-        lambda: not [n for n in registry.tree.children(paths.RUNNING) if n.startswith("race")],
-        30,
-        message="the running state of the deregistered jobs to be gone",
-    )
+    def running_left() -> dict[str, list[str]]:
+        nodes = [n for n in registry.tree.children(paths.RUNNING) if n.startswith("race")]
+        return {n: registry.tree.children(paths.running_job(n)) for n in nodes}
+
+    try:
+        wait_until(lambda: not running_left(), 30, message="the running state of the deregistered jobs to go")
+    except AssertionError:
+        raise AssertionError(
+            f"left under {paths.RUNNING}: {running_left()}\n{scheduler.log_tail()}"
+        ) from None
