@@ -42,8 +42,9 @@ def decode(data: bytes, path: str, loader: Any) -> Any:
 
 def job_state_ops(tree: Tree, job_names: list[str]) -> list[Op]:
     """Deletes of every state node of these jobs that exists now: disable mark, ready counter, last
-    fire, failover entries, and an empty ``/state/running/{job}`` (tasks still running are the
-    engine's: it kills them, then forgets the node; a task recorded meanwhile fails the delete)."""
+    fire, failover entries and back-off streaks, and an empty ``/state/running/{job}`` (tasks still
+    running are the engine's: it kills them, then forgets the node; a task recorded meanwhile fails
+    the delete)."""
     if not job_names:
         return []
     singles = [
@@ -53,12 +54,16 @@ def job_state_ops(tree: Tree, job_names: list[str]) -> list[Op]:
         Delete(path) for path, found in zip(singles, tree.get_many(singles), strict=True) if found
     ]
     failing_over = set(tree.children(paths.FAILOVER))
+    backing_off = set(tree.children(paths.FAILOVER_BACKOFF))
     running = set(tree.children(paths.RUNNING))
     for name in job_names:
-        if name in failing_over:
-            job_dir = paths.failover_job(name)
-            ops += [Delete(f"{job_dir}/{child}") for child in tree.children(job_dir)]
-            ops.append(Delete(job_dir))
+        for listed, job_dir in (
+            (failing_over, paths.failover_job(name)),
+            (backing_off, paths.failover_backoff_job(name)),
+        ):
+            if name in listed:
+                ops += [Delete(f"{job_dir}/{child}") for child in tree.children(job_dir)]
+                ops.append(Delete(job_dir))
         if name in running and not tree.children(paths.running_job(name)):
             ops.append(Delete(paths.running_job(name)))
     return ops
