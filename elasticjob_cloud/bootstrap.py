@@ -152,6 +152,10 @@ def start_api(
         try:
             identity = f"{settings.hostname}:{rest.port}"
             stack.election = LeaderElection(connection, identity, node.elected, node.revoked)
+            election = stack.election
+            node.leadership_stores = lambda: (
+                registry.fenced(election.candidate_path) if election.candidate_path else registry
+            )
             node.leader_identity = stack.election.leader_identity
             node.identity = identity
             stack.election.start()

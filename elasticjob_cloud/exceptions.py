@@ -65,6 +65,12 @@ class RegistryUnavailable(ElasticJobError):
     status = 503
 
 
+class Deposed(RegistryUnavailable):
+    """A write of a leadership whose election node is gone (its session expired: another instance
+    may lead now). Refused by ZooKeeper in the same transaction, so a paused and resumed leader
+    cannot write, and therefore cannot launch, before it notices and steps down."""
+
+
 class NotLeader(ElasticJobError):
     """The operation needs the elected leader; ``leader_url`` is where it is, if known."""
 

@@ -51,6 +51,9 @@ class SchedulerNode:
         self._starting = False
         self._lock = threading.Lock()
         self.leaderships = 0
+        # the stores one leadership writes through (the composition root fences them with the
+        # election node: ``registry.fencing``); None: ``registry`` itself
+        self.leadership_stores: Callable[[], SchedulerStores] | None = None
 
     # ------------------------------------------------------------ election callbacks
     def elected(self) -> None:
@@ -60,8 +63,9 @@ class SchedulerNode:
             log.info("elected leader: starting the producer, the engine and the Mesos driver")
             self._starting = True
             try:
+                stores = self.leadership_stores() if self.leadership_stores else self.registry
                 self.service = SchedulerService(
-                    self.settings, self.registry, self.webui_port, self.listener, self.clock, self.trace
+                    self.settings, stores, self.webui_port, self.listener, self.clock, self.trace
                 ).start()
                 self.leaderships += 1
             except Exception:

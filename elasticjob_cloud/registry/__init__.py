@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .fencing import FencedTree
 from .fires import FireStore
 from .memory import MemoryTree
 from .stores import ConfigStore, DisableStore, FailoverQueue, FrameworkIdStore, ReadyQueue, RunningStore
@@ -39,6 +40,11 @@ class Registry:
             fires=FireStore(tree, queue_size),
             triggered=TriggeredRuns(tree, queue_size),
         )
+
+    def fenced(self, election_node: str) -> Registry:
+        """The same stores, every write guarded by ``election_node`` (``registry.fencing``): what
+        one leadership of the scheduler writes through."""
+        return Registry.over(FencedTree(self.tree, election_node), self.fires.queue_size)
 
     @classmethod
     def in_memory(cls, queue_size: int = 10000) -> Registry:
