@@ -1,0 +1,73 @@
+"""The campaign's checker on hand-made histories: it must flag what it claims to catch."""
+
+from __future__ import annotations
+
+import json
+
+from tests.faults.checker import Execution, Write, check_transient, check_writes, cut_runs, read_executions
+
+
+def ex(shard: int, start: float, end: float | None, kind: str = "READY", job: str = "j") -> Execution:
+    return Execution(job, shard, f"{job}@-@{shard}@-@{kind}@-@S0@-@{start}", 1, start, end)
+
+
+def verdict(executions, instants=3, failover=True, misfire=True, allowed=0):
+    return check_transient("j", 2, executions, instants, allowed, failover, misfire, open_end=1000.0)
+
+
+CLEAN = [
+    ex(0, 0.0, 0.3),
+    ex(1, 0.1, 0.4),
+    ex(0, 2.0, 2.3),
+    ex(1, 2.05, 2.35),
+    ex(0, 4.0, 4.3),
+    ex(1, 4.9, 5.2),
+]
+
+
+def test_a_clean_history_passes_and_a_late_shard_stays_in_its_run():
+    v = verdict(CLEAN)
+    assert (v.runs, v.doubled, v.overlapping, v.lost) == (3, [], [], [])
+    assert [len(run.executions) for run in cut_runs(CLEAN)] == [2, 2, 2]
+
+
+def test_a_shard_run_twice_for_one_fire_is_doubled_and_overlapping():
+    v = verdict([*CLEAN[:2], ex(1, 0.2, 0.5), *CLEAN[2:]])
+    assert v.doubled and v.overlapping
+
+
+def test_more_runs_than_instants_is_doubled():
+    assert verdict(CLEAN, instants=2).doubled
+
+
+def test_a_killed_shard_must_run_again_when_failover_is_on():
+    killed = [ex(0, 0.0, 0.3), ex(1, 0.1, None), ex(0, 2.0, 2.3), ex(1, 2.0, 2.3)]
+    assert verdict(killed, instants=2).lost
+    assert not verdict(killed, instants=2, failover=False).lost
+    repaired = [*killed[:2], ex(1, 1.0, 1.3, "FAILOVER"), *killed[2:]]
+    assert verdict(repaired, instants=2).lost == []
+
+
+def test_missing_fires_beyond_the_folding_allowance_are_lost():
+    assert verdict(CLEAN, instants=5).lost
+    assert not verdict(CLEAN, instants=5, allowed=2).lost
+    assert not verdict(CLEAN, instants=5, misfire=False).lost
+
+
+def test_lines_of_killed_and_torn_writes_are_read():
+    shard = {"jobName": "j", "taskId": "j@-@0@-@READY@-@S0@-@u", "shardingItem": 0}
+    lines = [f"S 1.0 7 {json.dumps(shard)}", f"E 1.5 7 {json.dumps(shard)}", "S 2.0 8 {broken", "E 3"]
+    assert [(e.start, e.end) for e in read_executions(lines)] == [(1.0, 1.5)]
+
+
+def test_api_answers_must_match_the_final_state():
+    ok = [Write(0, "register", "a", "d1", 204), Write(1, "disable", "a", "", 204)]
+    assert check_writes(ok, {"a": (True, True, "d1")}) == []
+    assert check_writes(ok, {"a": (True, False, "d1")})  # a 2xx disable that did not apply
+    refused = [Write(0, "update", "a", "d1", 404)]
+    assert check_writes(refused, {"a": (False, False, "")}) == []
+    assert check_writes([Write(0, "register", "a", "d1", 409)], {})  # 409 though nothing existed
+    unknown = [Write(0, "register", "a", "d1", 503)]
+    assert check_writes(unknown, {"a": (True, False, "d1")}) == []
+    assert check_writes(unknown, {}) == []
+    assert check_writes(unknown, {"a": (True, False, "other")})  # half-applied: not all or nothing
