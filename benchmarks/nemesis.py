@@ -54,6 +54,7 @@ def main() -> int:
         campaign.observe()
         time.sleep(4.0)
         campaign.run(gap=tuple(args.gap))
+        campaign.settle()
         stopped = campaign.quiesce()
         campaign.daemons_back()
         report, details = campaign.verdict(stopped)

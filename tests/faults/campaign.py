@@ -67,6 +67,13 @@ CHECKED = (
     CheckedJob("daemon", "0/2 * * * * ?", 2, misfire=False, failover=True, daemon=True),
 )
 API_JOBS = ("api0", "api1", "api2")
+# Known defects of other areas the campaign meets (see README, "The fault campaign"): the checker
+# still counts what they cause; the report tells these losses apart.
+KNOWN_COMMAND_EXECUTOR_KILL = (
+    "K1: a killed command executor is reported TASK_FAILED (REASON_COMMAND_EXECUTOR_FAILED, "
+    "SOURCE_EXECUTOR, 'Command terminated with signal SIGKILL'), taken for the job's own failure and "
+    "not failed over"
+)
 FAULTS = ("kill_leader", "stop_leader", "pause_zk", "restart_zk", "remove_agent", "kill_executor")
 
 
@@ -343,8 +350,21 @@ class Campaign:
             running = {e.job_name for e in self.registry.running.entries()} & names
             return not (ready or failover or running)
 
-        self.wait(drained, timeout, "the queued runs to finish")
+        try:
+            self.wait(drained, timeout, "the queued runs to finish")
+        except AssertionError as exc:
+            raise AssertionError(f"seed {self.seed}: {exc}: {self.state_report(names)}") from None
         return stopped
+
+    def state_report(self, names: set[str]) -> str:
+        """What is still queued or running (for a failure message), and the leader's log tail."""
+        leader = self.leader()
+        return (
+            f"ready {self.registry.ready.counts()}, failover {self.registry.failover.entries()}, "
+            f"running {[e for e in self.registry.running.entries() if e.job_name in names]}, "
+            f"leader {leader and leader.name}, faults {[(f.kind, f.detail) for f in self.done]}\n"
+            f"{leader.log_tail(6000) if leader else ''}"
+        )
 
     def daemons_back(self, timeout: float = 60.0) -> None:
         wanted = {(job.name, item) for job in CHECKED if job.daemon for item in range(job.shards)}
@@ -361,6 +381,7 @@ class Campaign:
     def verdict(self, stopped: float) -> tuple[dict[str, Any], dict[str, Any]]:
         executions = checker.read_executions(self.log_path.read_text(errors="replace").splitlines())
         outages = self._outages()
+        known = {f.detail: KNOWN_COMMAND_EXECUTOR_KILL for f in self.done if f.kind == "kill_executor"}
         verdicts = []
         for job in CHECKED:
             if job.daemon:
@@ -370,7 +391,15 @@ class Campaign:
             folded = sum(max(0, _instants(job.cron, a, b) - 1) for a, b in outages) + 2
             verdicts.append(
                 checker.check_transient(
-                    job.name, job.shards, mine, instants, folded, job.failover, job.misfire, stopped + 5
+                    job.name,
+                    job.shards,
+                    mine,
+                    instants,
+                    folded,
+                    job.failover,
+                    job.misfire,
+                    stopped + 5,
+                    known,
                 )
             )
         daemon_overlaps = checker.overlaps([e for e in executions if e.job == "daemon"])
@@ -380,7 +409,7 @@ class Campaign:
             disabled = self.registry.disable.is_job_disabled(name)
             final[name] = (config is not None, disabled, config.description if config else "")
         api_problems = checker.check_writes(self.writes, final)
-        resume = self._resume_latency(executions)
+        resume = self._resume_latency(executions, stopped)
         extra = {
             "seed": self.seed,
             "faults_by_kind": {k: sum(1 for f in self.done if f.kind == k) for k in FAULTS},
@@ -399,18 +428,26 @@ class Campaign:
         return report, details
 
     def _outages(self) -> list[tuple[float, float]]:
-        """Where the start-up catch-up rule may fold instants: no leader, or ZooKeeper away (the
-        leader loses its session; its successor settles the gap with one run)."""
+        """Where the start-up catch-up rule may fold instants (merged where they overlap): no leader,
+        or a leader or ZooKeeper fault (the leader loses its session; its successor settles the gap
+        with one run)."""
         spans = list(self.leaderless)
         spans += [
             (f.start, f.end + SESSION_TIMEOUT)
             for f in self.done
             if f.kind in ("pause_zk", "restart_zk", "stop_leader", "kill_leader")
         ]
-        return spans
+        merged: list[tuple[float, float]] = []
+        for start, end in sorted(spans):
+            if merged and start <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+            else:
+                merged.append((start, end))
+        return merged
 
-    def _resume_latency(self, executions: list[checker.Execution]) -> dict[str, float]:
-        """Per scheduler fault: seconds from its end until every cron job started an execution again."""
+    def _resume_latency(self, executions: list[checker.Execution], stopped: float) -> dict[str, float]:
+        """Per scheduler or ZooKeeper fault: seconds from its end until every cron job started an
+        execution again (``inf``: none did before the campaign stopped the crons, though it could)."""
         starts = {
             job.name: sorted(e.start for e in executions if e.job == job.name)
             for job in CHECKED
@@ -422,10 +459,14 @@ class Campaign:
                 continue
             worst = 0.0
             for times in starts.values():
-                after = [t for t in times if t >= fault.end]
+                after = [t for t in times if fault.end <= t <= stopped]
                 worst = max(worst, (after[0] - fault.end) if after else float("inf"))
             latency[f"{number}:{fault.kind}"] = round(worst, 2)
         return latency
+
+    def settle(self, seconds: float = 10.0) -> None:
+        """After the last fault: time for every job to run again (measured by ``_resume_latency``)."""
+        time.sleep(seconds)
 
 
 def _instants(cron: str, start: float, end: float) -> int:

@@ -102,6 +102,7 @@ class JobVerdict:
     doubled: list[str] = field(default_factory=list)
     overlapping: list[str] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
+    known_lost: list[str] = field(default_factory=list)  # of ``lost``: explained by a known defect
     killed: int = 0
 
 
@@ -114,9 +115,12 @@ def check_transient(
     failover: bool,
     misfire: bool,
     open_end: float,
+    known: dict[str, str] | None = None,
 ) -> JobVerdict:
     """``instants``: cron instants in the window; ``allowed_missing``: instants the start-up rule may
-    fold into one catch-up run; ``open_end``: executions starting after it may still be going."""
+    fold into one catch-up run; ``open_end``: executions starting after it may still be going;
+    ``known``: task ID → a known defect (of another area) that explains its shard's loss: such a
+    loss is counted in ``lost`` AND listed in ``known_lost``, so a run can tell the two apart."""
     verdict = JobVerdict(job, executions=len(executions), instants=instants, allowed_missing=allowed_missing)
     verdict.killed = sum(1 for e in executions if e.end is None)
     verdict.overlapping = overlaps(executions)
@@ -134,7 +138,11 @@ def check_transient(
             for shard in range(shards):
                 if not any(e.end is not None for e in seen.get(shard, [])):
                     started = min((e.start for e in run.executions), default=0.0)
-                    verdict.lost.append(f"run {number} (from {started:.3f}): shard {shard} never completed")
+                    what = f"run {number} (from {started:.3f}): shard {shard} never completed"
+                    verdict.lost.append(what)
+                    why = [known[e.task_id] for e in seen.get(shard, []) if e.task_id in (known or {})]
+                    if why:
+                        verdict.known_lost.append(f"{what}: {why[0]}")
     if verdict.runs > instants:
         verdict.doubled.append(f"{verdict.runs} runs for {instants} cron instants")
     if misfire and verdict.runs < instants - allowed_missing:
@@ -232,6 +240,7 @@ def summary(
         "runs": sum(v.runs for v in verdicts),
         "killed": sum(v.killed for v in verdicts),
         "lost": sum(len(v.lost) for v in verdicts),
+        "lost_known_defect": sum(len(v.known_lost) for v in verdicts),
         "doubled": sum(len(v.doubled) for v in verdicts),
         "overlapping": sum(len(v.overlapping) for v in verdicts),
         "jobs": {

@@ -48,6 +48,12 @@ def test_a_killed_shard_must_run_again_when_failover_is_on():
     assert verdict(repaired, instants=2).lost == []
 
 
+def test_a_loss_a_known_defect_explains_is_still_lost_and_told_apart():
+    killed = [ex(0, 0.0, 0.3), ex(1, 0.1, None), ex(0, 2.0, 2.3), ex(1, 2.0, 2.3)]
+    v = check_transient("j", 2, killed, 2, 0, True, True, 1000.0, {killed[1].task_id: "K1"})
+    assert len(v.lost) == 1 and v.known_lost == [f"{v.lost[0]}: K1"]
+
+
 def test_missing_fires_beyond_the_folding_allowance_are_lost():
     assert verdict(CLEAN, instants=5).lost
     assert not verdict(CLEAN, instants=5, allowed=2).lost
