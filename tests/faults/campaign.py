@@ -23,66 +23,26 @@ import stat
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import requests
 
 from elasticjob_cloud.core import paths
-from elasticjob_cloud.core.cron import CronSchedule
 from elasticjob_cloud.localmesos import LocalMesosCluster
 from elasticjob_cloud.registry import connect
 from elasticjob_cloud.registry.zkserver import ZooKeeperServer
-from tests.faults import checker
+from tests.faults import checker, verdict
+from tests.faults.jobs import API_JOBS, CHECKED, FAULTS, SESSION_TIMEOUT, ZK_PAUSE, CheckedJob, Fault
 from tests.scheduler.schedkit import AGENT_RESOURCES, CLUSTER_OPTIONS, FAR_FUTURE, SchedulerProcess, app_body
 
 log = logging.getLogger("nemesis")
-
-SESSION_TIMEOUT = 4.0  # SchedulerProcess's --zk-session-timeout-seconds
-ZK_PAUSE = 15.0
 RECORD = """#!/bin/sh
 # record.sh LOG SLEEP SHARD-JSON: one start and one end line per execution (append-only)
 echo "S $(date +%s.%N) $$ $3" >> "$1"
 sleep "$2"
 echo "E $(date +%s.%N) $$ $3" >> "$1"
 """
-
-
-@dataclass(frozen=True)
-class CheckedJob:
-    name: str
-    cron: str
-    shards: int
-    misfire: bool
-    failover: bool
-    daemon: bool = False
-    sleep: float = 0.3
-
-
-CHECKED = (
-    CheckedJob("fire_mf", "0/2 * * * * ?", 2, misfire=True, failover=True),
-    CheckedJob("fire_once", "0/3 * * * * ?", 2, misfire=False, failover=True),
-    CheckedJob("fire_nofo", "0/2 * * * * ?", 1, misfire=True, failover=False),
-    CheckedJob("daemon", "0/2 * * * * ?", 2, misfire=False, failover=True, daemon=True),
-)
-API_JOBS = ("api0", "api1", "api2")
-# Known defects of other areas the campaign meets (see README, "The fault campaign"): the checker
-# still counts what they cause; the report tells these losses apart.
-KNOWN_COMMAND_EXECUTOR_KILL = (
-    "K1: a killed command executor is reported TASK_FAILED (REASON_COMMAND_EXECUTOR_FAILED, "
-    "SOURCE_EXECUTOR, 'Command terminated with signal SIGKILL'), taken for the job's own failure and "
-    "not failed over"
-)
-FAULTS = ("kill_leader", "stop_leader", "pause_zk", "restart_zk", "remove_agent", "kill_executor")
-
-
-@dataclass
-class Fault:
-    kind: str
-    start: float
-    end: float = 0.0
-    detail: str = ""
 
 
 @dataclass
@@ -346,7 +306,7 @@ class Campaign:
 
         def drained() -> bool:
             ready = set(self.registry.tree.children(paths.READY)) & names
-            failover = set(self.registry.tree.children(paths.FAILOVER)) & names
+            failover = {e.job_name for e in self.registry.failover.entries()} & names  # not empty job nodes
             running = {e.job_name for e in self.registry.running.entries()} & names
             return not (ready or failover or running)
 
@@ -379,110 +339,9 @@ class Campaign:
         self.wait(back, timeout, "every DAEMON shard to run again")
 
     def verdict(self, stopped: float) -> tuple[dict[str, Any], dict[str, Any]]:
-        executions = checker.read_executions(self.log_path.read_text(errors="replace").splitlines())
-        outages = self._outages()
-        known = {f.detail: KNOWN_COMMAND_EXECUTOR_KILL for f in self.done if f.kind == "kill_executor"}
-        verdicts = []
-        for job in CHECKED:
-            if job.daemon:
-                continue
-            mine = [e for e in executions if e.job == job.name]
-            instants = _instants(job.cron, self.registered, stopped)
-            folded = sum(max(0, _instants(job.cron, a, b) - 1) for a, b in outages) + 2
-            verdicts.append(
-                checker.check_transient(
-                    job.name,
-                    job.shards,
-                    mine,
-                    instants,
-                    folded,
-                    job.failover,
-                    job.misfire,
-                    stopped + 5,
-                    known,
-                )
-            )
-        daemon_overlaps = checker.overlaps([e for e in executions if e.job == "daemon"])
-        final = {}
-        for name in API_JOBS:
-            config = self.registry.config.get_job(name)
-            disabled = self.registry.disable.is_job_disabled(name)
-            final[name] = (config is not None, disabled, config.description if config else "")
-        api_problems = checker.check_writes(self.writes, final)
-        resume = self._resume_latency(executions, stopped)
-        extra = {
-            "seed": self.seed,
-            "faults_by_kind": {k: sum(1 for f in self.done if f.kind == k) for k in FAULTS},
-            "daemon_overlapping": len(daemon_overlaps),
-            "api_answers": _answer_classes(self.writes),
-            "resume_seconds_max": round(max(resume.values(), default=0.0), 1),
-        }
-        report = checker.summary(verdicts, len(self.done), len(self.writes), api_problems, extra)
-        details = {
-            "jobs": {v.job: vars(v) for v in verdicts},
-            "daemon_overlaps": daemon_overlaps,
-            "api_problems": api_problems,
-            "faults": [vars(f) for f in self.done],
-            "resume": resume,
-        }
-        return report, details
-
-    def _outages(self) -> list[tuple[float, float]]:
-        """Where the start-up catch-up rule may fold instants (merged where they overlap): no leader,
-        or a leader or ZooKeeper fault (the leader loses its session; its successor settles the gap
-        with one run)."""
-        spans = list(self.leaderless)
-        spans += [
-            (f.start, f.end + SESSION_TIMEOUT)
-            for f in self.done
-            if f.kind in ("pause_zk", "restart_zk", "stop_leader", "kill_leader")
-        ]
-        merged: list[tuple[float, float]] = []
-        for start, end in sorted(spans):
-            if merged and start <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-            else:
-                merged.append((start, end))
-        return merged
-
-    def _resume_latency(self, executions: list[checker.Execution], stopped: float) -> dict[str, float]:
-        """Per scheduler or ZooKeeper fault: seconds from its end until every cron job started an
-        execution again (``inf``: none did before the campaign stopped the crons, though it could)."""
-        starts = {
-            job.name: sorted(e.start for e in executions if e.job == job.name)
-            for job in CHECKED
-            if not job.daemon
-        }
-        latency = {}
-        for number, fault in enumerate(self.done):
-            if fault.kind not in ("kill_leader", "stop_leader", "pause_zk", "restart_zk"):
-                continue
-            worst = 0.0
-            for times in starts.values():
-                after = [t for t in times if fault.end <= t <= stopped]
-                worst = max(worst, (after[0] - fault.end) if after else float("inf"))
-            latency[f"{number}:{fault.kind}"] = round(worst, 2)
-        return latency
+        """(report, details): see ``verdict.judge``."""
+        return verdict.judge(self, stopped)
 
     def settle(self, seconds: float = 10.0) -> None:
         """After the last fault: time for every job to run again (measured by ``_resume_latency``)."""
         time.sleep(seconds)
-
-
-def _instants(cron: str, start: float, end: float) -> int:
-    """Cron instants in ``(start, end]``."""
-    schedule = CronSchedule.parse(cron, "UTC")
-    count, t = 0, datetime.fromtimestamp(start, UTC)
-    while True:
-        found = schedule.next_after(t)
-        if found is None or found.timestamp() > end:
-            return count
-        count, t = count + 1, found
-
-
-def _answer_classes(writes: list[checker.Write]) -> dict[str, int]:
-    classes: dict[str, int] = {}
-    for w in writes:
-        key = "none" if w.status is None else f"{w.status // 100}xx"
-        classes[key] = classes.get(key, 0) + 1
-    return classes

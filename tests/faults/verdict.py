@@ -1,0 +1,121 @@
+"""The campaign's verdict: the checker applied to what the jobs recorded and the API answered."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from elasticjob_cloud.core.cron import CronSchedule
+from tests.faults import checker
+from tests.faults.jobs import API_JOBS, CHECKED, FAULTS, KNOWN_COMMAND_EXECUTOR_KILL, SESSION_TIMEOUT
+
+if TYPE_CHECKING:
+    from tests.faults.campaign import Campaign
+
+
+def judge(self: Campaign, stopped: float) -> tuple[dict[str, Any], dict[str, Any]]:
+    executions = checker.read_executions(self.log_path.read_text(errors="replace").splitlines())
+    outages = _outages(self)
+    known = {f.detail: KNOWN_COMMAND_EXECUTOR_KILL for f in self.done if f.kind == "kill_executor"}
+    verdicts = []
+    for job in CHECKED:
+        if job.daemon:
+            continue
+        mine = [e for e in executions if e.job == job.name]
+        instants = _instants(job.cron, self.registered, stopped)
+        folded = sum(max(0, _instants(job.cron, a, b) - 1) for a, b in outages) + 2
+        verdicts.append(
+            checker.check_transient(
+                job.name,
+                job.shards,
+                mine,
+                instants,
+                folded,
+                job.failover,
+                job.misfire,
+                stopped + 5,
+                known,
+            )
+        )
+    daemon_overlaps = checker.overlaps([e for e in executions if e.job == "daemon"])
+    final = {}
+    for name in API_JOBS:
+        config = self.registry.config.get_job(name)
+        disabled = self.registry.disable.is_job_disabled(name)
+        final[name] = (config is not None, disabled, config.description if config else "")
+    api_problems = checker.check_writes(self.writes, final)
+    resume = _resume_latency(self, executions, stopped)
+    extra = {
+        "seed": self.seed,
+        "faults_by_kind": {k: sum(1 for f in self.done if f.kind == k) for k in FAULTS},
+        "daemon_overlapping": len(daemon_overlaps),
+        "api_answers": _answer_classes(self.writes),
+        "resume_seconds_max": round(max(resume.values(), default=0.0), 1),
+    }
+    report = checker.summary(verdicts, len(self.done), len(self.writes), api_problems, extra)
+    details = {
+        "jobs": {v.job: vars(v) for v in verdicts},
+        "daemon_overlaps": daemon_overlaps,
+        "api_problems": api_problems,
+        "faults": [vars(f) for f in self.done],
+        "resume": resume,
+    }
+    return report, details
+
+
+def _outages(self: Campaign) -> list[tuple[float, float]]:
+    """Where the start-up catch-up rule may fold instants (merged where they overlap): no leader,
+    or a leader or ZooKeeper fault (the leader loses its session; its successor settles the gap
+    with one run)."""
+    spans = list(self.leaderless)
+    spans += [
+        (f.start, f.end + SESSION_TIMEOUT)
+        for f in self.done
+        if f.kind in ("pause_zk", "restart_zk", "stop_leader", "kill_leader")
+    ]
+    merged: list[tuple[float, float]] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def _resume_latency(self: Campaign, executions: list[checker.Execution], stopped: float) -> dict[str, float]:
+    """Per scheduler or ZooKeeper fault: seconds from its end until every cron job started an
+    execution again (``inf``: none did before the campaign stopped the crons, though it could)."""
+    starts = {
+        job.name: sorted(e.start for e in executions if e.job == job.name)
+        for job in CHECKED
+        if not job.daemon
+    }
+    latency = {}
+    for number, fault in enumerate(self.done):
+        if fault.kind not in ("kill_leader", "stop_leader", "pause_zk", "restart_zk"):
+            continue
+        worst = 0.0
+        for times in starts.values():
+            after = [t for t in times if fault.end <= t <= stopped]
+            worst = max(worst, (after[0] - fault.end) if after else float("inf"))
+        latency[f"{number}:{fault.kind}"] = round(worst, 2)
+    return latency
+
+
+def _instants(cron: str, start: float, end: float) -> int:
+    """Cron instants in ``(start, end]``."""
+    schedule = CronSchedule.parse(cron, "UTC")
+    count, t = 0, datetime.fromtimestamp(start, UTC)
+    while True:
+        found = schedule.next_after(t)
+        if found is None or found.timestamp() > end:
+            return count
+        count, t = count + 1, found
+
+
+def _answer_classes(writes: list[checker.Write]) -> dict[str, int]:
+    classes: dict[str, int] = {}
+    for w in writes:
+        key = "none" if w.status is None else f"{w.status // 100}xx"
+        classes[key] = classes.get(key, 0) + 1
+    return classes
