@@ -74,17 +74,24 @@ class Run:
     busy_until: float = 0.0
 
 
-def cut_runs(executions: list[Execution]) -> list[Run]:
-    """A READY execution of a shard the current run already has, starting once every execution of
-    the run so far has ended, opens the next run; anything else belongs to the current run (a shard
-    whose executor started late, a FAILOVER re-run, or a second execution: flagged by the caller)."""
+def cut_runs(executions: list[Execution], late: float = 1.5) -> list[Run]:
+    """An execution of a shard the current run already has (completed, or READY again), starting
+    once every execution of the run so far has ended, opens the next run, and so does a READY
+    execution starting more than ``late`` seconds after the run's first one (a shard whose
+    executor started late is within that; a shard of the next run is not, the next run coming a
+    cron period later); anything else belongs to the current run (a late shard, a FAILOVER re-run
+    of a lost shard, or a second execution: flagged by the caller). A FAILOVER execution after a
+    completed one opens a run too: the READY launch of that run was lost before any shard started
+    (say, its ACCEPT was dropped), so its shards run as FAILOVER only. A failover of a task that in
+    fact completed looks the same and is caught by the count of runs against cron instants."""
     runs: list[Run] = []
     for e in sorted(executions, key=lambda x: x.start):
-        if not runs or (
-            e.kind == "READY"
-            and e.start >= runs[-1].busy_until
-            and any(p.shard == e.shard for p in runs[-1].executions)
-        ):
+        current = runs[-1] if runs else None
+        again = current is not None and any(
+            p.shard == e.shard and (e.kind == "READY" or p.end is not None) for p in current.executions
+        )
+        later = current is not None and e.kind == "READY" and e.start - current.executions[0].start > late
+        if current is None or ((again or later) and e.start >= current.busy_until):
             runs.append(Run())
         run = runs[-1]
         run.executions.append(e)
@@ -116,16 +123,17 @@ def check_transient(
     misfire: bool,
     open_end: float,
     known: dict[str, str] | None = None,
+    late: float = 1.5,
 ) -> JobVerdict:
     """``instants``: cron instants in the window; ``allowed_missing``: instants the start-up rule may
     fold into one catch-up run; ``open_end``: executions starting after it may still be going;
-    ``known``: task ID → a known defect (of another area) that explains its shard's loss: such a
+    ``late``: see ``cut_runs`` (under the cron period); ``known``: task ID → a known defect (of another area) that explains its shard's loss: such a
     loss is counted in ``lost`` AND listed in ``known_lost``, so a run can tell the two apart."""
     verdict = JobVerdict(job, executions=len(executions), instants=instants, allowed_missing=allowed_missing)
     verdict.killed = sum(1 for e in executions if e.end is None)
     verdict.overlapping = overlaps(executions)
-    runs = cut_runs(executions)
-    verdict.runs = sum(1 for r in runs if any(e.kind == "READY" for e in r.executions))
+    runs = cut_runs(executions, late)
+    verdict.runs = len(runs)
     for number, run in enumerate(runs):
         seen: dict[int, list[Execution]] = defaultdict(list)
         for e in run.executions:
@@ -141,6 +149,12 @@ def check_transient(
                     what = f"run {number} (from {started:.3f}): shard {shard} never completed"
                     verdict.lost.append(what)
                     why = [known[e.task_id] for e in seen.get(shard, []) if e.task_id in (known or {})]
+                    why += [
+                        reason
+                        for task_id, reason in (known or {}).items()
+                        if _shard_of(task_id) == (job, shard)
+                        and started - 10 <= _killed_at(reason, started) <= run.busy_until + 10
+                    ]
                     if why:
                         verdict.known_lost.append(f"{what}: {why[0]}")
     if verdict.runs > instants:
@@ -148,6 +162,20 @@ def check_transient(
     if misfire and verdict.runs < instants - allowed_missing:
         verdict.lost.append(f"{verdict.runs} runs for {instants} instants ({allowed_missing} may fold)")
     return verdict
+
+
+def _shard_of(task_id: str) -> tuple[str, int] | None:
+    parts = task_id.split(DELIMITER)
+    return (parts[0], int(parts[1])) if len(parts) == 5 and parts[1].isdigit() else None
+
+
+def _killed_at(reason: str, default: float) -> float:
+    """A known-defect reason may end with ``@<epoch seconds>`` (when the fault hit)."""
+    head, _, stamp = reason.rpartition("@")
+    try:
+        return float(stamp) if head else default
+    except ValueError:
+        return default
 
 
 def overlaps(executions: list[Execution]) -> list[str]:

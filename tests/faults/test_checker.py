@@ -36,6 +36,19 @@ def test_a_shard_run_twice_for_one_fire_is_doubled_and_overlapping():
     assert v.doubled and v.overlapping
 
 
+def test_a_run_whose_ready_launch_was_dropped_runs_as_failover_only():
+    dropped = [*CLEAN[:2], ex(0, 2.5, 2.8, "FAILOVER"), ex(1, 2.6, 2.9, "FAILOVER")]
+    v = verdict(dropped, instants=2)
+    assert (v.runs, v.doubled, v.lost) == (2, [], [])
+    assert verdict(dropped, instants=1).doubled  # unless there was no instant for it
+
+
+def test_a_shard_lost_before_it_started_does_not_pull_in_the_next_run():
+    history = [ex(0, 9.58, 9.9), ex(1, 12.6, 12.9), ex(0, 12.64, 12.95)]
+    v = verdict(history, instants=2)
+    assert (v.runs, v.doubled, len(v.lost)) == (2, [], 1)
+
+
 def test_more_runs_than_instants_is_doubled():
     assert verdict(CLEAN, instants=2).doubled
 

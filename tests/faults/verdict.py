@@ -16,7 +16,9 @@ if TYPE_CHECKING:
 def judge(self: Campaign, stopped: float) -> tuple[dict[str, Any], dict[str, Any]]:
     executions = checker.read_executions(self.log_path.read_text(errors="replace").splitlines())
     outages = _outages(self)
-    known = {f.detail: KNOWN_COMMAND_EXECUTOR_KILL for f in self.done if f.kind == "kill_executor"}
+    known = {
+        f.detail: f"{KNOWN_COMMAND_EXECUTOR_KILL}@{f.start}" for f in self.done if f.kind == "kill_executor"
+    }
     verdicts = []
     for job in CHECKED:
         if job.daemon:
