@@ -42,9 +42,9 @@ def decode(data: bytes, path: str, loader: Any) -> Any:
 
 def job_state_ops(tree: Tree, job_names: list[str]) -> list[Op]:
     """Deletes of every state node of these jobs that exists now: disable mark, ready counter, last
-    fire, failover entries and back-off streaks, and an empty ``/state/running/{job}`` (tasks still
-    running are the engine's: it kills them, then forgets the node; a task recorded meanwhile fails
-    the delete)."""
+    fire, failover entries and back-off streaks, triggered runs and their idempotency keys, and an
+    empty ``/state/running/{job}`` (tasks still running are the engine's: it kills them, then
+    forgets the node; a task recorded meanwhile fails the delete)."""
     if not job_names:
         return []
     singles = [
@@ -53,15 +53,20 @@ def job_state_ops(tree: Tree, job_names: list[str]) -> list[Op]:
     ops: list[Op] = [
         Delete(path) for path, found in zip(singles, tree.get_many(singles), strict=True) if found
     ]
-    failing_over = set(tree.children(paths.FAILOVER))
-    backing_off = set(tree.children(paths.FAILOVER_BACKOFF))
+    two_level = [  # {root}/{job}/{entry} subtrees of a job
+        (set(tree.children(root)), job_dir_of)
+        for root, job_dir_of in (
+            (paths.FAILOVER, paths.failover_job),
+            (paths.FAILOVER_BACKOFF, paths.failover_backoff_job),
+            (paths.TRIGGERED, paths.triggered_job),
+            (paths.TRIGGER_KEYS, paths.trigger_keys_job),
+        )
+    ]
     running = set(tree.children(paths.RUNNING))
     for name in job_names:
-        for listed, job_dir in (
-            (failing_over, paths.failover_job(name)),
-            (backing_off, paths.failover_backoff_job(name)),
-        ):
+        for listed, job_dir_of in two_level:
             if name in listed:
+                job_dir = job_dir_of(name)
                 ops += [Delete(f"{job_dir}/{child}") for child in tree.children(job_dir)]
                 ops.append(Delete(job_dir))
         if name in running and not tree.children(paths.running_job(name)):
