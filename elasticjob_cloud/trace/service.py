@@ -30,7 +30,7 @@ from .database import open_engine
 from .journal import Journal
 from .migrate import upgrade
 from .recorder import TraceRecorder
-from .rows import Row
+from .rows import EXEC_COMPLETE, Row
 from .search import TraceSearch
 from .statistics import Statistics
 from .store import TraceStore
@@ -116,7 +116,13 @@ class TraceService:
         """One pass: statistics (leader only) and, once an hour, retention."""
         self.ensure_schema()
         if self.is_leader():
-            self.statistics.run(now)
+            late_since = self.writer.take_late_since()
+            try:
+                self.statistics.run(now, late_since)
+            except Exception:
+                if late_since is not None:  # not lost: the next pass recounts from there
+                    self.writer.note_late([Row(EXEC_COMPLETE, {"complete_time": late_since})])
+                raise
         if now >= self._next_purge and self.retention_days > 0:
             self._next_purge = now + PURGE_EVERY
             cutoff = self.statistics.local(now) - timedelta(days=self.retention_days)

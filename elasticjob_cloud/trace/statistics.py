@@ -1,10 +1,12 @@
 """The original's statistics (reference §3.12), computed from the execution log, not from counters.
 
-Every closed interval gets its row: task results per MINUTE/HOUR/DAY (executions completed in the
-interval, succeeded or failed), tasks and jobs running at each minute (executions under way at that
-instant), and registered jobs per day (with the original's gap back-fill: a missed day repeats the
+Every closed interval gets its row: task results per MINUTE (executions completed in the minute,
+succeeded or failed; HOUR and DAY rows are sums of their minutes, so no pass scans a day of rows),
+tasks and jobs running at each minute (executions under way at that instant), and registered jobs
+per day (with the original's gap back-fill: a missed day repeats the
 last count). Each pass recomputes the last few closed intervals too (``SETTLE``), so rows that arrive
-late (replayed after a database outage, written by the previous leader) are counted, and a leader
+late (written by the previous leader, or replayed after a database outage: the writer reports the
+earliest such row and the next pass recounts from there) are counted, and a leader
 change loses nothing: any instance computes the same numbers from the same rows. Writing an interval
 again updates its one row.
 """
@@ -17,7 +19,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy import Engine, Table, case, func, insert, select, update
+from sqlalchemy import Engine, Table, case, func, insert, select, union_all, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
@@ -29,7 +31,7 @@ log = logging.getLogger(__name__)
 STEP = {"MINUTE": timedelta(minutes=1), "HOUR": timedelta(hours=1), "DAY": timedelta(days=1)}
 SETTLE = {"MINUTE": 5, "HOUR": 2, "DAY": 2}  # closed intervals recomputed on every pass
 BACKFILL = {"MINUTE": 24 * 60, "HOUR": 24 * 7, "DAY": 31}  # at most this many missed intervals
-RUNNING_LOOKBACK = timedelta(days=1)  # an execution open longer than this is not counted running
+RUNNING_LOOKBACK = timedelta(days=7)  # an execution open longer than this is not counted running
 
 
 def truncate(at: datetime, interval: str) -> datetime:
@@ -58,45 +60,67 @@ class Statistics:
         return datetime.fromtimestamp(epoch, self.zone).replace(tzinfo=None)
 
     # ---------------------------------------------------------------- computing
-    def run(self, now: float | None = None) -> None:
-        """One pass: every closed interval not yet written, and the last few again."""
+    def run(self, now: float | None = None, late_since: datetime | None = None) -> None:
+        """One pass: every closed interval not yet written, the last few again, and every one from
+        ``late_since`` (rows the writer could only write late, after a database outage)."""
         local_now = self.local(self.clock() if now is None else now)
         log_table = schema.execution_log
         with self.engine.begin() as connection:
+            minutes = schema.task_result["MINUTE"]
             for interval, table in schema.task_result.items():
-                for start in self._due(connection, table, interval, local_now):
+                for start in self._due(connection, table, interval, local_now, late_since):
                     end = start + STEP[interval]
-                    done = (log_table.c.complete_time >= start) & (log_table.c.complete_time < end)
-                    success, failed = connection.execute(
-                        select(
-                            func.coalesce(func.sum(case((log_table.c.is_success == 1, 1), else_=0)), 0),
-                            func.coalesce(func.sum(case((log_table.c.is_success == 1, 0), else_=1)), 0),
-                        ).where(done)
-                    ).one()
+                    if interval == "MINUTE":  # counted from the log: one minute of rows
+                        done = (log_table.c.complete_time >= start) & (log_table.c.complete_time < end)
+                        success, failed = connection.execute(
+                            select(
+                                func.coalesce(func.sum(case((log_table.c.is_success == 1, 1), else_=0)), 0),
+                                func.coalesce(func.sum(case((log_table.c.is_success == 1, 0), else_=1)), 0),
+                            ).where(done)
+                        ).one()
+                    else:  # hours and days: sums of their minutes (no scan of a day of rows)
+                        within = (minutes.c.statistics_time >= start) & (minutes.c.statistics_time < end)
+                        success, failed = connection.execute(
+                            select(
+                                func.coalesce(func.sum(minutes.c.success_count), 0),
+                                func.coalesce(func.sum(minutes.c.failed_count), 0),
+                            ).where(within)
+                        ).one()
                     self._upsert(
                         connection, table, start, local_now, success_count=success, failed_count=failed
                     )
-            for start in self._due(connection, schema.task_running, "MINUTE", local_now):
-                running = (
-                    (log_table.c.start_time <= start)
-                    & (log_table.c.start_time > start - RUNNING_LOOKBACK)
-                    & ((log_table.c.complete_time.is_(None)) | (log_table.c.complete_time > start))
-                )
+            for start in self._due(connection, schema.task_running, "MINUTE", local_now, late_since):
+                # two index ranges that stay small however long the log: completed after the
+                # instant (the last minutes' rows), and not completed yet (what runs now)
+                under_way = union_all(
+                    select(log_table.c.job_name).where(
+                        (log_table.c.complete_time > start) & (log_table.c.start_time <= start)
+                    ),
+                    select(log_table.c.job_name).where(
+                        log_table.c.complete_time.is_(None)
+                        & (log_table.c.start_time <= start)
+                        & (log_table.c.start_time > start - RUNNING_LOOKBACK)
+                    ),
+                ).subquery()
                 tasks, jobs = connection.execute(
-                    select(func.count(), func.count(log_table.c.job_name.distinct())).where(running)
+                    select(func.count(), func.count(under_way.c.job_name.distinct()))
                 ).one()
                 self._upsert(connection, schema.task_running, start, local_now, running_count=tasks)
                 self._upsert(connection, schema.job_running, start, local_now, running_count=jobs)
             if self.registered_count is not None:
                 self._registered(connection, local_now, self.registered_count())
 
-    def _due(self, connection: Connection, table: Table, interval: str, now: datetime) -> list[datetime]:
+    def _due(
+        self, connection: Connection, table: Table, interval: str, now: datetime, late_since: datetime | None
+    ) -> list[datetime]:
         step = STEP[interval]
         last_closed = truncate(now, interval) - step
         latest = connection.execute(select(func.max(table.c.statistics_time))).scalar()
         first = last_closed - (SETTLE[interval] - 1) * step
         if latest is not None:
             first = min(first, latest + step)
+        if late_since is not None:
+            first = min(first, truncate(late_since, interval))
         first = max(first, last_closed - BACKFILL[interval] * step)
         starts = []
         while first <= last_closed:

@@ -15,6 +15,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
+from datetime import datetime
 
 from .journal import Journal
 from .rows import Row
@@ -51,6 +52,8 @@ class TraceWriter:
         self.journaled = 0
         self.failures = 0
         self._idle = threading.Condition()
+        self._late_lock = threading.Lock()
+        self._late_since: datetime | None = None  # the earliest row time written after an outage
 
     # ---------------------------------------------------------------- producers (any thread)
     def put(self, row: Row) -> None:
@@ -81,6 +84,25 @@ class TraceWriter:
                 "event trace: %d rows kept in %s for the next start", len(self._pending), self.journal.path
             )
             self._pending.clear()
+
+    def take_late_since(self) -> datetime | None:
+        """The earliest time of the rows written late (replayed after an outage) since the last call:
+        statistics recount from there."""
+        with self._late_lock:
+            since, self._late_since = self._late_since, None
+        return since
+
+    def note_late(self, batch: Sequence[Row]) -> None:
+        times = [
+            v
+            for row in batch
+            for key in ("complete_time", "start_time")
+            if isinstance(v := row.values.get(key), datetime)
+        ]
+        if times:
+            with self._late_lock:
+                earliest = min(times)
+                self._late_since = earliest if self._late_since is None else min(self._late_since, earliest)
 
     @property
     def backlog(self) -> int:
@@ -131,16 +153,20 @@ class TraceWriter:
     def _flush(self) -> None:
         if self._clock() < self._retry_at:
             return
+        late = self._backoff > 0  # these rows waited for the database
         try:
             if self.journal.has_rows():
                 for batch in self.journal.batches(self.batch_size):
                     self._write(batch)
+                    self.note_late(batch)
                     self.written += len(batch)
                 self.journal.clear()
             while self._pending:
                 count = min(self.batch_size, len(self._pending))
                 batch = [self._pending[i] for i in range(count)]
                 self._write(batch)
+                if late:
+                    self.note_late(batch)
                 for _ in range(count):
                     self._pending.popleft()
                 self.written += count

@@ -275,3 +275,17 @@ def test_a_failover_tasks_later_rows_get_the_original_task_id_of_its_staging_row
     store.write([running])
     rows = TraceSearch(db_engine, UTC).status_traces({"taskId": "fo-1"})["rows"]
     assert {r["originalTaskId"] for r in rows} == {"lost-task"}
+
+
+def test_rows_written_late_after_an_outage_are_recounted_from_their_time(db_engine):
+    statistics = Statistics(db_engine, UTC)
+    now = epoch(T0 + timedelta(minutes=70))
+    statistics.run(now)
+    TraceStore(db_engine).write([execution("late", T0, T0 + timedelta(seconds=5))])  # 70 minutes late
+    statistics.run(now + 60)
+    assert sum(r["successCount"] for r in statistics.task_results(T0)) == 0  # beyond the settle window
+    statistics.run(now + 60, late_since=T0)
+    minutes = {r["statisticsTime"]: r["successCount"] for r in statistics.task_results(T0)}
+    assert minutes["2026-03-01 10:00:00"] == 1
+    hour = statistics.latest_results("HOUR")  # 10:00-11:00 sums its minutes
+    assert (hour["statisticsTime"], hour["successCount"]) == ("2026-03-01 10:00:00", 1)

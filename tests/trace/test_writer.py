@@ -56,6 +56,8 @@ def test_rows_wait_in_memory_then_in_the_journal_and_are_written_once_when_the_d
     assert rows_in(engine, schema.status_trace_log) == 1000
     assert rows_in(engine, schema.execution_log) == 1000
     assert writer.dropped == 0 and writer.journaled > 0
+    assert writer.take_late_since() == T0  # the statistics recount from the earliest late row
+    assert writer.take_late_since() is None
     writer.stop()
     engine.dispose()
 
