@@ -33,6 +33,7 @@ from .catalog import Catalog, CatalogStores, Changes
 from .launcher import launch_order, pending_runs
 from .launching import launch
 from .offers import BUSY_REFUSE_SECONDS, IDLE_REFUSE_SECONDS, OfferBook
+from .overrun import TimeLimits, replace_running
 from .queued import QueuedRuns, drop_late_runs, drop_late_triggered
 from .reconcile import Reconciliation
 from .running import RunningTask, RunningTasks
@@ -147,6 +148,7 @@ class Engine:
         self.reconciliation = Reconciliation(config.reconcile_no_answer_seconds)
         self.queued = QueuedRuns()  # when each queued run was queued (priority order, deadlines)
         self.in_doubt: dict[str, float] = {}  # task → when its launch's answer was lost (asked since)
+        self.time_limits = TimeLimits()  # timeLimitSeconds of running tasks
         self.stall_logged: set[str] = set()  # tasks in doubt already logged as stalling their job
         self.pending_ops: list[Op] = []
         self.unacknowledged: list[dict[str, Any]] = []  # acknowledged once their writes are in
@@ -190,6 +192,7 @@ class Engine:
         apps = {name: job.app_name for name, job in self.catalog.jobs.items()}
         self.running.load(entries, job_nodes, apps)
         self.streaks = self.registry.failover.streaks()
+        self.time_limits.check_at = 0.0  # the loaded tasks' limits count from now
         self.loaded = True
         prepared = time.perf_counter()
         self._prepare(set(self.catalog.jobs))
@@ -371,6 +374,9 @@ class Engine:
         self.queued.observe(ready, now)
         ready = drop_late_runs(self, ready, now)
         triggered = drop_late_triggered(self, self.registry.triggered.entries(), now)
+        replace_running(
+            self, [n for n, (count, _) in ready.items() if count > 0] + [r.job_name for r in triggered]
+        )
         self._log_stalls(ready)
         failover = self._failover_entries()
         waiting = [e.not_before for e in failover if e.not_before > now]
@@ -559,6 +565,7 @@ class Engine:
             self.failover_wake,
             self.reconciliation.next_deadline(),
             self.queued.next_expiry(self.catalog.jobs),
+            self.time_limits.check_at,
         ]
         if self.awaiting is not None:
             candidates.append(self.reconcile_deadline)
@@ -584,6 +591,7 @@ class Engine:
         self._reconcile_again(now)
         self._expire_doubt(now)
         self.statuses.expire_grace(now)
+        self.time_limits.enforce(self, now)
         expiry = self.queued.next_expiry(self.catalog.jobs)
         if expiry is not None and now >= expiry:
             self.dirty = True  # a queued run reached its starting deadline: the round drops it

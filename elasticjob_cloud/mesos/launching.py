@@ -95,6 +95,8 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
         elif accepted:
             engine.stats.launched += len(launches)
             for task, _ in launches:
+                limit = task.config.policy.time_limit_seconds if task.config is not None else None
+                engine.time_limits.launched(task.task_id, limit, now)
                 if task.executor_id:
                     engine.executors[task.app_name].add((task.executor_id, agent))
             if engine.listener is not None:

@@ -46,7 +46,7 @@ class StatusHandler:
         state = str(status.get("state", ""))
         engine.answered(task_id, now)
         engine.unacknowledged.append(status)
-        engine.trace.status(status, now)
+        engine.trace.status(engine.time_limits.traced(status), now)  # a timed-out end says so
         if engine.listener is not None:
             engine.listener("status", status, now)
         task = engine.running.get(task_id)

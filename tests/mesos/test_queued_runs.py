@@ -58,3 +58,15 @@ def test_launch_order_is_priority_then_failover_then_queued_instant_not_name():
     instants = {"a-old": 20.0, "b-new": 10.0, "c-high": 30.0}
     ordered = [r.job.job_name for r in launch_order(runs, instants.get)]
     assert ordered == ["c-high", "d-failover", "b-new", "a-old", "e-daemon", "f-low"]
+
+
+def test_a_timed_out_kill_is_traced_as_such_and_other_statuses_are_not():
+    from elasticjob_cloud.mesos.overrun import TimeLimits
+
+    limits = TimeLimits()
+    limits.timed_out["t1"] = 5
+    killed = {"task_id": {"value": "t1"}, "state": "TASK_KILLED", "message": "killed"}
+    assert limits.traced(killed)["message"] == "TIMED_OUT: killed after timeLimitSeconds=5"
+    assert limits.traced({**killed, "state": "TASK_RUNNING"})["message"] == "killed"
+    assert limits.traced({**killed, "task_id": {"value": "t2"}}) is not None
+    assert limits.traced({**killed, "task_id": {"value": "t2"}})["message"] == "killed"

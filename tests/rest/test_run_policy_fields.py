@@ -32,6 +32,11 @@ def stored(api, name):
         ("startingDeadlineSeconds", -5),
         ("startingDeadlineSeconds", "soon"),
         ("startingDeadlineSeconds", 10**9),
+        ("timeLimitSeconds", 0),
+        ("timeLimitSeconds", 2.5),
+        ("concurrencyPolicy", "ALLOW"),
+        ("concurrencyPolicy", "forbid"),
+        ("concurrencyPolicy", 1),
     ],
 )
 def test_a_bad_policy_value_is_a_400_naming_it_and_stores_nothing(seeded, field, value):
@@ -45,16 +50,23 @@ def test_a_bad_policy_value_is_a_400_naming_it_and_stores_nothing(seeded, field,
 def test_without_policies_the_stored_json_is_the_originals(seeded):
     assert requests.post(seeded.base_url + "/api/job/register", json=FOO_JOB, timeout=10).status_code == 204
     record = stored(seeded, "foo_job")
-    assert "priority" not in record and "startingDeadlineSeconds" not in record
+    assert not {"priority", "startingDeadlineSeconds", "timeLimitSeconds", "concurrencyPolicy"} & set(record)
     shown = requests.get(seeded.base_url + "/api/job/jobs/foo_job", timeout=10).json()
     assert "priority" not in shown
 
 
 def test_policies_are_stored_shown_updated_and_cleared(seeded):
-    body = {**FOO_JOB, "priority": 7, "startingDeadlineSeconds": 30}
+    body = {
+        **FOO_JOB,
+        "priority": 7,
+        "startingDeadlineSeconds": 30,
+        "timeLimitSeconds": 600,
+        "concurrencyPolicy": "REPLACE",
+    }
     assert requests.post(seeded.base_url + "/api/job/register", json=body, timeout=10).status_code == 204
     record = stored(seeded, "foo_job")
     assert (record["priority"], record["startingDeadlineSeconds"]) == (7, 30)
+    assert (record["timeLimitSeconds"], record["concurrencyPolicy"]) == (600, "REPLACE")
     assert record["jobClass"] == FOO_JOB["jobClass"]  # the original's keys are all still there
     update = {"jobName": "foo_job", "priority": -3, "startingDeadlineSeconds": None}
     assert requests.put(seeded.base_url + "/api/job/update", json=update, timeout=10).status_code == 204
@@ -71,3 +83,4 @@ def test_the_openapi_document_states_the_policy_fields(seeded):
     ]
     assert job["properties"]["startingDeadlineSeconds"]["minimum"] == 1
     assert "priority" in job["properties"]
+    assert job["properties"]["concurrencyPolicy"]["enum"] == ["FORBID", "REPLACE"]

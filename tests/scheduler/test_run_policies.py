@@ -7,6 +7,7 @@ app (see ``schedkit``).
 from __future__ import annotations
 
 import logging
+import time
 
 import pytest
 
@@ -108,3 +109,40 @@ def test_a_triggered_run_past_its_starting_deadline_is_dropped(scheduler) -> Non
     wait_until(lambda: len(scheduler.records("strict-param")) == 2, 20, message="the fresh run")
     assert [r.job_parameter for r in scheduler.records("strict-param")] == ["sleep=3", "fresh"]
     assert dropped["runId"] not in {r.task_id.split("@-@")[4] for r in scheduler.records("strict-param")}
+
+
+def test_a_shard_past_its_time_limit_is_killed_and_counted_as_timed_out(scheduler) -> None:
+    """Both shards sleep 30 s; with ``timeLimitSeconds=2`` each is killed about 2 s after launch."""
+    scheduler.job(
+        "sleeper", cron=FAR_FUTURE, jobParameter="sleep=30", shardingTotalCount=2, timeLimitSeconds=2
+    )
+    scheduler.lifecycle.trigger("sleeper")
+    wait_until(lambda: len(scheduler.records("sleeper")) == 2, 20, message="both shards to start")
+    started = max(r.start for r in scheduler.records("sleeper"))
+    wait_until(lambda: not scheduler.running("sleeper"), 15, message="the shards to be killed")
+    ended = time.time()
+    assert ended - started < 12, "killed by the time limit, not by the end of the sleep"
+    for task_id in scheduler.events.launched_of("sleeper"):
+        assert scheduler.events.states(task_id)[-1] == "TASK_KILLED", task_id
+    assert scheduler.engine.stats.counters["timed_out"] == 2
+    assert not scheduler.engine.failover_wake and not scheduler.registry.failover.entries()
+
+
+def test_replace_kills_the_running_run_and_starts_the_queued_one(scheduler) -> None:
+    scheduler.job("replaced", cron=FAR_FUTURE, jobParameter="sleep=30", concurrencyPolicy="REPLACE")
+    scheduler.job("forbidden", cron=FAR_FUTURE, jobParameter="sleep=4")
+    for name in ("replaced", "forbidden"):
+        scheduler.lifecycle.trigger(name)
+    wait_until(
+        lambda: scheduler.records("replaced") and scheduler.records("forbidden"), 20, message="first runs"
+    )
+    for name in ("replaced", "forbidden"):
+        scheduler.lifecycle.trigger(name)
+    wait_until(lambda: len(scheduler.records("replaced")) == 2, 20, message="the replacing run")
+    first, second = scheduler.records("replaced")
+    assert second.start - first.start < 15, "the first run was not replaced"
+    assert scheduler.events.states(first.task_id)[-1] == "TASK_KILLED"
+    wait_until(lambda: len(scheduler.records("forbidden")) == 2, 20, message="the waiting run (FORBID)")
+    early, late = scheduler.records("forbidden")
+    assert late.start - early.start >= 4.0, "FORBID let the runs overlap"
+    assert scheduler.engine.stats.counters["replaced"] == 1
