@@ -130,6 +130,11 @@ class CountingTree(KazooTree):
     def children(self, path):
         return self._timed("children", 1, lambda: super(CountingTree, self).children(path))
 
+    def children_many(self, paths_):
+        return self._timed(
+            "children_many", len(paths_), lambda: super(CountingTree, self).children_many(paths_)
+        )
+
     def exists(self, path):
         return self._timed("exists", 1, lambda: super(CountingTree, self).exists(path))
 

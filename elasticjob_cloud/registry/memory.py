@@ -37,6 +37,9 @@ class MemoryTree:
                 p[len(prefix) :] for p in self._nodes if p.startswith(prefix) and "/" not in p[len(prefix) :]
             )
 
+    def children_many(self, paths: list[str]) -> list[list[str]]:
+        return [self.children(path) for path in paths]
+
     def exists(self, path: str) -> bool:
         with self._lock:
             return path in self._nodes

@@ -337,14 +337,19 @@ def _with_streak(entry: FailoverEntry, found: tuple[bytes, int] | None) -> Failo
 
 
 def _items_under(tree: Tree, root: str, make: Any) -> Any:
-    """``{root}/{job}/{job}@-@{item}`` = task id entries; one pipelined read per job."""
-    for job_name in tree.children(root):
-        children = tree.children(f"{root}/{job_name}")
-        found = tree.get_many([f"{root}/{job_name}/{child}" for child in children])
-        for child, entry in zip(children, found, strict=True):
-            item = _parse_item(child, job_name)
-            if item is not None and entry is not None:
-                yield make(job_name, item, entry[0].decode())
+    """``{root}/{job}/{job}@-@{item}`` = task id entries: every job's children listed in one
+    pipelined batch, then every entry read in another (10,000 jobs: two batches, not 10,000 round
+    trips, which made a new leader's start take seconds)."""
+    job_names = tree.children(root)
+    listed = tree.children_many([f"{root}/{job_name}" for job_name in job_names])
+    shards = [
+        (job_name, child) for job_name, children in zip(job_names, listed, strict=True) for child in children
+    ]
+    found = tree.get_many([f"{root}/{job_name}/{child}" for job_name, child in shards])
+    for (job_name, child), entry in zip(shards, found, strict=True):
+        item = _parse_item(child, job_name)
+        if item is not None and entry is not None:
+            yield make(job_name, item, entry[0].decode())
 
 
 def _remove_item(tree: Tree, job_path: str, item_path: str, version: int = -1) -> bool:

@@ -102,6 +102,10 @@ class Tree(Protocol):
     def children(self, path: str) -> list[str]:
         """Child names, sorted; empty when the node does not exist."""
 
+    def children_many(self, paths: list[str]) -> list[list[str]]:
+        """``children`` of every path, pipelined where the backend can (a new leader lists every
+        job's ``/state/running`` node at once instead of one round trip per job)."""
+
     def exists(self, path: str) -> bool: ...
 
     def ensure(self, path: str) -> None:

@@ -188,6 +188,20 @@ class KazooTree:
         except NotFound:
             return []
 
+    def children_many(self, paths: list[str]) -> list[list[str]]:
+        self._require_connected()
+        for path in paths:
+            check_path(path)
+        with self.connection.timed("children_many"), self.connection.translated():
+            pending = [self._client.get_children_async(path) for path in paths]
+        found: list[list[str]] = []
+        for path, request in zip(paths, pending, strict=True):
+            try:
+                found.append(sorted(self.connection.wait(request, path)))
+            except NotFound:
+                found.append([])
+        return found
+
     def exists(self, path: str) -> bool:
         check_path(path)
         return self.connection.call(self._client.exists_async, path, path=path) is not None

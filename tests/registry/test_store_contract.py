@@ -163,6 +163,21 @@ def test_running_entries(registry):
     assert registry.running.entries() == []
 
 
+def test_running_entries_of_many_jobs_are_listed_together_and_missing_nodes_are_empty(registry):
+    for n in range(30):
+        registry.running.add(RunningEntry(f"job{n:02d}", n % 3, f"job{n:02d}@-@{n % 3}@-@READY@-@S0@-@u{n}"))
+    registry.tree.ensure(paths.running_job("empty"))
+    assert sorted((e.job_name, e.sharding_item, e.task_id) for e in registry.running.entries()) == [
+        (f"job{n:02d}", n % 3, f"job{n:02d}@-@{n % 3}@-@READY@-@S0@-@u{n}") for n in range(30)
+    ]
+    tree = registry.tree
+    assert tree.children_many([paths.running_job("job01"), "/no/such/node", paths.running_job("empty")]) == [
+        ["job01@-@1"],
+        [],
+        [],
+    ]
+
+
 def test_framework_id_is_written_once(registry):
     assert registry.framework_id.get() is None
     registry.framework_id.save("fw-1")
