@@ -522,7 +522,9 @@ class Engine:
         _, ops = self.running.remove(task.task_id)
         self.pending_ops.extend(ops)
         self.reconciliation.forget(task.task_id)
-        self.add_failover(task, now)
+        if self.catalog.launchable(task.job_name) is not None:  # not for a job gone or disabled since
+            self.add_failover(task, now)
+        self.forget_job_node(task.job_name)
         self.dirty = True
 
     def _expire_doubt(self, now: float) -> None:

@@ -576,6 +576,15 @@ def test_a_launch_in_doubt_that_never_happened_is_launched_once_after_the_answer
     assert h.engine.stats.launches_in_doubt == 1
 
 
+def test_a_launch_in_doubt_of_a_job_deregistered_meanwhile_is_not_queued_again(h):
+    task_id = lose_a_launch_answer(h)
+    h.lifecycle.deregister_job("job")
+    h.step()
+    h.status(task_id, "TASK_LOST")
+    assert h.running_ids() == [] and h.registry.failover.entries() == []
+    assert not h.registry.tree.exists(paths.running_job("job"))
+
+
 def test_a_launch_in_doubt_the_master_never_answers_about_is_launched_again_after_the_timeout(h):
     task_id = lose_a_launch_answer(h, failover=False)
     h.now += h.engine.config.launch_doubt_seconds - 1
