@@ -29,6 +29,19 @@ class InvalidConfig(ElasticJobError):
         return cls(f"{name}: {message}", {name: [message]})
 
 
+class UnknownReference(InvalidConfig):
+    """A field names an app (or job) that does not exist: 404, with the field named."""
+
+    status = 404
+
+
+class InconsistentChange(InvalidConfig):
+    """A partial update, valid field by field, that would leave the record invalid given what is
+    stored (e.g. ``jobType: SCRIPT`` for a job without ``scriptCommandLine``): 409, fields named."""
+
+    status = 409
+
+
 class PayloadTooLarge(ElasticJobError):
     """A request body, or a record about to be written to ZooKeeper, is over its size limit."""
 

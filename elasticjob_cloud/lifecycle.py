@@ -20,9 +20,17 @@ from .core.models import AppConfig, ExecutionType, JobConfig, JobType
 from .core.names import require_name, shown
 from .core.pojo3 import from_pojo, is_pojo
 from .core.ports import FailoverEntry, RunningEntry, Stores
-from .core.schemas import app_to_wire, job_to_wire, load_app, load_job, sharding_item_parameter_errors
+from .core.schemas import (
+    app_to_wire,
+    job_to_wire,
+    load_app,
+    load_app_changes,
+    load_job,
+    load_job_changes,
+    sharding_item_parameter_errors,
+)
 from .core.triggers import TriggeredRun, load_trigger
-from .exceptions import Conflict, InvalidConfig, NotFound
+from .exceptions import Conflict, InconsistentChange, InvalidConfig, NotFound, UnknownReference
 
 LEGACY_BOOTSTRAP_SCRIPT = "bin/start.sh"
 
@@ -38,6 +46,14 @@ def _require_name(body: dict[str, Any], key: str) -> str:
     if name is None or name == "":
         raise InvalidConfig.field(key, "Missing data for required field.")
     return require_name(name, key)
+
+
+def _consistent(load: Any, merged: dict[str, Any]) -> Any:
+    """The record after a partial update; a rule it breaks only with what is stored is a 409."""
+    try:
+        return load(merged)
+    except InvalidConfig as exc:
+        raise InconsistentChange(f"{exc.message} (with the fields already stored)", exc.errors) from None
 
 
 def _app(name: object) -> str:
@@ -82,7 +98,10 @@ class Lifecycle:
         """Only the fields given change (``{"appName":"foo_app","appCacheEnable":true}``)."""
         changes = _require_object(body, "app")
         name = _require_name(changes, "appName")
-        return self.config.update_app(name, lambda current: load_app({**app_to_wire(current), **changes}))
+        load_app_changes(changes)  # each given field on its own: 400 naming it
+        return self.config.update_app(
+            name, lambda current: _consistent(load_app, {**app_to_wire(current), **changes})
+        )
 
     def get_app(self, app_name: str) -> AppConfig:
         app = self.config.get_app(_app(app_name))
@@ -145,8 +164,8 @@ class Lifecycle:
         try:
             self.config.add_job(job, disabled)
         except NotFound:
-            raise InvalidConfig.field(
-                "appName", f"app '{job.app_name}' does not exist: publish it first"
+            raise UnknownReference.field(
+                "appName", f"app {shown(job.app_name)} does not exist: publish it first"
             ) from None
         return job
 
@@ -168,9 +187,8 @@ class Lifecycle:
                 mapped = from_pojo({**kept, **changes})
                 given = mapped.body
                 disabled[0] = mapped.disabled if "disabled" in body else None
-            return load_job(
-                {**job_to_wire(current), **{k: v for k, v in given.items() if k != "appName" or v}}
-            )
+            load_job_changes(given)  # the given fields on their own: 400 naming them
+            return _consistent(load_job, {**job_to_wire(current), **given})
 
         job = self.config.update_job(name, change)  # applied to the job as read, written atomically
         if disabled[0] is not None:
@@ -240,23 +258,26 @@ class Lifecycle:
     def legacy_register(self, body: Any) -> JobConfig:
         body = _require_object(body, "job")
         name = _require_name(body, "jobName")
+        given = (
+            "cron",
+            "shardingTotalCount",
+            "cpuCount",
+            "memoryMB",
+            "failover",
+            "misfire",
+            "dockerImageName",
+        )
         job_body = {
             "jobName": name,
             "appName": name,
-            "cron": body.get("cron"),
-            "shardingTotalCount": body.get("shardingTotalCount"),
-            "cpuCount": body.get("cpuCount"),
-            "memoryMB": body.get("memoryMB"),
-            "failover": body.get("failover", False),
-            "misfire": body.get("misfire", False),
+            **{key: body[key] for key in given if key in body},  # as sent: a null is refused, not dropped
             "jobType": JobType.SCRIPT.value,
             "jobExecutionType": ExecutionType.TRANSIENT.value,
             "scriptCommandLine": LEGACY_BOOTSTRAP_SCRIPT,
-            "dockerImageName": body.get("dockerImageName"),
         }
-        job_body = {k: v for k, v in job_body.items() if v is not None}
-        app_body = {"appName": name, "appURL": body.get("appURL"), "bootstrapScript": LEGACY_BOOTSTRAP_SCRIPT}
-        app_body = {k: v for k, v in app_body.items() if v is not None}
+        app_body = {"appName": name, "bootstrapScript": LEGACY_BOOTSTRAP_SCRIPT}
+        if "appURL" in body:
+            app_body["appURL"] = body["appURL"]
         errors: dict[str, list[str]] = {}
         app: AppConfig | None = None
         job: JobConfig | None = None

@@ -25,6 +25,7 @@ from typing import Any
 from marshmallow import ValidationError, fields
 
 _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
+NO_NUL = "^[^\\x00]*$"  # the document's form of "no NUL" (JSON Schema regex)
 _INPUT_BOUNDS: ContextVar[bool] = ContextVar("input_bounds", default=True)
 
 
@@ -133,6 +134,7 @@ class Text(fields.String):
     def __init__(self, *, max_length: int, **kwargs: Any):
         metadata = dict(kwargs.pop("metadata", None) or {})
         metadata["maxLength"] = max_length
+        metadata.setdefault("pattern", NO_NUL)
         super().__init__(metadata=metadata, **kwargs)
         self.max_length = max_length
 

@@ -10,8 +10,8 @@ original's stored JSON order.
 
 from __future__ import annotations
 
+import re
 from typing import Any
-from urllib.parse import urlsplit
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, validates_schema
 
@@ -22,8 +22,6 @@ from .fields import Boolean, Integer, Number, Text, input_bounds_apply, stored_r
 from .models import DEFAULT_JOB_PROPERTIES, AppConfig, ExecutionType, JobConfig, JobType
 from .names import NAME_MAX_LENGTH, NAME_REGEX, RESERVED_NAMES, name_problem, shown
 from .policies import PolicyFields, policy_from_wire, policy_to_wire
-
-APP_URL_SCHEMES = ("http", "https", "file")
 
 
 def _name_field(field: str) -> fields.String:
@@ -46,22 +44,29 @@ def _text(name: str, **kwargs: Any) -> Text:
     return Text(max_length=limits.TEXT_LIMITS[name], **kwargs)
 
 
+_PORT = r"(?:[0-9]|[1-9][0-9]{1,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
+_HOST = r"(?:[A-Za-z0-9._~-]+|\[[0-9A-Fa-f:.]+\])"
+# An http(s) URL with a host (and optional user, port, path), or a file URL; printable ASCII only
+# (percent-encode the rest). The OpenAPI document states the very same pattern.
+APP_URL_PATTERN = rf"^(?:https?://(?:[!-.0-?A-~]+@)?{_HOST}(?::{_PORT})?(?:[/?#][!-~]*)?|file:/[!-~]*)$"
+_APP_URL = re.compile(APP_URL_PATTERN)
+
+
 def check_app_url(value: str) -> None:
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018  (a bad port raises ValueError here)
-    except ValueError as exc:
-        raise ValidationError(f"is not a valid URL ({exc}): {shown(value)}") from None
-    if parts.scheme not in APP_URL_SCHEMES:
-        raise ValidationError(f"must be an http, https or file URL, got {shown(value)}")
-    if parts.scheme in ("http", "https") and not parts.hostname:
-        raise ValidationError("an http(s) URL needs a host")
-    if parts.scheme == "file" and not parts.path:
-        raise ValidationError("a file URL needs a path")
+    if not _APP_URL.match(value):
+        raise ValidationError(
+            f"must be an http or https URL with a host, or a file: URL, in printable ASCII; got {shown(value)}"
+        )
+
+
+NONBLANK = "[^ \t\r\n]"  # a character other than a space, tab or line break (the document says the same)
+
+
+NONBLANK_TEXT = "^[^\\x00]*[^\\x00 \t\r\n][^\\x00]*$"  # the same, and no NUL anywhere
 
 
 def _nonblank(value: str) -> None:
-    if not value.strip():
+    if not re.search(NONBLANK, value):
         raise ValidationError("must not be empty")
 
 
@@ -119,8 +124,10 @@ def _flatten(messages: Any, prefix: str, flat: dict[str, list[str]]) -> None:
 
 class AppSchema(_Base):
     appName = _name_field("appName")
-    appURL = _text("appURL", required=True, validate=check_app_url)
-    bootstrapScript = _text("bootstrapScript", required=True, validate=_nonblank)
+    appURL = _text("appURL", required=True, validate=check_app_url, metadata={"pattern": APP_URL_PATTERN})
+    bootstrapScript = _text(
+        "bootstrapScript", required=True, validate=_nonblank, metadata={"pattern": NONBLANK_TEXT}
+    )
     cpuCount = Number(load_default=1.0, minimum=limits.MIN_CPU_COUNT, maximum=limits.MAX_CPU_COUNT)
     memoryMB = Number(load_default=128.0, minimum=limits.MIN_MEMORY_MB, maximum=limits.MAX_MEMORY_MB)
     appCacheEnable = Boolean(load_default=True)
@@ -193,11 +200,14 @@ class JobSchema(PolicyFields, _Base):
                 errors.update(exc.errors)
         # A field that failed its own check is absent from ``data``: no second message for it.
         job_type = data.get("jobType")
-        if job_type in (JobType.SIMPLE, JobType.DATAFLOW) and not data.get("jobClass", "x").strip():
+        if job_type in (JobType.SIMPLE, JobType.DATAFLOW) and not re.search(
+            NONBLANK, data.get("jobClass", "x")
+        ):
             errors["jobClass"] = [f"is required for {job_type.value} jobs"]
-        if job_type is JobType.SCRIPT and not data.get("scriptCommandLine", "x").strip():
+        if job_type is JobType.SCRIPT and not re.search(NONBLANK, data.get("scriptCommandLine", "x")):
             errors["scriptCommandLine"] = ["is required for SCRIPT jobs"]
-        if bool(data.get("beanName")) != bool(data.get("applicationContext")):
+        both_given = "beanName" in data and "applicationContext" in data  # a partial load may lack them
+        if both_given and bool(data.get("beanName")) != bool(data.get("applicationContext")):
             missing = "applicationContext" if data.get("beanName") else "beanName"
             errors[missing] = ["beanName and applicationContext must be given together"]
         total = data.get("shardingTotalCount")
@@ -237,8 +247,39 @@ class JobSchema(PolicyFields, _Base):
         )
 
 
+class _AppChanges(AppSchema):
+    """The fields of a partial update, each checked on its own (the rules that join fields run on
+    the merged record)."""
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> Any:
+        return data
+
+
+class _JobChanges(JobSchema):
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> Any:
+        return data
+
+
 _APP = AppSchema()
 _JOB = JobSchema()
+_APP_CHANGES = _AppChanges(partial=True)
+_JOB_CHANGES = _JobChanges(partial=True)
+
+
+def load_app_changes(body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return dict(_APP_CHANGES.load(body))
+    except ValidationError as error:
+        raise to_invalid_config(error, "app") from None
+
+
+def load_job_changes(body: dict[str, Any]) -> dict[str, Any]:
+    try:
+        return dict(_JOB_CHANGES.load(body))
+    except ValidationError as error:
+        raise to_invalid_config(error, "job") from None
 
 
 def load_app(body: Any) -> AppConfig:

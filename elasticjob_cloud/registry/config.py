@@ -21,7 +21,7 @@ from typing import Any
 from ..core import paths
 from ..core.models import AppConfig, JobConfig
 from ..core.schemas import app_to_wire, job_to_wire, load_stored_app, load_stored_job
-from ..exceptions import AlreadyExists, InvalidConfig, NotFound
+from ..exceptions import AlreadyExists, InvalidConfig, NotFound, UnknownReference
 from .atomic import absent, transact
 from .tree import Create, Delete, Op, SetData, Tree
 
@@ -197,7 +197,7 @@ class ConfigStore:
             try:
                 app = self._app_touch(job.app_name, missing)
             except NotFound:
-                raise InvalidConfig.field("appName", missing) from None
+                raise UnknownReference.field("appName", missing) from None
             return [app, SetData(path, encode_json(job_to_wire(job)), found[1])], job
 
         return transact(self.tree, plan, f"updating job '{job_name}'")

@@ -43,6 +43,8 @@ def name_body(field: str = "jobName") -> str:
     """A name sent as the whole body: ``foo_job``, ``"foo_job"`` or ``{"jobName": "foo_job"}``.
 
     Only its form is checked here; the name rule itself is applied by the use case (``lifecycle``).
+    With ``Content-Type: application/json`` a body that parses as JSON must be a string or that
+    object; any other body is the name as written.
     """
     raw = request.get_data(cache=True, as_text=True).strip()
     name: Any = raw
@@ -53,8 +55,15 @@ def name_body(field: str = "jobName") -> str:
             raise InvalidConfig(
                 f"{field}: malformed JSON: {shown(raw)}", {field: ["malformed JSON"]}
             ) from None
-        if isinstance(name, dict):
-            name = name.get(field)
+    elif request.mimetype == "application/json":
+        # JSON sent as JSON: ``null``, ``42`` or ``[…]`` is not a name. Text that is not JSON at all
+        # (``-d foo_job`` with this content type, as the original's guide does) is the name itself.
+        try:
+            name = parse_json(raw)
+        except InvalidConfig:
+            name = raw
+    if isinstance(name, dict):
+        name = name.get(field)
     if name is None or (isinstance(name, str) and not name.strip()):
         raise InvalidConfig(
             f"{field}: the body must be the {field}", {field: ["missing in the request body"]}

@@ -93,6 +93,8 @@ def name_request_body(field_name: str = "jobName") -> dict[str, Any]:
     """A name sent as the whole body: plain text, a JSON string or ``{"jobName": …}``."""
     return {
         "required": True,
+        "description": f"the {field_name}; with Content-Type application/json a body that is not JSON "
+        f"at all is the name itself (the original's guide sends -d foo_job that way)",
         "content": {
             "application/json": {
                 "schema": {
@@ -152,23 +154,32 @@ PATH_NAMES = {"app_name": "appName", "job_name": "jobName"}
 
 # --------------------------------------------------------------------- shared operation parts
 
+EMPTY = {"type": "string", "enum": [""]}  # an empty query value means "not given"
 COUNT_QUERY = (
-    query("count", {"type": "integer", "minimum": 1, "maximum": 1000}, description="default 10"),
+    query(
+        "count",
+        {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 1000}, EMPTY]},
+        description="default 10",
+    ),
     query(
         "after",
-        {"type": "string", "format": "date-time"},
+        {"anyOf": [{"type": "string", "format": "date-time"}, EMPTY]},
         description="ISO-8601; without an offset, a wall time in the schedule's zone; default now",
     ),
 )
 PREVIEW_QUERY = (
     query(
         "cron",
-        {"type": "string", "format": "quartz-cron", "maxLength": 1024},
+        {"type": "string", "format": "quartz-cron"},
         required=True,
-        description="Quartz (6-7 fields) or Unix (5 fields) expression, see README",
+        description="Quartz (6-7 fields) or Unix (5 fields) expression in ASCII, at most 1024 characters",
     ),
     *COUNT_QUERY,
-    query("timeZone", {"type": "string", "format": "iana-time-zone"}, description="IANA zone name"),
+    query(
+        "timeZone",
+        {"anyOf": [{"type": "string", "format": "iana-time-zone"}, EMPTY]},
+        description="IANA zone name; default the scheduler's",
+    ),
 )
 SANDBOX = json_content(
     {

@@ -3,8 +3,8 @@
 Each route carries its description (``rest.contract.documented``); bodies are the marshmallow
 schemas of ``core.schemas``, whose fields carry every bound the server enforces (lengths, ranges,
 the name pattern). What JSON Schema cannot state is named by a format of ours and described:
-``quartz-cron`` (the cron dialect in README), ``iana-time-zone``, ``app-url`` (http, https or file
-URL), ``sharding-item-parameters`` (``item=value,…`` with items below ``shardingTotalCount``).
+``quartz-cron`` (the cron dialect in README), ``iana-time-zone``, ``sharding-item-parameters``
+(``item=value,…`` with items below ``shardingTotalCount``).
 Routes outside the API are listed in ``rest.contract.UNDOCUMENTED``.
 """
 
@@ -17,8 +17,8 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from flask import Blueprint, Flask, current_app
 
-from ..core.limits import MAX_BODY_BYTES
-from ..core.schemas import AppSchema, JobSchema
+from ..core.limits import MAX_BODY_BYTES, TEXT_LIMITS
+from ..core.schemas import NONBLANK, AppSchema, JobSchema
 from .bodies import json_response
 from .contract import COMMON_ERRORS, PATH_NAMES, is_undocumented, name_schema, operation_of
 
@@ -37,13 +37,66 @@ _ERROR_SCHEMA = {
     },
     "required": ["message"],
 }
+_CRON_DESCRIPTION = (
+    f"A Quartz (6-7 fields) or Unix (5 fields) cron expression in ASCII, at most "
+    f"{TEXT_LIMITS['cron']} characters (README, 'Cron expressions')"
+)
 _ARGUMENT = re.compile(r"<(?:(\w+):)?(\w+)>")
 _FORMATS = {
     "cron": "quartz-cron",
     "timeZone": "iana-time-zone",
-    "appURL": "app-url",
     "shardingItemParameters": "sharding-item-parameters",
 }
+
+
+_NOT_GIVEN = {"enum": [None, ""]}  # a field absent, null or empty counts as not given
+# The cross-field rules of ``JobSchema.check_rules``: SIMPLE and DATAFLOW need ``jobClass``, SCRIPT
+# needs ``scriptCommandLine``; ``beanName`` and ``applicationContext`` come together or not at all.
+_JOB_RULES: list[dict[str, Any]] = [
+    {
+        "anyOf": [
+            {
+                "properties": {
+                    "jobType": {"enum": ["SIMPLE", "DATAFLOW"]},
+                    "jobClass": {"type": "string", "pattern": NONBLANK},
+                },
+                "required": ["jobClass"],
+            },
+            {
+                "properties": {
+                    "jobType": {"enum": ["SCRIPT"]},
+                    "scriptCommandLine": {"type": "string", "pattern": NONBLANK},
+                },
+                "required": ["scriptCommandLine"],
+            },
+        ]
+    },
+    {
+        "anyOf": [
+            {"properties": {"beanName": _NOT_GIVEN, "applicationContext": _NOT_GIVEN}},
+            {
+                "properties": {
+                    "beanName": {"type": "string", "minLength": 1},
+                    "applicationContext": {"type": "string", "minLength": 1},
+                },
+                "required": ["beanName", "applicationContext"],
+            },
+        ]
+    },
+]
+
+
+# A partial update checks these only between fields it gives; with what is stored it may be a 409.
+_JOB_UPDATE_RULES: list[dict[str, Any]] = [
+    {
+        "anyOf": [
+            {"not": {"required": ["jobType"]}},
+            {"properties": {"jobType": {"enum": ["SIMPLE", "DATAFLOW"]}, "jobClass": {"pattern": NONBLANK}}},
+            {"properties": {"jobType": {"enum": ["SCRIPT"]}, "scriptCommandLine": {"pattern": NONBLANK}}},
+        ]
+    },
+    {"anyOf": [{"not": {"required": ["beanName", "applicationContext"]}}, *_JOB_RULES[1]["anyOf"]]},
+]
 
 
 def openapi_path(rule: str) -> str:
@@ -83,6 +136,12 @@ def _refine(document: dict[str, Any]) -> None:
         for field_name, value in schemas[name]["properties"].items():
             if field_name in _FORMATS:
                 value["format"] = _FORMATS[field_name]
+                if field_name == "cron":  # its length bound is part of the format, described here
+                    value.pop("maxLength", None)
+                    value.pop("pattern", None)
+                    value["description"] = _CRON_DESCRIPTION
+    schemas["Job"]["allOf"] = _JOB_RULES
+    schemas["JobUpdate"]["allOf"] = _JOB_UPDATE_RULES
     job, app = schemas["Job"]["properties"], schemas["App"]["properties"]
     schemas["LegacyJob"] = {
         "type": "object",

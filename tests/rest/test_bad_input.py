@@ -191,7 +191,7 @@ CASES = [
         400,
         "shardingItemParameters",
     ),
-    ("job-unknown-app", "POST", "/api/job/register", {**NEW_JOB, "appName": "ghost_app"}, 400, "appName"),
+    ("job-unknown-app", "POST", "/api/job/register", {**NEW_JOB, "appName": "ghost_app"}, 404, "appName"),
     ("job-name-delimiter", "POST", "/api/job/register", {**NEW_JOB, "jobName": "x@-@1"}, 400, "jobName"),
     ("job-name-slash", "POST", "/api/job/register", {**NEW_JOB, "jobName": "x/y"}, 400, "jobName"),
     ("job-duplicate", "POST", "/api/job/register", FOO_JOB, 409, None),
@@ -218,7 +218,7 @@ CASES = [
         "PUT",
         "/api/job/update",
         {"jobName": "foo_job", "appName": "ghost"},
-        400,
+        404,
         "appName",
     ),
     (
