@@ -244,6 +244,34 @@ VALUE_CASES = [
         "shardingTotalCount",
     ),
     ("reserved-app-name", "POST", "/api/app", as_body({**APP, "appName": "list"}), "appName"),
+    (
+        "update-breaks-rule",
+        "PUT",
+        "/api/job/update",
+        as_body({"jobName": "foo_job", "jobType": "SCRIPT"}),
+        "scriptCommandLine",
+    ),
+    ("update-app-empty", "PUT", "/api/job/update", as_body({"jobName": "foo_job", "appName": ""}), "appName"),
+    ("name-body-null", "DELETE", "/api/job/deregister", b"null", "jobName"),
+    ("name-body-number", "POST", "/api/job/trigger", b"42", "jobName"),
+    (
+        "legacy-null-misfire",
+        "POST",
+        "/job/register",
+        as_body(
+            {
+                "jobName": "p",
+                "cron": "0 * * * * ?",
+                "shardingTotalCount": 1,
+                "cpuCount": 1,
+                "memoryMB": 1,
+                "appURL": "http://h/p",
+                "misfire": None,
+            }
+        ),
+        "misfire",
+    ),
+    ("unknown-app", "POST", "/api/job/register", as_body({**JOB, "appName": "ghost"}), "appName"),
     ("reserved-job-name", "POST", "/api/job/register", as_body({**JOB, "jobName": "jobs"}), "jobName"),
 ]
 
