@@ -42,10 +42,7 @@ def register() -> Any:
 @documented(
     "Update the given fields of an app",
     body=request_body("AppUpdate"),
-    errors=(
-        "404",
-        "413",
-    ),
+    errors=("404", "409", "413"),
 )
 def update() -> Any:
     lifecycle().update_app(json_body())

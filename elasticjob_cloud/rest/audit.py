@@ -33,12 +33,13 @@ from ..core.ports import AuditEntry, AuditLog, AuditQuery
 from ..exceptions import InvalidConfig
 from .auth import LOGIN_ENDPOINTS, SAFE_METHODS
 from .bodies import json_response
-from .contract import ANY_JSON, documented, query
+from .contract import ANY_JSON, TIME_QUERY, documented, query
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("audit", __name__)
 
 MAX_BODY = 4000
+MAX_PAGE = 10_000_000
 SECRET_KEY = re.compile(r"pass|secret|token|credential", re.IGNORECASE)
 FILTERS = ("username", "role", "method", "address", "status", "path")
 NOT_AUDITED = LOGIN_ENDPOINTS | {"auth.close_session"}
@@ -150,7 +151,11 @@ def _time(name: str) -> datetime | None:
         raise InvalidConfig.field(name, f"{raw[:40]!r}: expected yyyy-MM-dd HH:mm:ss") from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=ZoneInfo(current_app.extensions["elasticjob"].time_zone))
-    return parsed.astimezone(UTC)
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:  # 0001-01-01T00:00:00+14:00 is before the first representable instant
+        edge = datetime.min if parsed.year == 1 else datetime.max
+        return edge.replace(tzinfo=UTC)
 
 
 def entry_json(entry: AuditEntry) -> dict[str, Any]:
@@ -172,16 +177,16 @@ def entry_json(entry: AuditEntry) -> dict[str, Any]:
     ok=ANY_JSON,
     status="200",
     query=(
-        query("page", {"type": "integer", "minimum": 1, "default": 1}),
+        query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1}),
         query("per_page", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10}),
         *(query(name, {"type": "string"}) for name in FILTERS if name != "path"),
         query("path", {"type": "string"}, description="a prefix of the path"),
-        query("startTime", {"type": "string"}, description="yyyy-MM-dd HH:mm:ss or ISO 8601"),
-        query("endTime", {"type": "string"}, description="yyyy-MM-dd HH:mm:ss or ISO 8601"),
+        query("startTime", TIME_QUERY, description="yyyy-MM-dd HH:mm:ss or ISO 8601; empty: none"),
+        query("endTime", TIME_QUERY, description="yyyy-MM-dd HH:mm:ss or ISO 8601; empty: none"),
     ),
 )
 def search() -> Any:
-    page = _number("page", 1, 10_000_000)
+    page = _number("page", 1, MAX_PAGE)
     per_page = _number("per_page", 10, 1000)
     filters = {name: request.args[name].strip() for name in FILTERS if request.args.get(name, "").strip()}
     query = AuditQuery(filters, _time("startTime"), _time("endTime"), (page - 1) * per_page, per_page)

@@ -155,6 +155,9 @@ PATH_NAMES = {"app_name": "appName", "job_name": "jobName"}
 # --------------------------------------------------------------------- shared operation parts
 
 EMPTY = {"type": "string", "enum": [""]}  # an empty query value means "not given"
+# A time filter: ISO 8601 (what JSON Schema's date-time states), also the original's
+# ``yyyy-MM-dd HH:mm:ss`` (in the description: a pattern could not tell 2024-02-30 from a date).
+TIME_QUERY = {"anyOf": [{"type": "string", "format": "date-time"}, EMPTY]}
 COUNT_QUERY = (
     query(
         "count",

@@ -47,10 +47,7 @@ def register() -> Any:
 @documented(
     "Update the given fields of a job",
     body=request_body("JobUpdate"),
-    errors=(
-        "404",
-        "413",
-    ),
+    errors=("404", "409", "413"),
 )
 def update() -> Any:
     lifecycle().update_job(json_body())

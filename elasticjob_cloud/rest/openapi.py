@@ -205,7 +205,11 @@ def build_spec(app: Flask) -> dict[str, Any]:
         spec.path(path=path, operations=paths[path])
     document = spec.to_dict()
     _refine(document)
-    # Logins (rest.auth): HTTP Basic, a 3.x accessToken, or the console's session cookie.
+    # Logins (rest.auth): HTTP Basic, a 3.x accessToken, or the console's session cookie. Declared
+    # only when this process enforces them: with authentication off the document would promise a
+    # refusal the server never gives.
+    if app.extensions["elasticjob"].auth is None:
+        return document
     document["components"]["securitySchemes"] = {
         "basic": {"type": "http", "scheme": "basic"},
         "accessToken": {"type": "apiKey", "in": "header", "name": "accessToken"},
