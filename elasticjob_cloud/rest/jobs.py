@@ -7,9 +7,10 @@ from typing import Any
 from flask import Blueprint, request
 
 from ..core import limits
+from ..core.fields import NO_NUL
 from ..core.models import TaskId
 from ..core.schemas import job_to_wire
-from ..core.triggers import IDEMPOTENCY_KEY_MAX, is_parameterised
+from ..core.triggers import IDEMPOTENCY_KEY_MAX, PARAMETER_KEYS, is_parameterised
 from .apps import lifecycle, services
 from .bodies import json_body, json_response, name_body, no_content, parse_json
 from .contract import (
@@ -125,20 +126,22 @@ def trigger_request_body() -> dict[str, Any]:
     """The original's name forms, or ``{"jobName", "jobParameter", "shardingItemParameters",
     "idempotencyKey"}`` (issue #17, ``core.triggers``)."""
     body = name_request_body()
+    keys = [{"required": [key]} for key in PARAMETER_KEYS]
+    text = {"type": "string", "nullable": True, "pattern": NO_NUL}
     parameterised = {
         "type": "object",
         "properties": {
             "jobName": name_schema("jobName"),
-            "jobParameter": {"type": "string", "maxLength": limits.TEXT_LIMITS["jobParameter"]},
-            "shardingItemParameters": {
-                "type": "string",
-                "maxLength": limits.TEXT_LIMITS["shardingItemParameters"],
-            },
-            "idempotencyKey": {"type": "string", "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX},
+            "jobParameter": {**text, "maxLength": limits.TEXT_LIMITS["jobParameter"]},
+            "shardingItemParameters": {**text, "maxLength": limits.TEXT_LIMITS["shardingItemParameters"]},
+            "idempotencyKey": {**text, "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX},
         },
         "required": ["jobName"],
+        "anyOf": keys,  # any of them makes it this form
     }
-    body["content"]["application/json"]["schema"]["oneOf"].append(parameterised)
+    alternatives = body["content"]["application/json"]["schema"]["oneOf"]
+    alternatives[1]["not"] = {"anyOf": keys}  # the plain {"jobName"} form has none of them
+    alternatives.append(parameterised)
     return body
 
 
