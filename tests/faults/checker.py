@@ -110,6 +110,7 @@ class JobVerdict:
     overlapping: list[str] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
     known_lost: list[str] = field(default_factory=list)  # of ``lost``: explained by a known defect
+    known_doubled: list[str] = field(default_factory=list)  # second executions of known defect D1
     killed: int = 0
 
 
@@ -124,9 +125,12 @@ def check_transient(
     open_end: float,
     known: dict[str, str] | None = None,
     late: float = 1.5,
+    removed: list[tuple[str, float]] | None = None,
 ) -> JobVerdict:
     """``instants``: cron instants in the window; ``allowed_missing``: instants the start-up rule may
     fold into one catch-up run; ``open_end``: executions starting after it may still be going;
+    ``removed``: (agent ID, when) of each agent removal, for known defect D1 (a shard that completed
+    on an agent removed right after is run again as FAILOVER: listed in ``known_doubled``);
     ``late``: see ``cut_runs`` (under the cron period); ``known``: task ID → a known defect (of another area) that explains its shard's loss: such a
     loss is counted in ``lost`` AND listed in ``known_lost``, so a run can tell the two apart."""
     verdict = JobVerdict(job, executions=len(executions), instants=instants, allowed_missing=allowed_missing)
@@ -157,6 +161,24 @@ def check_transient(
                     ]
                     if why:
                         verdict.known_lost.append(f"{what}: {why[0]}")
+    for e in executions:
+        if e.kind != "FAILOVER":
+            continue
+        for agent, at in removed or []:
+            done_there = [
+                p
+                for p in executions
+                if p.shard == e.shard
+                and p.end is not None
+                and at - 3 <= p.end <= at
+                and _agent(p.task_id) == agent
+            ]
+            if at <= e.start <= at + 30 and done_there:
+                verdict.known_doubled.append(
+                    f"D1: shard {e.shard} ended on {agent} at {done_there[0].end:.3f}, the agent was removed at "
+                    f"{at:.3f}, the shard ran again as {e.task_id}"
+                )
+                break
     if verdict.runs > instants:
         verdict.doubled.append(f"{verdict.runs} runs for {instants} cron instants")
     if misfire and verdict.runs < instants - allowed_missing:
@@ -167,6 +189,11 @@ def check_transient(
 def _shard_of(task_id: str) -> tuple[str, int] | None:
     parts = task_id.split(DELIMITER)
     return (parts[0], int(parts[1])) if len(parts) == 5 and parts[1].isdigit() else None
+
+
+def _agent(task_id: str) -> str:
+    parts = task_id.split(DELIMITER)
+    return parts[3] if len(parts) == 5 else ""
 
 
 def _killed_at(reason: str, default: float) -> float:
@@ -270,6 +297,8 @@ def summary(
         "lost": sum(len(v.lost) for v in verdicts),
         "lost_known_defect": sum(len(v.known_lost) for v in verdicts),
         "doubled": sum(len(v.doubled) for v in verdicts),
+        "doubled_known_defect": sum(min(len(v.doubled), len(v.known_doubled)) for v in verdicts),
+        "d1_reruns": sum(len(v.known_doubled) for v in verdicts),  # D1 second executions, wherever cut
         "overlapping": sum(len(v.overlapping) for v in verdicts),
         "jobs": {
             v.job: f"{v.runs} runs / {v.instants} instants ({v.allowed_missing} may fold)" for v in verdicts

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 def judge(self: Campaign, stopped: float) -> tuple[dict[str, Any], dict[str, Any]]:
     executions = checker.read_executions(self.log_path.read_text(errors="replace").splitlines())
     outages = _outages(self)
+    removed = [(f.detail, f.start) for f in self.done if f.kind == "remove_agent"]
     known = {
         f.detail: f"{KNOWN_COMMAND_EXECUTOR_KILL}@{f.start}" for f in self.done if f.kind == "kill_executor"
     }
@@ -37,6 +38,7 @@ def judge(self: Campaign, stopped: float) -> tuple[dict[str, Any], dict[str, Any
                 job.misfire,
                 stopped + 5,
                 known,
+                removed=removed,
             )
         )
     daemon_overlaps = checker.overlaps([e for e in executions if e.job == "daemon"])
