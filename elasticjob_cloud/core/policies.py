@@ -94,7 +94,8 @@ POLICY_FIELDS: tuple[PolicyField, ...] = (
             load_default=None,
             allow_none=True,
             validate=_concurrency,
-            metadata={"enum": [policy.value for policy in ConcurrencyPolicy]},
+            # what is accepted (ALLOW is refused), and null: the document states exactly that
+            metadata={"enum": [p.value for p in ConcurrencyPolicy if p.value != "ALLOW"] + [None]},
         ),
         load=ConcurrencyPolicy,
         dump=lambda policy: policy.value,
