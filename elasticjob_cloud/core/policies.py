@@ -19,6 +19,9 @@ Semantics (the scheduler applies them, see ``mesos.launcher`` and ``mesos.deadli
   REPLACE (the running tasks are killed, then the queued run starts). ALLOW is refused: a shard has
   one running record (``/state/running/{job}/{job}@-@{item}``, the original's layout), so two runs
   of a job cannot overlap without changing what the original reads.
+* ``retry``: ``{maxRetries, initialBackoffSeconds, maxBackoffSeconds}``: a shard whose job failed
+  (or hit its time limit) runs again after ``retry_delay`` (``mesos.retries``); lost tasks stay
+  failover's business.
 """
 
 from __future__ import annotations
@@ -28,13 +31,58 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from marshmallow import ValidationError
-from marshmallow.fields import Field, String
+from marshmallow import EXCLUDE, Schema, ValidationError, post_load, validates_schema
+from marshmallow.fields import Field, Nested, String
 
-from .fields import Integer
+from .fields import Integer, Number
 
 MIN_PRIORITY, MAX_PRIORITY = -1_000_000, 1_000_000
 MAX_DEADLINE_SECONDS = 366 * 24 * 3600
+MAX_RETRIES = 100
+MAX_BACKOFF_SECONDS = 24 * 3600
+RETRY_JITTER = 0.2  # a retry waits up to this fraction less than its exponential delay
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_retries: int
+    initial_backoff_seconds: float = 10.0
+    max_backoff_seconds: float = 360.0
+
+
+def retry_delay(policy: RetryPolicy, number: int, jitter: float) -> float:
+    """Seconds before retry ``number`` (1-based): ``initial * 2^(number-1)`` capped at the maximum,
+    less up to ``RETRY_JITTER`` of it (``jitter`` in [0, 1) picks how much), so shards failing together
+    do not all come back in the same instant while each retry still waits longer than the last."""
+    base = min(policy.initial_backoff_seconds * 2.0 ** min(number - 1, 60), policy.max_backoff_seconds)
+    return base * (1.0 - RETRY_JITTER * (1.0 - min(max(jitter, 0.0), 1.0)))
+
+
+class RetrySchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    maxRetries = Integer(required=True, minimum=1, maximum=MAX_RETRIES)
+    initialBackoffSeconds = Number(load_default=10.0, minimum=0.0, maximum=MAX_BACKOFF_SECONDS)
+    maxBackoffSeconds = Number(load_default=360.0, minimum=0.0, maximum=MAX_BACKOFF_SECONDS)
+
+    @validates_schema
+    def check_order(self, data: dict[str, Any], **kwargs: Any) -> None:
+        initial, most = data.get("initialBackoffSeconds"), data.get("maxBackoffSeconds")
+        if initial is not None and most is not None and most < initial:
+            raise ValidationError({"maxBackoffSeconds": ["must be at least initialBackoffSeconds"]})
+
+    @post_load
+    def make(self, data: dict[str, Any], **kwargs: Any) -> RetryPolicy:
+        return RetryPolicy(data["maxRetries"], data["initialBackoffSeconds"], data["maxBackoffSeconds"])
+
+
+def _retry_wire(policy: RetryPolicy) -> dict[str, Any]:
+    return {
+        "maxRetries": policy.max_retries,
+        "initialBackoffSeconds": float(policy.initial_backoff_seconds),
+        "maxBackoffSeconds": float(policy.max_backoff_seconds),
+    }
 
 
 class ConcurrencyPolicy(enum.StrEnum):
@@ -50,6 +98,7 @@ class RunPolicy:
     starting_deadline_seconds: int | None = None
     time_limit_seconds: int | None = None
     concurrency_policy: ConcurrencyPolicy = ConcurrencyPolicy.FORBID
+    retry: RetryPolicy | None = None
 
 
 @dataclass(frozen=True)
@@ -99,6 +148,19 @@ POLICY_FIELDS: tuple[PolicyField, ...] = (
         ),
         load=ConcurrencyPolicy,
         dump=lambda policy: policy.value,
+    ),
+    PolicyField(
+        "retry",
+        "retry",
+        lambda: Nested(
+            RetrySchema,
+            load_default=None,
+            allow_none=True,
+            error_messages={
+                "type": "must be an object {maxRetries, initialBackoffSeconds, maxBackoffSeconds}"
+            },
+        ),
+        dump=_retry_wire,
     ),
 )
 

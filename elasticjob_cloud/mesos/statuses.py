@@ -22,6 +22,7 @@ from ..core.models import TaskId
 from ..core.transitions import ACTIVE, GRACE_EXPIRED, MAYBE_RUNNING, Action, decide
 from ..exceptions import RegistryUnavailable
 from . import executor_versions
+from .retries import retry_if_failed
 from .running import RunningTask
 
 if TYPE_CHECKING:
@@ -110,6 +111,7 @@ class StatusHandler:
                     task.unreachable_since = now
             elif action is Action.CANCEL_GRACE:
                 task.unreachable_since = None
+        retry_if_failed(engine, task, job, state, (message, reason, source), now)  # issue #17's retry
 
     def _unknown(self, task_id: str, state: str, status: dict[str, Any], now: float) -> None:
         engine = self.engine

@@ -70,3 +70,12 @@ def test_a_timed_out_kill_is_traced_as_such_and_other_statuses_are_not():
     assert limits.traced({**killed, "state": "TASK_RUNNING"})["message"] == "killed"
     assert limits.traced({**killed, "task_id": {"value": "t2"}}) is not None
     assert limits.traced({**killed, "task_id": {"value": "t2"}})["message"] == "killed"
+
+
+def test_retry_delays_double_up_to_the_maximum_less_the_jitter():
+    from elasticjob_cloud.core.policies import RetryPolicy, retry_delay
+
+    policy = RetryPolicy(max_retries=10, initial_backoff_seconds=10, max_backoff_seconds=60)
+    assert [retry_delay(policy, n, 1.0) for n in (1, 2, 3, 4, 5)] == [10, 20, 40, 60, 60]
+    assert retry_delay(policy, 1, 0.0) == 8.0  # at most 20 % less
+    assert 8.0 <= retry_delay(policy, 1, 0.5) <= 10.0

@@ -84,3 +84,32 @@ def test_the_openapi_document_states_the_policy_fields(seeded):
     assert job["properties"]["startingDeadlineSeconds"]["minimum"] == 1
     assert "priority" in job["properties"]
     assert job["properties"]["concurrencyPolicy"]["enum"] == ["FORBID", "REPLACE"]
+
+
+@pytest.mark.parametrize(
+    "retry, key",
+    [
+        ({"maxRetries": 0}, "retry.maxRetries"),
+        ({"initialBackoffSeconds": 5}, "retry.maxRetries"),
+        ({"maxRetries": 2, "initialBackoffSeconds": 10, "maxBackoffSeconds": 5}, "retry.maxBackoffSeconds"),
+        ({"maxRetries": 2, "initialBackoffSeconds": -1}, "retry.initialBackoffSeconds"),
+        (3, "retry"),
+    ],
+)
+def test_a_bad_retry_is_a_400_naming_its_field(seeded, retry, key):
+    response = requests.post(
+        seeded.base_url + "/api/job/register", json={**FOO_JOB, "retry": retry}, timeout=10
+    )
+    assert response.status_code == 400, response.text
+    assert key in response.json()["errors"], response.json()
+    assert requests.get(seeded.base_url + "/api/job/jobs", timeout=10).json() == []
+
+
+def test_a_retry_is_stored_with_its_defaults(seeded):
+    body = {**FOO_JOB, "retry": {"maxRetries": 3}}
+    assert requests.post(seeded.base_url + "/api/job/register", json=body, timeout=10).status_code == 204
+    assert stored(seeded, "foo_job")["retry"] == {
+        "maxRetries": 3,
+        "initialBackoffSeconds": 10.0,
+        "maxBackoffSeconds": 360.0,
+    }

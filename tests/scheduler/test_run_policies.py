@@ -146,3 +146,27 @@ def test_replace_kills_the_running_run_and_starts_the_queued_one(scheduler) -> N
     early, late = scheduler.records("forbidden")
     assert late.start - early.start >= 4.0, "FORBID let the runs overlap"
     assert scheduler.engine.stats.counters["replaced"] == 1
+
+
+def test_a_failing_shard_is_retried_with_growing_gaps_then_fails_for_good(scheduler) -> None:
+    """Shard 1 always fails: with ``maxRetries=2`` it runs three times, the second gap about twice the
+    first (2 s then 4 s, less up to 20 % jitter); shard 0 succeeds once and is never retried."""
+    retry = {"maxRetries": 2, "initialBackoffSeconds": 2, "maxBackoffSeconds": 8}
+    scheduler.job(
+        "flaky", cron=FAR_FUTURE, shardingTotalCount=2, shardingItemParameters="0=ok,1=fail", retry=retry
+    )
+    scheduler.lifecycle.trigger("flaky")
+    wait_until(
+        lambda: scheduler.engine.stats.counters["retries_exhausted"] == 1,
+        40,
+        message="the retries to run out",
+    )
+    failing = [r for r in scheduler.records("flaky") if r.item == 1]
+    assert len(failing) == 3, failing
+    assert [r.task_type for r in failing] == ["READY", "FAILOVER", "FAILOVER"]
+    first_gap, second_gap = failing[1].start - failing[0].start, failing[2].start - failing[1].start
+    assert first_gap >= 1.6 and second_gap >= 3.2 and second_gap - first_gap > 0.8, (first_gap, second_gap)
+    assert [r.item for r in scheduler.records("flaky")].count(0) == 1
+    assert scheduler.engine.stats.counters["retries"] == 2
+    assert scheduler.registry.failover.entries() == []
+    assert scheduler.registry.failover.streak("flaky", 1) == 0  # the count is cleared once it stands
