@@ -83,7 +83,7 @@ def test_the_openapi_document_states_the_policy_fields(seeded):
     ]
     assert job["properties"]["startingDeadlineSeconds"]["minimum"] == 1
     assert "priority" in job["properties"]
-    assert job["properties"]["concurrencyPolicy"]["enum"] == ["FORBID", "REPLACE"]
+    assert job["properties"]["concurrencyPolicy"]["enum"] == ["FORBID", "REPLACE", None]
 
 
 @pytest.mark.parametrize(
