@@ -118,6 +118,7 @@ def start_api(
         zookeeper_state=lambda: _zk_state(connection),
         trace=trace.recorder if trace else None,
     )
+    node.keep_warm()  # a standby takes over without loading the job catalog first (issue #13)
     if trace is not None:
         trace.is_leader = lambda: node.role() == "leader"
     metrics = Metrics()

@@ -17,9 +17,10 @@ from collections.abc import Callable
 from typing import Any
 
 from ..core.ports import TraceSink
-from ..exceptions import NotLeader
+from ..exceptions import ElasticJobError, NotLeader
 from ..settings import Settings
 from . import master_state
+from .catalog import WATCHED
 from .engine import Listener
 from .service import SchedulerService, SchedulerStores
 
@@ -54,6 +55,16 @@ class SchedulerNode:
         # the stores one leadership writes through (the composition root fences them with the
         # election node: ``registry.fencing``); None: ``registry`` itself
         self.leadership_stores: Callable[[], SchedulerStores] | None = None
+        self._warm: list[Callable[[], None]] = []
+
+    def keep_warm(self) -> None:
+        """Keep the caches of what the engine's catalog and the producer watch (every job's config,
+        the disable marks) while standing by: elected, their watches join these at once instead of
+        first reading and watching every node (6.5 s of a takeover at 10,000 jobs; see README)."""
+        try:
+            self._warm = [self.registry.tree.watch(root, _ignore) for root in WATCHED]
+        except ElasticJobError as exc:  # not needed to lead: the leader's own watches build them
+            log.warning("job catalog caches not kept warm on this instance: %s", exc)
 
     # ------------------------------------------------------------ election callbacks
     def elected(self) -> None:
@@ -83,6 +94,12 @@ class SchedulerNode:
 
     def stop(self) -> None:
         self.revoked()
+        warm, self._warm = self._warm, []
+        for unwatch in warm:
+            try:
+                unwatch()
+            except Exception:
+                log.exception("closing a catalog cache failed")
 
     # ------------------------------------------------------------ SchedulerControl
     def role(self) -> str:
@@ -141,3 +158,7 @@ class SchedulerNode:
         if not engine.master or not engine.framework_id:
             return []
         return master_state.sandbox(f"http://{engine.master}", engine.framework_id, app_name)
+
+
+def _ignore(path: str | None) -> None:
+    """The warm caches' own subscriber: the caches are what is kept, not the events."""
