@@ -9,7 +9,9 @@ import threading
 import pytest
 
 from elasticjob_cloud.exceptions import NotLeader
+from elasticjob_cloud.mesos.catalog import WATCHED
 from elasticjob_cloud.mesos.node import SchedulerNode
+from elasticjob_cloud.registry import Registry
 from elasticjob_cloud.settings import Settings
 
 
@@ -67,3 +69,26 @@ def test_while_the_service_starts_the_role_is_starting_and_operations_answer_503
     finally:
         release.set()
         thread.join(10)
+
+
+def test_a_standby_keeps_the_catalog_caches_warm_and_lets_them_go_when_stopped():
+    registry = Registry.in_memory()
+    watched: list[str] = []
+    watch = registry.tree.watch
+
+    def recording(path, callback):
+        watched.append(path)
+        unwatch = watch(path, callback)
+
+        def undo():
+            watched.remove(path)
+            unwatch()
+
+        return undo
+
+    registry.tree.watch = recording
+    standby = SchedulerNode(Settings(), registry=registry, webui_port=8899)
+    standby.keep_warm()
+    assert sorted(watched) == sorted(WATCHED) and standby.role() == "standby"
+    standby.stop()
+    assert watched == []
