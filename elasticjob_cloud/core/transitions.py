@@ -55,6 +55,11 @@ GRACE_EXPIRED = "GRACE_EXPIRED"  # not a Mesos state: the scheduler's own event 
 # Reasons an executor's TASK_FAILED carries when the task's own command failed: none (Mesos's command
 # executor, most executors), or the one the local Mesos's command executor sets.
 OWN_FAILURE_REASONS = frozenset({"", "REASON_COMMAND_EXECUTOR_FAILED"})
+# How a Mesos command executor describes a command killed by a signal. A command task runs the
+# framework's task runner, which turns every end of the job (a signal included) into an exit status;
+# so a command that died of a signal is the runner itself killed from outside (an operator, the OOM
+# killer, a crash): a loss, failed over with back-off like any other, not the job's own failure.
+KILLED_BY_SIGNAL = "Command terminated with signal"
 FAILOVER_BACKOFF_BASE = 1.0  # seconds before the second failover of a shard in a row; doubles after
 FAILOVER_BACKOFF_MAX = 60.0
 
@@ -67,6 +72,8 @@ def job_failed(state: str, message: str | None, reason: str | None, source: str 
         return False
     if is_job_failure(message):
         return True
+    if (message or "").startswith(KILLED_BY_SIGNAL):
+        return False
     return source == "SOURCE_EXECUTOR" and (reason or "") in OWN_FAILURE_REASONS
 
 

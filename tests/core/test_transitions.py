@@ -75,7 +75,10 @@ SOURCED = [
     # (message, reason, source, failed over)
     ("Command exited with status 1", None, "SOURCE_EXECUTOR", False),
     ("Command exited with status 1", "REASON_COMMAND_EXECUTOR_FAILED", "SOURCE_EXECUTOR", False),
-    ("Command terminated with signal SIGSEGV", "REASON_COMMAND_EXECUTOR_FAILED", "SOURCE_EXECUTOR", False),
+    # the command task's runner turns the job's every end into an exit status: a signal killed the
+    # runner itself (an operator, the OOM killer), a loss
+    ("Command terminated with signal SIGKILL", "REASON_COMMAND_EXECUTOR_FAILED", "SOURCE_EXECUTOR", True),
+    ("Command terminated with signal SIGSEGV", None, "SOURCE_EXECUTOR", True),
     (job_failure_message("boom"), None, "SOURCE_EXECUTOR", False),
     ("Executor terminated", "REASON_EXECUTOR_TERMINATED", "SOURCE_AGENT", True),
     ("Executor terminated", "REASON_COMMAND_EXECUTOR_FAILED", "SOURCE_SLAVE", True),

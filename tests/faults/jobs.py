@@ -26,13 +26,6 @@ CHECKED = (
     CheckedJob("daemon", "0/2 * * * * ?", 2, misfire=False, failover=True, daemon=True),
 )
 API_JOBS = ("api0", "api1", "api2")
-# Known defects of other areas the campaign meets (see README, "The fault campaign"): the checker
-# still counts what they cause; the report tells these losses apart.
-KNOWN_COMMAND_EXECUTOR_KILL = (
-    "K1: a killed command executor is reported TASK_FAILED (REASON_COMMAND_EXECUTOR_FAILED, "
-    "SOURCE_EXECUTOR, 'Command terminated with signal SIGKILL'), taken for the job's own failure and "
-    "not failed over"
-)
 FAULTS = ("kill_leader", "stop_leader", "pause_zk", "restart_zk", "remove_agent", "kill_executor")
 
 
