@@ -52,3 +52,25 @@ JAVA_JOB_JSON = (
     '"executor_service_handler":"com.dangdang.ddframe.job.executor.handler.impl.DefaultExecutorServiceHandler"},'
     '"appName":"test_app","cpuCount":1.0,"memoryMB":128.0,"jobExecutionType":"TRANSIENT"}'
 )
+
+
+# 3.x's own REST-test body (CloudJobRestfulApiTest), as JSON: a CloudJobConfigurationPOJO
+POJO3_BODY = {
+    "appName": "test_app",
+    "cpuCount": 1.0,
+    "cron": "0/30 * * * * ?",
+    "description": "",
+    "disabled": False,
+    "failover": True,
+    "jobExecutionType": "TRANSIENT",
+    "jobName": "test_job",
+    "jobParameter": "",
+    "maxTimeDiffSeconds": 0,
+    "memoryMB": 128.0,
+    "misfire": True,
+    "monitorExecution": False,
+    "overwrite": False,
+    "reconcileIntervalMinutes": 0,
+    "shardingItemParameters": "",
+    "shardingTotalCount": 10,
+}

@@ -7,27 +7,7 @@ import pytest
 from elasticjob_cloud.core.pojo3 import from_pojo, is_pojo
 from elasticjob_cloud.core.schemas import load_job
 from elasticjob_cloud.exceptions import InvalidConfig
-
-# 3.x's own REST-test body (CloudJobRestfulApiTest), as JSON
-POJO = {
-    "appName": "test_app",
-    "cpuCount": 1.0,
-    "cron": "0/30 * * * * ?",
-    "description": "",
-    "disabled": False,
-    "failover": True,
-    "jobExecutionType": "TRANSIENT",
-    "jobName": "test_job",
-    "jobParameter": "",
-    "maxTimeDiffSeconds": 0,
-    "memoryMB": 128.0,
-    "misfire": True,
-    "monitorExecution": False,
-    "overwrite": False,
-    "reconcileIntervalMinutes": 0,
-    "shardingItemParameters": "",
-    "shardingTotalCount": 10,
-}
+from tests.support import POJO3_BODY as POJO
 
 
 def test_a_script_job_maps_to_script_and_loads():

@@ -4,28 +4,9 @@ from __future__ import annotations
 
 import requests
 
-from tests.support import FOO_APP
+from tests.support import FOO_APP, POJO3_BODY
 
-# 3.x's own REST-test body (CloudJobRestfulApiTest), for foo_app
-POJO = {
-    "appName": "foo_app",
-    "cpuCount": 1.0,
-    "cron": "0/30 * * * * ?",
-    "description": "",
-    "disabled": False,
-    "failover": True,
-    "jobExecutionType": "TRANSIENT",
-    "jobName": "test_job",
-    "jobParameter": "",
-    "maxTimeDiffSeconds": 0,
-    "memoryMB": 128.0,
-    "misfire": True,
-    "monitorExecution": False,
-    "overwrite": False,
-    "reconcileIntervalMinutes": 0,
-    "shardingItemParameters": "",
-    "shardingTotalCount": 10,
-}
+POJO = {**POJO3_BODY, "appName": "foo_app"}
 
 
 def post(api, path: str, body) -> requests.Response:
