@@ -25,8 +25,8 @@ from elasticjob_cloud.core import paths
 from elasticjob_cloud.core.cron import CronSchedule
 from elasticjob_cloud.core.models import AppConfig, ExecutionType, JobConfig, JobType
 from elasticjob_cloud.core.schemas import app_to_wire, job_to_wire
-from elasticjob_cloud.producer_jobs import FireKind, count_due
-from elasticjob_cloud.producer_service import ProducerService
+from elasticjob_cloud.producer.job_schedules import FireKind, count_due
+from elasticjob_cloud.producer.service import ProducerService
 from elasticjob_cloud.registry import Registry
 from elasticjob_cloud.registry.tree import Create
 from elasticjob_cloud.registry.zkserver import ZooKeeperServer

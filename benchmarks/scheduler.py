@@ -82,8 +82,8 @@ from elasticjob_cloud.core.models import AppConfig, ExecutionType, JobConfig, Jo
 from elasticjob_cloud.core.schemas import app_to_wire, job_to_wire
 from elasticjob_cloud.localmesos import LocalMesosCluster
 from elasticjob_cloud.mesos import service as service_module
-from elasticjob_cloud.producer_jobs import FireKind, FireRecord
-from elasticjob_cloud.producer_service import ProducerService
+from elasticjob_cloud.producer.job_schedules import FireKind, FireRecord
+from elasticjob_cloud.producer.service import ProducerService
 from elasticjob_cloud.registry import Registry
 from elasticjob_cloud.registry.tree import Create, Delete
 from elasticjob_cloud.registry.zkserver import ZooKeeperServer

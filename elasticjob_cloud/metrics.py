@@ -122,7 +122,7 @@ class Metrics:
 
     # ------------------------------------------------------------------ events
     def fired(self, record: Any) -> None:
-        """A producer fire record (``producer_jobs.FireRecord``)."""
+        """A producer fire record (``producer.job_schedules.FireRecord``)."""
         kind = getattr(record.kind, "value", str(record.kind))
         counts = self._fires
         if record.missed:

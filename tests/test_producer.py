@@ -8,8 +8,8 @@ from elasticjob_cloud.core import paths
 from elasticjob_cloud.core.cron import CronSchedule
 from elasticjob_cloud.core.models import AppConfig, ExecutionType, JobConfig, JobType
 from elasticjob_cloud.exceptions import RegistryUnavailable
-from elasticjob_cloud.producer import Producer
-from elasticjob_cloud.producer_jobs import FireKind, ScheduledJob, count_due, next_fire
+from elasticjob_cloud.producer.job_schedules import FireKind, ScheduledJob, count_due, next_fire
+from elasticjob_cloud.producer.schedule import Producer
 from elasticjob_cloud.registry import Registry
 from elasticjob_cloud.registry.fires import encode_instant
 from elasticjob_cloud.registry.memory import MemoryTree
@@ -294,7 +294,7 @@ def test_a_batched_round_with_one_conflicting_job_fires_every_other_job_once():
 def test_the_service_waits_until_the_next_fire_net_of_the_ticks_own_duration(registry):
     """A tick that took 0.3 s and asks for 1 s must be followed by a 0.7 s wait, not a full second
     (else every fire after a slow round starts late by that round's length)."""
-    from elasticjob_cloud.producer_service import ProducerService
+    from elasticjob_cloud.producer.service import ProducerService
 
     clock = Clock(T0)
     service = ProducerService(registry, "UTC", clock)

@@ -9,8 +9,8 @@ import pytest
 from elasticjob_cloud.core import paths
 from elasticjob_cloud.core.models import AppConfig, ExecutionType, JobConfig, JobType
 from elasticjob_cloud.core.schemas import job_to_wire
-from elasticjob_cloud.producer_jobs import FireKind
-from elasticjob_cloud.producer_service import ProducerService
+from elasticjob_cloud.producer.job_schedules import FireKind
+from elasticjob_cloud.producer.service import ProducerService
 from elasticjob_cloud.registry import connect
 from elasticjob_cloud.registry.fires import encode_instant
 from elasticjob_cloud.registry.tree import SetData

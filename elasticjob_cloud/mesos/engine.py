@@ -30,8 +30,8 @@ from ..registry.tree import Create, Delete, Op, SetData
 from ..registry.triggers import TriggeredRuns
 from . import executor_versions
 from .catalog import Catalog, CatalogStores, Changes
-from .launcher import launch_order, pending_runs
-from .launching import launch
+from .launch_commit import launch
+from .launch_plan import launch_order, pending_runs
 from .offers import BUSY_REFUSE_SECONDS, IDLE_REFUSE_SECONDS, OfferBook
 from .overrun import TimeLimits, replace_running
 from .queued import QueuedRuns, drop_late_runs, drop_late_triggered

@@ -14,8 +14,8 @@ from typing import Any, Protocol
 
 from ..core import paths
 from ..core.ports import NoTrace, TraceSink
-from ..producer import ProducerStores
-from ..producer_service import ProducerService
+from ..producer.schedule import ProducerStores
+from ..producer.service import ProducerService
 from ..settings import Settings, effective_time_zone
 from . import master_state
 from .driver import MesosDriver

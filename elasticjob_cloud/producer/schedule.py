@@ -1,7 +1,7 @@
 """Cron producer: a heap of next fire times, one entry per enabled TRANSIENT job.
 
 ``tick(now)`` reloads the jobs that changed, writes every fire that is due and returns the seconds
-until the next one; ``producer_service`` runs it on a thread that sleeps exactly that long or until a
+until the next one; ``producer.service`` runs it on a thread that sleeps exactly that long or until a
 watch reports a change. Unlike the original (one Quartz trigger per distinct cron text, fires missed
 while down dropped), each job has its own entry and its own persisted last fire:
 
@@ -14,7 +14,7 @@ while down dropped), each job has its own entry and its own persisted last fire:
 * a fire that could not be written on time (slow loop, ZooKeeper outage) is written once possible,
   with every instant it covered (misfire=true adds them all, false keeps one run).
 
-Deciding and writing each due fire is ``producer_fire``; this module keeps the heap and the reloads.
+Deciding and writing each due fire is ``producer.firing``; this module keeps the heap and the reloads.
 """
 
 from __future__ import annotations
@@ -27,14 +27,14 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
-from .core import paths
-from .core.cron import CronSchedule
-from .core.models import JobConfig
-from .exceptions import InvalidConfig, RegistryUnavailable
-from .producer_fire import FireStores, Firing, Listener
-from .producer_jobs import JobStats, ScheduledJob, next_fire
-from .registry.stores import DisableStore
-from .registry.tree import Tree
+from ..core import paths
+from ..core.cron import CronSchedule
+from ..core.models import JobConfig
+from ..exceptions import InvalidConfig, RegistryUnavailable
+from ..registry.stores import DisableStore
+from ..registry.tree import Tree
+from .firing import FireStores, Firing, Listener
+from .job_schedules import JobStats, ScheduledJob, next_fire
 
 log = logging.getLogger(__name__)
 

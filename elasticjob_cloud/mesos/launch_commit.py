@@ -20,7 +20,7 @@ from ..exceptions import AlreadyExists, NotFound
 from ..registry.grouped import commit_groups
 from ..registry.tree import Create, Op
 from . import executor_versions
-from .launcher import PendingRun, avoid_agents, new_task_id
+from .launch_plan import PendingRun, avoid_agents, new_task_id
 from .running import RunningTask
 
 if TYPE_CHECKING:

@@ -13,9 +13,9 @@ import threading
 import time
 from collections.abc import Callable
 
-from . import gc_policy
-from .producer import MAX_BACKOFF, MIN_BACKOFF, Producer, ProducerStores
-from .producer_fire import Listener
+from .. import gc_policy
+from .firing import Listener
+from .schedule import MAX_BACKOFF, MIN_BACKOFF, Producer, ProducerStores
 
 log = logging.getLogger(__name__)
 

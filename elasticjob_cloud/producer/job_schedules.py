@@ -11,8 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from .core.cron import CronSchedule
-from .core.models import JobConfig
+from ..core.cron import CronSchedule
+from ..core.models import JobConfig
 
 MAX_COUNTED = 100_000  # a gap longer than this many fires is reported as "at least" this many
 

@@ -1,7 +1,7 @@
 """The cron producer's firing half: what each due job's write is, one batched write for a round, and
 what every outcome means (fired, refused, lost race, ZooKeeper unavailable).
 
-The heap stays with ``producer.Producer``: this side only asks it, through ``push``, to (re)schedule a
+The heap stays with ``schedule.Producer``: this side only asks it, through ``push``, to (re)schedule a
 job, and through ``mark_dirty`` to reload one whose config changed under it.
 """
 
@@ -14,11 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from .core import paths
-from .exceptions import RegistryUnavailable
-from .producer_jobs import FireKind, FireRecord, JobStats, ScheduledJob, count_due
-from .registry.fires import FireResult, FireStore, FireWrite
-from .registry.stores import ConfigStore
+from ..core import paths
+from ..exceptions import RegistryUnavailable
+from ..registry.fires import FireResult, FireStore, FireWrite
+from ..registry.stores import ConfigStore
+from .job_schedules import FireKind, FireRecord, JobStats, ScheduledJob, count_due
 
 log = logging.getLogger(__name__)
 
