@@ -100,6 +100,18 @@ class MesosUnavailable(ElasticJobError):
     status = 503
 
 
+class AgentUnavailable(MesosUnavailable):
+    """A Mesos agent (not the master) cannot be reached or answered an error: a bad gateway."""
+
+    status = 502
+
+
+class AgentTimeout(AgentUnavailable):
+    """A Mesos agent did not answer in time."""
+
+    status = 504
+
+
 class Unauthorized(ElasticJobError):
     """No credential, or a wrong one (answered with a ``WWW-Authenticate: Basic`` challenge)."""
 

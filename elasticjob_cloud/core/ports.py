@@ -129,6 +129,9 @@ class SchedulerControl(Protocol):
     def reconcile(self, explicit: bool) -> None: ...  # NotLeader on a standby
     def sandbox(self, app_name: str) -> list[dict[str, str]]: ...  # [{"hostname", "path"}]
     def idle_task_ids(self) -> set[str]: ...  # DAEMON tasks between two runs (leader only; else empty)
+    def task_output(
+        self, task_id: str, file: str, length: int
+    ) -> dict[str, object]: ...  # a task's stdout tail
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -63,6 +64,13 @@ STOP_MESSAGE = "STOP"
 JOB_TYPES = ("SIMPLE", "DATAFLOW", "SCRIPT")
 EXECUTION_TYPES = ("TRANSIENT", "DAEMON")
 MESSAGE_LIMIT = 1000
+
+
+def task_dir_name(task_id: str) -> str:
+    """Where a task keeps its files in its sandbox: ``tasks/{this}/`` (``stdout``, ``stderr``, …).
+
+    The executor writes there and the scheduler reads the files back through the agent."""
+    return re.sub(r"[^A-Za-z0-9@._,=-]", "_", task_id)[:200] or "task"
 
 
 def job_failure_message(detail: str) -> str:

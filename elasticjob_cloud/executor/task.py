@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import logging
 import os
-import re
 import shlex
 import sys
 import threading
@@ -26,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from elasticjob_cloud.core.taskdata import TaskData, decode_task_data, job_failure_message
+from elasticjob_cloud.core.taskdata import TaskData, decode_task_data, job_failure_message, task_dir_name
 from elasticjob_cloud.exceptions import InvalidConfig
 from elasticjob_cloud.executor import context as ctx
 from elasticjob_cloud.executor.archive import UnsafeArchive
@@ -54,10 +53,6 @@ class TaskEnvironment:
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
     next_fire_factory: Callable[[str, str], NextFire] = cron_next_fire
     base_env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-
-
-def task_dir_name(task_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9@._,=-]", "_", task_id)[:200] or "task"
 
 
 def shard_contexts(data: TaskData) -> list[ShardingContext]:

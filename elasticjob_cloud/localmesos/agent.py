@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .command_executor import CommandRunner, command_executor_info, start_custom_executor
 from .executors import AgentTask, Executor, kill_group, sandbox_path
 from .fetcher import Fetcher
+from .files import attachments
 from .httpbase import TrackingHTTPServer
 from .records import TERMINAL_STATES, make_status, new_container_id
 from .resources import Resources
@@ -116,6 +117,13 @@ class Agent:
         self._thread = self.server.serve_in_thread(f"agent-{self.agent_id}")
         return self
 
+    def file_attachments(self) -> dict[str, str]:
+        """What ``/files`` serves: every sandbox of an executor this agent lists (see ``files``)."""
+        with self.lock:
+            known = [*self.completed_executors, *self.executors.values()]
+            triples = [(e.framework_id, e.executor_id, e.directory) for e in known]
+        return attachments(self.config.work_dir, self.agent_id, triples)
+
     # ---- master → agent --------------------------------------------------------------------
 
     def launch(self, framework_info: dict[str, Any], task: dict[str, Any], resources: Resources) -> None:
@@ -200,10 +208,25 @@ class Agent:
         if acked["state"] in TERMINAL_STATES:
             task = self.tasks.pop((framework_id, task_id), None)
             self.resources_of.pop((framework_id, task_id), None)
-            executor = self.executors.get((framework_id, task.executor_id)) if task else None
+            executor = self._executor_of(framework_id, task.executor_id) if task else None
             if executor is not None and task is not None:
                 executor.launched.pop(task_id, None)
                 executor.completed.append(task.info)
+
+    def _executor_of(self, framework_id: str, executor_id: str) -> Executor | None:
+        """The live executor, else its latest completed run: a task acknowledged after its executor
+        ended is listed among that run's ``completed_tasks``, as a Mesos agent lists it."""
+        found = self.executors.get((framework_id, executor_id))
+        if found is None:
+            found = next(
+                (
+                    e
+                    for e in reversed(self.completed_executors)
+                    if e.framework_id == framework_id and e.executor_id == executor_id
+                ),
+                None,
+            )
+        return found
 
     def message_executor(self, framework_id: str, executor_id: str, data: str) -> None:
         executor = self.executors.get((framework_id, executor_id))

@@ -1,4 +1,4 @@
-"""The agent's HTTP endpoint: the v1 executor API (``/api/v1/executor``) and ``/state``.
+"""The agent's HTTP endpoint: the v1 executor API (``/api/v1/executor``), ``/state`` and ``/files``.
 
 Executor calls are validated as ``validateExecutorCall`` does in a real agent (400 with a
 message when any rule fails), updates get ``agent_id``/``executor_id`` filled in, enter the status
@@ -14,6 +14,7 @@ import logging
 import uuid
 from typing import TYPE_CHECKING, Any
 
+from . import files
 from .executors import Executor
 from .httpbase import VERSION, BadRequest, JsonHandler
 from .records import TASK_STATES
@@ -125,8 +126,21 @@ class AgentHandler(JsonHandler):
             self.send_json(200, {"version": VERSION, "build_user": "localmesos"})
         elif path == "/health":
             self.send_text(200, "")
+        elif path in ("/files/read", "/files/browse"):
+            self._files(path)
         else:
             self.send_text(404, "")
+
+    def _files(self, path: str) -> None:
+        query = self.path.split("?", 1)[1] if "?" in self.path else ""
+        try:
+            names = self.agent.file_attachments()
+            if path == "/files/read":
+                self.send_json(200, files.read(names, query))
+            else:
+                self.send_json(200, files.browse(names, query))
+        except files.FilesError as exc:
+            self.send_text(exc.status, exc.message)
 
     def do_POST(self) -> None:
         path = self.path.split("?")[0].rstrip("/")

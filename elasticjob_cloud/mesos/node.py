@@ -16,10 +16,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from ..core.models import TaskId
 from ..core.ports import TraceSink
-from ..exceptions import ElasticJobError, NotLeader
+from ..exceptions import ElasticJobError, MesosUnavailable, NotLeader
 from ..settings import Settings
-from . import master_state
+from . import master_state, task_output
 from .catalog import WATCHED
 from .engine import Listener
 from .service import SchedulerService, SchedulerStores
@@ -158,6 +159,16 @@ class SchedulerNode:
         if not engine.master or not engine.framework_id:
             return []
         return master_state.sandbox(f"http://{engine.master}", engine.framework_id, app_name)
+
+    def task_output(self, task_id: str, file: str, length: int) -> dict[str, object]:
+        """The tail of a task's ``stdout``/``stderr`` through its agent (leader only)."""
+        engine = self._leader().engine
+        if not engine.master or not engine.framework_id:
+            raise MesosUnavailable("not subscribed to a Mesos master yet")
+        agent_id = TaskId.parse(task_id).agent_id
+        return task_output.read_tail(
+            f"http://{engine.master}", engine.framework_id, task_id, agent_id, file, length
+        )
 
 
 def _ignore(path: str | None) -> None:

@@ -193,6 +193,39 @@ SANDBOX = json_content(
         },
     }
 )
+TASK_ID_PATTERN = (
+    r"^[A-Za-z0-9_.-]{1,100}@-@[0-9]{1,9}@-@(READY|FAILOVER)@-@[A-Za-z0-9_.-]{1,200}@-@[A-Za-z0-9_.-]{1,100}$"
+)
+TASK_OUTPUT_MAX = 65_536
+TASK_OUTPUT = json_content(
+    {
+        "type": "object",
+        "properties": {
+            "taskId": {"type": "string"},
+            "file": {"type": "string", "enum": ["stdout", "stderr"]},
+            "hostname": {"type": "string"},
+            "path": {"type": "string"},
+            "size": {"type": "integer", "minimum": 0},
+            "offset": {"type": "integer", "minimum": 0},
+            "data": {"type": "string"},
+        },
+        "required": ["taskId", "file", "hostname", "path", "size", "offset", "data"],
+    }
+)
+TASK_OUTPUT_QUERY = (
+    query(
+        "taskId",
+        {"type": "string", "pattern": TASK_ID_PATTERN},
+        required=True,
+        description="{jobName}@-@{shardingItem}@-@{READY|FAILOVER}@-@{agentId}@-@{uuid}, as /api/job/tasks/running lists",
+    ),
+    query("file", {"type": "string", "enum": ["stdout", "stderr"]}, description="default stdout"),
+    query(
+        "length",
+        {"type": "integer", "minimum": 1, "maximum": TASK_OUTPUT_MAX},
+        description=f"bytes from the end of the file; default and at most {TASK_OUTPUT_MAX}",
+    ),
+)
 LOGIN = {
     "required": True,
     **json_content(

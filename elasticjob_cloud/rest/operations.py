@@ -13,6 +13,7 @@ an accepted call (the scheduler took it) starts the 10 s window: a refusal by a 
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,7 +27,17 @@ from ..core.names import require_name
 from ..core.ports import SchedulerControl
 from ..exceptions import InvalidConfig, NotLeader, TooManyRequests
 from .bodies import json_response, no_content
-from .contract import ANY_JSON, SANDBOX, documented, name_schema, query
+from .contract import (
+    ANY_JSON,
+    SANDBOX,
+    TASK_ID_PATTERN,
+    TASK_OUTPUT,
+    TASK_OUTPUT_MAX,
+    TASK_OUTPUT_QUERY,
+    documented,
+    name_schema,
+    query,
+)
 
 if TYPE_CHECKING:
     from .app import Services
@@ -120,6 +131,40 @@ def sandbox() -> Any:
         raise InvalidConfig.field("appName", "missing: give the app as ?appName=…")
     app_name = require_name(app_name, "appName")  # before asking the scheduler
     return json_response(control().sandbox(app_name))
+
+
+@blueprint.get("/api/operate/sandbox/tail")
+@documented(
+    "The tail of a task's stdout or stderr, read through its Mesos agent (leader only; viewers may read)",
+    ok=TASK_OUTPUT,
+    status="200",
+    errors=("307", "404", "502", "504"),
+    query=TASK_OUTPUT_QUERY,
+)
+def sandbox_tail() -> Any:
+    task_id, file, length = _tail_parameters()
+    return json_response(control().task_output(task_id, file, length))
+
+
+def _tail_parameters() -> tuple[str, str, int]:
+    """``taskId`` (the original's task ID), ``file`` (stdout | stderr), ``length`` (1..64 KiB)."""
+    task_id = request.args.get("taskId", "")
+    if not task_id:
+        raise InvalidConfig.field(
+            "taskId", "missing: give the task as ?taskId=… (GET /api/job/tasks/running)"
+        )
+    if not re.fullmatch(TASK_ID_PATTERN, task_id):
+        raise InvalidConfig.field(
+            "taskId",
+            "not a task ID: {jobName}@-@{shardingItem}@-@{READY|FAILOVER}@-@{agentId}@-@{uuid} expected",
+        )
+    file = request.args.get("file", "stdout")
+    if file not in ("stdout", "stderr"):
+        raise InvalidConfig.field("file", f"{file[:50]!r} is not stdout or stderr")
+    text = request.args.get("length", str(TASK_OUTPUT_MAX))
+    if not text.isascii() or not text.isdigit() or not 1 <= int(text) <= TASK_OUTPUT_MAX:
+        raise InvalidConfig.field("length", f"{text[:50]!r} is not a byte count from 1 to {TASK_OUTPUT_MAX}")
+    return task_id, file, int(text)
 
 
 @blueprint.get("/health")

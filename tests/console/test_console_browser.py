@@ -257,3 +257,94 @@ def test_operator_walkthrough(stack, browser):
     assert stack.call("GET", f"/api/job/{JOB}/disable").json() is False
     find(driver, "#logout").click()
     find(driver, "#login-form")
+
+
+TAIL_APP = "tail_app"
+TAIL_JOB = "tail_job"
+
+
+def test_task_output_through_rest_and_console(stack, browser):
+    """A SCRIPT job echoes a known line: the leader reads it back through the task's agent
+    (``/api/operate/sandbox/tail``), a viewer may read it, and the job page shows it."""
+    app = {
+        "appName": TAIL_APP,
+        "appURL": f"file://{stack.work}/example-app.tar.gz",
+        "cpuCount": 0.1,
+        "memoryMB": 32,
+        "bootstrapScript": "bin/start.sh",
+    }
+    assert stack.call("POST", "/api/app", json=app).status_code == 204
+    job = {
+        "jobName": TAIL_JOB,
+        "appName": TAIL_APP,
+        "jobType": "SCRIPT",
+        "jobExecutionType": "TRANSIENT",
+        "cron": "0 0 0 1 1 ? 2099",
+        "shardingTotalCount": 1,
+        "cpuCount": 0.1,
+        "memoryMB": 16,
+        "scriptCommandLine": "sh -c 'echo tail-marker-7319; echo complaint-7319 >&2; sleep 15'",
+    }
+    assert stack.call("POST", "/api/job/register", json=job).status_code == 204
+    assert stack.call("POST", "/api/job/trigger", data=TAIL_JOB).status_code == 204
+
+    def running_task():
+        rows = stack.call("GET", "/api/job/tasks/running").json()
+        return next((r["id"] for r in rows if r["metaInfo"]["jobName"] == TAIL_JOB), None)
+
+    task_id = wait_until(running_task, 60, 0.3, "the SCRIPT job's task running")
+
+    def tail(file="stdout", auth=ADMIN, **params):
+        query = {"taskId": task_id, "file": file, **params}
+        return stack.call("GET", "/api/operate/sandbox/tail", auth=auth, params=query)
+
+    def marked():
+        answer = tail()
+        return (
+            answer.json()
+            if answer.status_code == 200 and "tail-marker-7319" in answer.json()["data"]
+            else None
+        )
+
+    out = wait_until(marked, 30, 0.3, "the job's line in the task's stdout")
+    assert out["data"] == "tail-marker-7319\n"
+    assert out["offset"] == 0 and out["size"] == len(out["data"].encode()) and out["taskId"] == task_id
+    assert out["path"].endswith("/stdout") and "/tasks/" in out["path"] and out["hostname"]
+    assert tail("stderr").json()["data"] == "complaint-7319\n"
+    last = tail(length=5).json()
+    assert last["data"] == out["data"][-5:] and last["offset"] == out["size"] - 5
+    assert tail(auth=VIEWER).status_code == 200  # reading is not a write: viewers may
+    assert tail(auth=None).status_code == 401
+
+    # Bad parameters: 400 naming the parameter; a task no agent knows: 404.
+    for params, name in (
+        ({"file": "../../../etc/passwd"}, "file"),
+        ({"file": "stdout", "length": "0"}, "length"),
+        ({"file": "stdout", "length": "65537"}, "length"),
+        ({"file": "stdout", "length": "ten"}, "length"),
+    ):
+        answer = stack.call("GET", "/api/operate/sandbox/tail", params={"taskId": task_id, **params})
+        assert answer.status_code == 400 and name in answer.json()["errors"], (params, answer.text)
+    for task in ("", "not-a-task", f"{TAIL_JOB}@-@0@-@READY@-@../../x@-@1"):
+        answer = stack.call("GET", "/api/operate/sandbox/tail", params={"taskId": task})
+        assert answer.status_code == 400 and "taskId" in answer.json()["errors"], (task, answer.text)
+    unknown = stack.call(
+        "GET", "/api/operate/sandbox/tail", params={"taskId": f"{TAIL_JOB}@-@0@-@READY@-@no-such-agent@-@1"}
+    )
+    assert unknown.status_code == 404 and "no-such-agent" in unknown.json()["message"]
+
+    # The console: a viewer opens the job page with the task in the URL and sees the line; stderr too.
+    driver = browser
+    login(driver, stack, VIEWER)
+    driver.get(stack.url + f"/#/jobs/{TAIL_JOB}?task={task_id}")
+    text_of(driver, "#tail-data", contains="tail-marker-7319", timeout=20)
+    assert task_id in text_of(driver, "#tail-task")
+    assert "/stdout" in text_of(driver, "#tail-meta", contains="bytes")
+    Select(find(driver, "#tail-file")).select_by_value("stderr")
+    text_of(driver, "#tail-data", contains="complaint-7319")
+    assert "file=stderr" in driver.current_url  # a shareable link
+    find(driver, "#tail-refresh").click()
+    text_of(driver, "#tail-data", contains="complaint-7319")
+    shot(driver, "13-task-output")
+    find(driver, "#logout").click()
+    find(driver, "#login-form")

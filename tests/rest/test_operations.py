@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import requests
 
-from elasticjob_cloud.exceptions import NotLeader
+from elasticjob_cloud.exceptions import AgentTimeout, AgentUnavailable, NotLeader
 from elasticjob_cloud.lifecycle import Lifecycle
 from elasticjob_cloud.registry import Registry
 from elasticjob_cloud.rest.app import Services, create_app
@@ -24,6 +24,8 @@ class FakeControl:
         self.url = leader_url
         self.reconciles: list[bool] = []
         self.sandboxes: list[str] = []
+        self.tails: list[tuple[str, str, int]] = []
+        self.tail_error: Exception | None = None
 
     def role(self) -> str:
         return "leader" if self.leader else "standby"
@@ -44,6 +46,13 @@ class FakeControl:
     def reconcile(self, explicit: bool) -> None:
         self._require_leader()
         self.reconciles.append(explicit)
+
+    def task_output(self, task_id: str, file: str, length: int) -> dict[str, object]:
+        self._require_leader()
+        self.tails.append((task_id, file, length))
+        if self.tail_error is not None:
+            raise self.tail_error
+        return {"taskId": task_id, "file": file, "data": "x"}
 
     def sandbox(self, app_name: str) -> list[dict[str, str]]:
         self._require_leader()
@@ -207,3 +216,42 @@ def test_openapi_lists_the_operations(serve):
     spec = serve(None).call("GET", "/api/openapi.json").json()
     assert {EXPLICIT, IMPLICIT, "/api/operate/sandbox", "/health"} <= set(spec["paths"])
     assert "429" in spec["paths"][EXPLICIT]["post"]["responses"]
+
+
+TASK = "a_job@-@0@-@READY@-@agent-S0@-@0b6f1c2e-1d2b-4c1e-9a60-3f1e2d4c5b6a"
+
+
+def test_sandbox_tail_checks_its_parameters_then_asks_the_leader(serve):
+    api = serve(FakeControl())
+    ok = api.call("GET", "/api/operate/sandbox/tail", params={"taskId": TASK})
+    assert ok.status_code == 200 and ok.json()["data"] == "x"
+    api.call("GET", "/api/operate/sandbox/tail", params={"taskId": TASK, "file": "stderr", "length": "10"})
+    assert api.control.tails == [(TASK, "stdout", 65536), (TASK, "stderr", 10)]
+    for params, name in (
+        ({}, "taskId"),
+        ({"taskId": "a/b"}, "taskId"),
+        ({"taskId": TASK.replace("READY", "LATER")}, "taskId"),
+        ({"taskId": TASK, "file": "stdin"}, "file"),
+        ({"taskId": TASK, "length": "-1"}, "length"),
+        ({"taskId": TASK, "length": "١٢"}, "length"),  # digits, but not ASCII ones
+    ):
+        answer = api.call("GET", "/api/operate/sandbox/tail", params=params)
+        assert answer.status_code == 400 and list(answer.json()["errors"]) == [name], params
+    assert len(api.control.tails) == 2  # nothing reached the scheduler side
+
+
+def test_sandbox_tail_from_a_standby_is_a_307_and_agent_failures_are_502_or_504(serve):
+    standby = serve(FakeControl(leader=False, leader_url="http://10.0.0.7:8899"))
+    moved = standby.call("GET", "/api/operate/sandbox/tail", params={"taskId": TASK, "file": "stderr"})
+    assert moved.status_code == 307
+    query = moved.request.url.split("?", 1)[1]  # the same raw query
+    assert moved.headers["Location"] == f"http://10.0.0.7:8899/api/operate/sandbox/tail?{query}"
+    control = FakeControl()
+    api = serve(control)
+    for error, status in (
+        (AgentUnavailable("agent 10.0.0.9:5051 unreachable"), 502),
+        (AgentTimeout("too slow"), 504),
+    ):
+        control.tail_error = error
+        answer = api.call("GET", "/api/operate/sandbox/tail", params={"taskId": TASK})
+        assert answer.status_code == status and answer.json()["message"] == error.message

@@ -30,7 +30,7 @@ function route() {
   view.append(root);
   const pages = {
     apps: () => (args[0] === 'new' ? renderAppForm(root, null) : args[1] === 'edit' ? renderAppForm(root, args[0]) : args[0] ? renderAppDetail(root, args[0]) : renderApps(root, params)),
-    jobs: () => (args[0] === 'new' ? renderJobForm(root, null) : args[1] === 'edit' ? renderJobForm(root, args[0]) : args[0] ? renderJobPage(root, args[0]) : renderJobs(root, params)),
+    jobs: () => (args[0] === 'new' ? renderJobForm(root, null) : args[1] === 'edit' ? renderJobForm(root, args[0]) : args[0] ? renderJobPage(root, args[0], params) : renderJobs(root, params)),
     status: () => renderStatus(root, params),
     dashboard: () => renderDashboard(root),
     executions: () => renderExecutions(root, params),

@@ -1,5 +1,5 @@
-// One job: its configuration, state and actions, next fires, recent runs (durations, results) and
-// the sandboxes of its app's executors.
+// One job: its configuration, state and actions, next fires, recent runs (durations, results),
+// the sandboxes of its app's executors and the output of its tasks.
 
 import { api } from '../api.js';
 import { h, clear } from '../dom.js';
@@ -7,8 +7,9 @@ import { t } from '../i18n.js';
 import { canWrite, session } from '../state.js';
 import { formatTime, noTrace, resultText, table } from '../widgets.js';
 import { jobActions } from './jobs.js';
+import { taskOutput } from './taskoutput.js';
 
-export async function renderJobPage(root, name) {
+export async function renderJobPage(root, name, params = {}) {
   const path = encodeURIComponent(name);
   const [job, disabled] = await Promise.all([api('GET', `/api/job/jobs/${path}`), api('GET', `/api/job/${path}/disable`)]);
   const runs = h('section', { class: 'card', id: 'recent-runs' }, h('h2', {}, t('job.recentRuns')), h('p', {}, t('loading')));
@@ -23,6 +24,7 @@ export async function renderJobPage(root, name) {
       h('section', { class: 'card' }, h('h2', {}, t('job.config')),
         h('dl', { class: 'props' }, config.flatMap(([key, value]) => [h('dt', {}, t(`f.${key}`)), h('dd', { class: key === 'cron' ? 'mono' : '' }, String(value))]))),
       h('div', {}, fires, sandbox)),
+    taskOutput(name, params),
     runs,
   );
   api('GET', `/api/job/jobs/${path}/next-fire-times`, { query: { count: 5 } })
