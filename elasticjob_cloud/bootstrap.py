@@ -25,6 +25,7 @@ from .mesos.node import SchedulerNode
 from .mesos.vitals import RegistryQueues, vitals_source
 from .metrics import Metrics
 from .registry import Registry, connect
+from .registry.console_keys import ConsoleKeys
 from .registry.election import LeaderElection
 from .registry.zkserver import ZooKeeperServer
 from .registry.zookeeper import ZooKeeperConnection
@@ -111,6 +112,8 @@ def start_api(
     except BaseException:
         connection.stop()
         raise
+    if auth is not None:  # sessions signed with the namespace's key: valid on every instance
+        auth.sessions.keys = ConsoleKeys(registry.tree)
     node = SchedulerNode(
         settings,
         registry,

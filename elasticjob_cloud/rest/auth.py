@@ -8,10 +8,13 @@ it (``tests/rest/test_auth.py`` walks Flask's ``url_map`` to prove it).
 Three ways to say who you are, checked in this order:
 
 * ``accessToken`` header: a token from ``POST /api/login`` (the 3.x API: ``{"username",
-  "password"}`` → ``{"accessToken": …}``), random and expiring (3.x's was Base64 of the password);
+  "password"}`` → ``{"accessToken": …}``), signed and expiring (3.x's was Base64 of the password);
 * HTTP Basic (``curl -u admin:…``);
 * the console's session cookie (``HttpOnly``, ``SameSite=Strict``, ``Secure`` over HTTPS) from
   ``POST /api/auth/session``; a write with it must also carry the session's ``X-CSRF-Token``.
+
+Sessions and tokens are signed with a key every instance shares (``rest.sessions``), so they stay
+valid when the leadership moves or a balancer picks another instance; a logout holds everywhere.
 
 A write authenticated by Basic or token that comes with a foreign ``Origin`` header (a page of
 another site replaying a browser's cached Basic credentials) is refused. Failed passwords are
@@ -100,7 +103,7 @@ def _unauthorized(message: str) -> Unauthorized:
 def _identify(auth: Authenticator) -> Identity | None:
     token = request.headers.get("accessToken")
     if token:
-        session = auth.sessions.find(token, _now())
+        session = auth.sessions.find(token, _now(), auth.accounts.named)
         if session is None or session.identity.via != "token":
             raise _unauthorized("the accessToken is unknown or expired: POST /api/login again")
         return session.identity
@@ -110,7 +113,7 @@ def _identify(auth: Authenticator) -> Identity | None:
         return Identity(account.username, account.role, "basic")
     cookie = request.cookies.get(SESSION_COOKIE)
     if cookie:
-        session = auth.sessions.find(cookie, _now())
+        session = auth.sessions.find(cookie, _now(), auth.accounts.named)
         if session is not None and session.identity.via == "session":
             g.session = session
             return session.identity
@@ -253,7 +256,7 @@ def close_session() -> Any:
     auth = authenticator()
     session = g.get("session")
     if auth is not None and session is not None:
-        auth.sessions.close(session.token)
+        auth.sessions.close(session, _now())
     response = Response(status=204)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="Strict")
     return response

@@ -24,37 +24,15 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from pathlib import Path
 
 from ..settings import Settings, SettingsError, parse_properties
+from .identity import Account, Identity, Role
+from .sessions import Sessions
+
+__all__ = ["Account", "Identity", "Role", "Sessions"]
 
 DEFAULT_AUTH_FILE = Path("conf/auth.properties")
-
-
-class Role(StrEnum):
-    ADMIN = "admin"
-    VIEWER = "viewer"
-
-
-@dataclass(frozen=True)
-class Account:
-    username: str
-    secret: str = field(repr=False)  # a clear password or an argon2/bcrypt hash
-    role: Role
-
-
-@dataclass(frozen=True)
-class Identity:
-    """The user behind one request; ``via`` is basic, session, token, or open (auth disabled)."""
-
-    username: str
-    role: Role
-    via: str
-
-    @property
-    def is_admin(self) -> bool:
-        return self.role is Role.ADMIN
 
 
 def _digest(text: str) -> bytes:
@@ -112,6 +90,10 @@ class Accounts:
         self._cache_key = secrets.token_bytes(32)
         self._verified: OrderedDict[bytes, Account] = OrderedDict()
         self._lock = threading.Lock()
+
+    def named(self, username: str) -> Account | None:
+        """The account of ``username`` (a session's user, already authenticated), or None."""
+        return next((account for account in self.accounts if account.username == username), None)
 
     @property
     def has_admin(self) -> bool:
@@ -182,51 +164,6 @@ def auth_switch(settings: Settings) -> bool | None:
     if value in ("false", "no", "off", "0"):
         return False
     raise SettingsError(f"setting auth_enabled must be true or false, got {settings.auth_enabled!r}")
-
-
-@dataclass
-class Session:
-    """A console session (cookie) or a 3.x ``accessToken``: random, server-side, expiring."""
-
-    token: str
-    identity: Identity
-    csrf: str
-    expires: datetime
-
-
-class Sessions:
-    """Live sessions of this process; logout removes one, the oldest go first beyond ``limit``."""
-
-    def __init__(self, lifetime: timedelta = timedelta(hours=8), limit: int = 10_000):
-        self.lifetime = lifetime
-        self.limit = limit
-        self._sessions: OrderedDict[str, Session] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def open(self, account: Account, via: str, now: datetime) -> Session:
-        session = Session(
-            token=secrets.token_urlsafe(32),
-            identity=Identity(account.username, account.role, via),
-            csrf=secrets.token_urlsafe(24),
-            expires=now + self.lifetime,
-        )
-        with self._lock:
-            self._sessions[session.token] = session
-            while len(self._sessions) > self.limit:
-                self._sessions.popitem(last=False)
-        return session
-
-    def find(self, token: str, now: datetime) -> Session | None:
-        with self._lock:
-            session = self._sessions.get(token)
-            if session is not None and session.expires <= now:
-                del self._sessions[token]
-                return None
-            return session
-
-    def close(self, token: str) -> None:
-        with self._lock:
-            self._sessions.pop(token, None)
 
 
 class FailureLimiter:
