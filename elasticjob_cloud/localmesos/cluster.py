@@ -234,12 +234,16 @@ class LocalMesosCluster:
 
     # ---- fault injection (also POST /faults/<name>) -------------------------------------------
 
-    def add_agent(self) -> Agent:
+    def add_agent(self, resources: str | None = None) -> Agent:
+        """One more agent, with the cluster's resources or its own (``cpus:8;mem:8192;…``)."""
+        total = (
+            Resources.parse(resources) if resources else self.total
+        )  # a bad text: ValueError, nothing added
         with self._lock:
             index = next(self._agent_seq)
             agent = Agent(
                 f"{self.master.master_id}-S{index}",
-                self.total,
+                total,
                 self.attributes,
                 self.agent_config,
                 self.master,

@@ -1,4 +1,4 @@
-"""The master's HTTP endpoint: ``/api/v1/scheduler``, ``/state``, ``/version`` and fault injection.
+"""The master's HTTP endpoint: ``/api/v1/scheduler``, ``/state``, ``/slaves``, ``/version`` and fault injection.
 
 Status codes follow the real master's ``Master::Http::scheduler``: 307 + ``Location:
 //host:port/path`` from a standby master, 503 when no master leads; 405 for anything but POST;
@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import scheduler_api
 from .httpbase import VERSION, BadRequest, JsonHandler
-from .state import master_state
+from .state import agents_state, master_state
 
 if TYPE_CHECKING:
     from .cluster import LocalMesosCluster
@@ -34,7 +34,7 @@ FAULTS = {
     "restart_master": ("keep_away?",),
     "mark_gone": ("agent_id",),
     "disconnect_agent": ("agent_id",),
-    "add_agent": (),
+    "add_agent": ("resources?",),
     "start_maintenance": ("agent_id",),
     "end_maintenance": ("agent_id",),
     "redirect": ("to?",),
@@ -56,6 +56,10 @@ class MasterHandler(JsonHandler):
         elif path in ("/state", "/master/state", "/state.json", "/master/state.json"):
             with master.lock:
                 payload = master_state(master)
+            self.send_json(200, payload)
+        elif path in ("/slaves", "/master/slaves"):
+            with master.lock:
+                payload = {"slaves": agents_state(master), "recovered_slaves": []}
             self.send_json(200, payload)
         elif path in ("/version", "/master/version"):
             self.send_json(200, {"version": VERSION, "build_user": "localmesos", "git_sha": ""})
@@ -166,6 +170,8 @@ class MasterHandler(JsonHandler):
         except KeyError as exc:
             self.send_json(404, {"ok": False, "error": f"not found: {exc.args[0] if exc.args else ''}"})
             return
+        except ValueError as exc:  # e.g. add_agent's resources text
+            raise BadRequest(str(exc)) from None
         payload: dict[str, Any] = {"ok": True}
         if isinstance(result, str | int):
             payload["result"] = result

@@ -102,7 +102,8 @@ def _directory(master: Master, agent_id: str, framework_id: str, executor_id: st
     return str(executor.directory) if executor else ""
 
 
-def master_state(master: Master) -> dict[str, Any]:
+def agents_state(master: Master) -> list[dict[str, Any]]:
+    """The master's ``slaves`` entries (``/state`` and ``/master/slaves`` list the same)."""
     slaves = []
     used_by_agent = master.used_by_agent()  # one pass over all tasks, not one per agent
     offered_parts: dict[str, list[Resources]] = {}
@@ -130,6 +131,11 @@ def master_state(master: Master) -> dict[str, Any]:
                 "capabilities": AGENT_CAPABILITIES,
             }
         )
+    return slaves
+
+
+def master_state(master: Master) -> dict[str, Any]:
+    slaves = agents_state(master)
     address = master.address
     return {
         "version": VERSION,
