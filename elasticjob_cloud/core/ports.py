@@ -132,6 +132,7 @@ class SchedulerControl(Protocol):
     def task_output(
         self, task_id: str, file: str, length: int
     ) -> dict[str, object]: ...  # a task's stdout tail
+    def unschedulable(self) -> dict[str, dict[str, object]]: ...  # jobs no agent can hold (leader only)
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from ..registry.stores import FailoverQueue, FrameworkIdStore, ReadyQueue, Runni
 from ..registry.tree import Create, Delete, Op, SetData
 from ..registry.triggers import TriggeredRuns
 from . import executor_versions
+from .agent_fit import AgentFit
 from .catalog import Catalog, CatalogStores, Changes
 from .launch_commit import launch
 from .launch_plan import launch_order, pending_runs
@@ -114,8 +115,10 @@ class Engine:
         next_fire: Callable[[], float | None] = lambda: None,
         listener: Listener | None = None,
         trace: TraceSink | None = None,
+        fit: AgentFit | None = None,
     ):
         self.registry = registry
+        self.fit = fit or AgentFit()  # runs that fit no agent's total: marked and logged (issue #12)
         self.trace: TraceSink = trace or NoTrace()  # the event trace: every call returns at once
         self.config = config
         self.next_fire = next_fire
@@ -316,6 +319,7 @@ class Engine:
     def on_offers(self, offers: list[dict[str, Any]], now: float) -> None:
         self.stats.offers_received += len(offers)
         self.offers.add(offers, now)
+        self.fit.saw_offers(offers, now)
         for offer in offers:
             agent = offer["agent_id"]["value"]
             for executor in offer.get("executor_ids", []) or []:
@@ -397,6 +401,7 @@ class Engine:
                 self.suppressed = False
             runs = launch_order(pending.runs, self.queued.oldest)
             unplaced = (launch(self, runs, now) if len(self.offers) else True) or unplaced
+        self.fit.check(pending.runs if unplaced else [], self.catalog.apps, self.master, now)
         self._settle_offers(now, unplaced)
 
     def _prepare(self, names: set[str]) -> None:

@@ -44,7 +44,11 @@ def state_url(address: str) -> str:
 
 def fetch_state(url: str, timeout: float = 5.0) -> State:
     """GET the ``/state`` of a master or agent (``url`` as ``state_url`` accepts it)."""
-    target = state_url(url)
+    return fetch_json(state_url(url), timeout)
+
+
+def fetch_json(target: str, timeout: float = 5.0) -> State:
+    """GET a JSON object from a Mesos endpoint (``http://host:port/…``)."""
     request = urllib.request.Request(target, headers={"Accept": "application/json"})
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:

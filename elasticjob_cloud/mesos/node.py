@@ -153,6 +153,14 @@ class SchedulerNode:
                 continue
         return set()
 
+    def unschedulable(self) -> dict[str, dict[str, object]]:
+        """Jobs whose runs no agent can hold, as the leader's engine judged them in its last round
+        (``core.fit``); empty on a standby (it has no engine)."""
+        service = self.service
+        if service is None:
+            return {}
+        return {name: mark.as_dict() for name, mark in service.engine.fit.marked().items()}
+
     def sandbox(self, app_name: str) -> list[dict[str, str]]:
         service = self._leader()
         engine = service.engine

@@ -18,6 +18,7 @@ from ..producer.schedule import ProducerStores
 from ..producer.service import ProducerService
 from ..settings import Settings, effective_time_zone
 from . import master_state
+from .agent_fit import AgentFit, master_totals
 from .driver import MesosDriver
 from .engine import Engine, EngineConfig, EngineStores, Listener
 from .events import Inbox
@@ -60,7 +61,8 @@ class SchedulerService:
         self.listener = listener
         self.trace: TraceSink = trace or NoTrace()
         self.producer = ProducerService(registry, effective_time_zone(settings), listener=self._fired)
-        self.engine = Engine(registry, engine_config(settings), self._next_fire, listener, self.trace)
+        fit = AgentFit(master_totals, self.inbox.wake)
+        self.engine = Engine(registry, engine_config(settings), self._next_fire, listener, self.trace, fit)
         self.engine.find_executors = self._app_executors
         self.loop = EngineLoop(self.engine, self.inbox, clock)
         self.driver: MesosDriver | None = None
@@ -154,5 +156,7 @@ class SchedulerService:
             "runningTasks": len(engine.running),
             # asked about with no answer yet: their jobs' next runs wait (issue #12)
             "unansweredTasks": len(engine.reconciliation),
+            # jobs whose runs no agent the master knows can hold (issue #12)
+            "unschedulableJobs": len(engine.fit.marked()),
             "engineAlive": self.loop.alive,
         }

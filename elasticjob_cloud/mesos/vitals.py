@@ -77,6 +77,10 @@ def vitals_source(
             offers_held=("Offers held for pending work or an imminent fire", float(len(engine.offers))),
             suppressed=("1 while the framework has suppressed offers", float(engine.suppressed)),
             mesos_subscribed=("1 while subscribed to a Mesos master", float(engine.subscribed)),
+            unschedulable_jobs=(
+                "Jobs with runs that no agent the master knows can hold (they wait for a larger agent)",
+                float(len(engine.fit.marked())),
+            ),
         )
         return vitals
 

@@ -179,9 +179,29 @@ def trigger() -> Any:
 
 
 @blueprint.get("/tasks/ready")
-@documented("Queued runs", ok=ANY_JSON, status="200")
+@documented("Queued runs; a run no agent can hold says why in unschedulable", ok=ANY_JSON, status="200")
 def ready_tasks() -> Any:
-    return json_response(lifecycle().ready_tasks())
+    """The original's ``{jobName, times}``; ``unschedulable`` (issue #12) when the leader found that
+    no agent the master knows can hold the job's run (a standby knows nothing of it)."""
+    marks = _unschedulable()
+    entries = lifecycle().ready_tasks()
+    for entry in entries:
+        if (mark := marks.get(entry["jobName"])) is not None:
+            entry["unschedulable"] = str(mark["reason"])
+    return json_response(entries)
+
+
+@blueprint.get("/tasks/unschedulable")
+@documented("Jobs whose pending runs no agent can hold (leader only; else empty)", ok=ANY_JSON, status="200")
+def unschedulable_tasks() -> Any:
+    """Every job with a pending run (ready, failover or daemon) that no agent of the cluster can
+    hold even idle: what it needs and the largest agent's totals (issue #12)."""
+    return json_response([mark for _, mark in sorted(_unschedulable().items())])
+
+
+def _unschedulable() -> dict[str, dict[str, object]]:
+    control = services().control
+    return control.unschedulable() if control is not None else {}
 
 
 @blueprint.get("/tasks/failover")

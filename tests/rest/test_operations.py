@@ -33,6 +33,9 @@ class FakeControl:
     def idle_task_ids(self) -> set[str]:
         return set()
 
+    def unschedulable(self) -> dict[str, dict[str, object]]:
+        return {}
+
     def leader_url(self) -> str | None:
         return self.url
 
