@@ -348,3 +348,35 @@ def test_task_output_through_rest_and_console(stack, browser):
     shot(driver, "13-task-output")
     find(driver, "#logout").click()
     find(driver, "#login-form")
+
+
+def test_a_run_no_agent_can_hold_says_why_in_the_ready_tab(stack, browser):
+    """Issue #12: the job status page shows why a queued run waits when no agent can ever hold it."""
+    driver = browser
+    app = {"appName": "console_fit_app", "appURL": "http://127.0.0.1:9/none.tar.gz", "bootstrapScript": "x"}
+    assert stack.call("POST", "/api/app", json=app).status_code == 204
+    huge = {
+        "jobName": "console_huge",
+        "appName": "console_fit_app",
+        "jobType": "SCRIPT",
+        "jobExecutionType": "TRANSIENT",
+        "cron": "0 0 0 1 1 ? 2099",
+        "shardingTotalCount": 1,
+        "cpuCount": 1000,
+        "memoryMB": 16,
+        "scriptCommandLine": "true",
+    }
+    assert stack.call("POST", "/api/job/register", json=huge).status_code == 204
+    assert stack.call("POST", "/api/job/trigger", data="console_huge").status_code == 204
+    try:
+        login(driver, stack, VIEWER)
+        ready = reloaded_until(
+            driver, stack.url + "/#/status?tab=ready", "#status-ready", "no agent can hold one shard", 30
+        )
+        assert "console_huge" in ready and "1000 cpus" in ready
+        shot(driver, "13-status-unschedulable")
+        find(driver, "#logout").click()
+        find(driver, "#login-form")
+    finally:
+        stack.call("DELETE", "/api/job/deregister", data="console_huge")
+        stack.call("DELETE", "/api/app/console_fit_app")

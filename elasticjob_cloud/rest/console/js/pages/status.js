@@ -19,7 +19,12 @@ const TABS = {
   },
   ready: {
     path: '/api/job/tasks/ready',
-    columns: [{ key: 'jobName', label: 'f.jobName', render: (r) => jobLink(r.jobName) }, { key: 'times', label: 'c.times' }],
+    columns: [
+      { key: 'jobName', label: 'f.jobName', render: (r) => jobLink(r.jobName) },
+      { key: 'times', label: 'c.times' },
+      // why a run waits when no agent can ever hold it (issue #12); empty otherwise
+      { key: 'unschedulable', label: 'c.unschedulable', class: 'wrap unschedulable' },
+    ],
   },
   failover: {
     path: '/api/job/tasks/failover',
