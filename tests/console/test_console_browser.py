@@ -374,7 +374,7 @@ def test_a_run_no_agent_can_hold_says_why_in_the_ready_tab(stack, browser):
             driver, stack.url + "/#/status?tab=ready", "#status-ready", "no agent can hold one shard", 30
         )
         assert "console_huge" in ready and "1000 cpus" in ready
-        shot(driver, "13-status-unschedulable")
+        shot(driver, "14-status-unschedulable")
         find(driver, "#logout").click()
         find(driver, "#login-form")
     finally:
