@@ -7,7 +7,7 @@ import { t } from '../i18n.js';
 import { canWrite, session } from '../state.js';
 import { formatTime, noTrace, resultText, table } from '../widgets.js';
 import { jobActions } from './jobs.js';
-import { taskOutput } from './taskoutput.js';
+import { leaderHint, taskOutput } from './taskoutput.js';
 
 export async function renderJobPage(root, name, params = {}) {
   const path = encodeURIComponent(name);
@@ -32,7 +32,7 @@ export async function renderJobPage(root, name, params = {}) {
     .catch((error) => fires.append(h('p', {}, error.message)));
   api('GET', '/api/operate/sandbox', { query: { appName: job.appName } })
     .then((rows) => sandbox.append(rows.length ? table([{ key: 'hostname', label: 'c.hostname' }, { key: 'path', label: 'c.path', class: 'mono wrap' }], rows) : h('p', { class: 'empty' }, t('job.nosandbox'))))
-    .catch((error) => sandbox.append(h('p', {}, error.message)));
+    .catch((error) => leaderHint(sandbox, error));
   try {
     const answer = await api('GET', `/api/job/jobs/${path}/executions`, { query: { limit: 20 } });
     clear(runs).append(h('h2', {}, t('job.recentRuns')));

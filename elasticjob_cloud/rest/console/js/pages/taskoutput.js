@@ -17,6 +17,24 @@ async function taskIds(jobName, wanted) {
   return [...new Set(ids.filter(Boolean))];
 }
 
+// Reading a sandbox needs the leader: a standby answers 307 to another origin, which the browser
+// cannot follow with the session. Say so, and link the same page on the leader (the session is
+// valid there too).
+export async function leaderHint(container, error) {
+  let health = {};
+  try {
+    health = await api('GET', '/health');
+  } catch {
+    /* the error itself is shown */
+  }
+  if (health.role === 'standby' && health.leader) {
+    const target = `${health.leader.replace(/\/$/, '')}/${location.hash}`;
+    container.append(h('p', { class: 'notice info standby-hint' }, t('tail.standby'), ' ', h('a', { href: target }, target)));
+  } else {
+    container.append(h('p', {}, error.message));
+  }
+}
+
 function remember(jobName, task, file) {
   const query = new URLSearchParams({ task, file }).toString();
   history.replaceState(null, '', `#/jobs/${encodeURIComponent(jobName)}?${query}`);
@@ -39,11 +57,13 @@ export function taskOutput(jobName, params = {}) {
     try {
       const answer = await api('GET', '/api/operate/sandbox/tail', { query: { taskId: task, file: fileSelect.value, length: TAIL_BYTES } });
       meta.textContent = t('tail.meta', { shown: answer.size - answer.offset, size: answer.size, host: answer.hostname, path: answer.path });
+      output.hidden = false;
       output.textContent = answer.data || t('tail.empty');
       output.scrollTop = output.scrollHeight;
     } catch (error) {
-      meta.textContent = '';
-      output.textContent = error.message;
+      clear(meta);
+      output.hidden = true;
+      leaderHint(meta, error);
     }
   }
 
