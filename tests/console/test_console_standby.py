@@ -85,7 +85,7 @@ def test_the_session_follows_the_operator_to_the_standby_and_across_a_takeover(z
         hint = text_of(driver, "#task-output .standby-hint", contains="standby")
         assert f"{leader}/#/jobs/{JOB}?task={quote(task, safe='')}&file=stderr" in hint  # the same view
         text_of(driver, "#sandbox .standby-hint", contains=leader)
-        shot(driver, "14-standby-hint")
+        shot(driver, "15-standby-hint")
 
         # The leadership moves to the standby: the operator is still signed in there.
         first.stop()
