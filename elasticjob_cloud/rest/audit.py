@@ -34,6 +34,7 @@ from ..exceptions import InvalidConfig
 from .auth import LOGIN_ENDPOINTS, SAFE_METHODS
 from .bodies import json_response
 from .contract import ANY_JSON, TIME_QUERY, documented, query
+from .paging import query_number
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("audit", __name__)
@@ -128,19 +129,6 @@ def install_audit(app: Flask) -> None:
     app.register_blueprint(blueprint)
 
 
-def _number(name: str, default: int, maximum: int) -> int:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidConfig.field(name, f"must be a whole number, got {raw[:40]!r}") from None
-    if not 1 <= value <= maximum:
-        raise InvalidConfig.field(name, f"must be between 1 and {maximum}, got {value}")
-    return value
-
-
 def _time(name: str) -> datetime | None:
     raw = request.args.get(name, "").strip()
     if not raw:
@@ -186,8 +174,8 @@ def entry_json(entry: AuditEntry) -> dict[str, Any]:
     ),
 )
 def search() -> Any:
-    page = _number("page", 1, MAX_PAGE)
-    per_page = _number("per_page", 10, 1000)
+    page = query_number("page", 1, MAX_PAGE)
+    per_page = query_number("per_page", 10, 1000)
     filters = {name: request.args[name].strip() for name in FILTERS if request.args.get(name, "").strip()}
     query = AuditQuery(filters, _time("startTime"), _time("endTime"), (page - 1) * per_page, per_page)
     total, rows = audit_log().search(query)

@@ -30,7 +30,9 @@ class PageRequest:
         return (self.page - 1) * self.per_page
 
 
-def _positive(name: str, default: int, maximum: int) -> int:
+def query_number(name: str, default: int, maximum: int) -> int:
+    """The query parameter ``name`` as a whole number from 1 to ``maximum`` (``default`` when absent
+    or empty); anything else is ``InvalidConfig`` naming it (400). The audit search pages with it too."""
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
@@ -55,8 +57,8 @@ def requested_page() -> PageRequest | None:
     if order not in ("asc", "desc"):
         raise InvalidConfig.field("order", f"must be asc or desc, got {order[:20]!r}")
     return PageRequest(
-        page=_positive("page", 1, 10_000_000),
-        per_page=_positive("per_page", 10, MAX_PER_PAGE),
+        page=query_number("page", 1, 10_000_000),
+        per_page=query_number("per_page", 10, MAX_PER_PAGE),
         search=search,
         descending=order == "desc",
     )
