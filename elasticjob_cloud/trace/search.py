@@ -35,28 +35,24 @@ class Searchable:
     time_column: str
 
 
+# Every filter is a sort column too; the sorts add the columns that are not filtered on (and the
+# original's alternative names).
+_EXECUTION_FILTERS = {
+    "id": "id",
+    "jobName": "job_name",
+    "taskId": "task_id",
+    "hostname": "hostname",
+    "ip": "ip",
+    "shardingItem": "sharding_item",
+    "executionSource": "execution_source",
+    "isSuccess": "is_success",
+}
 EXECUTIONS = Searchable(
     schema.execution_log,
+    _EXECUTION_FILTERS,
     {
-        "id": "id",
-        "jobName": "job_name",
-        "taskId": "task_id",
-        "hostname": "hostname",
-        "ip": "ip",
-        "shardingItem": "sharding_item",
-        "executionSource": "execution_source",
-        "isSuccess": "is_success",
-    },
-    {
-        "id": "id",
-        "jobName": "job_name",
-        "taskId": "task_id",
-        "hostname": "hostname",
-        "ip": "ip",
-        "shardingItem": "sharding_item",
-        "executionSource": "execution_source",
+        **_EXECUTION_FILTERS,
         "source": "execution_source",
-        "isSuccess": "is_success",
         "success": "is_success",
         "startTime": "start_time",
         "completeTime": "complete_time",
@@ -64,32 +60,21 @@ EXECUTIONS = Searchable(
     },
     "start_time",
 )
+_STATUS_FILTERS = {
+    "id": "id",
+    "jobName": "job_name",
+    "originalTaskId": "original_task_id",
+    "taskId": "task_id",
+    "slaveId": "slave_id",
+    "source": "source",
+    "executionType": "execution_type",
+    "shardingItems": "sharding_item",
+    "state": "state",
+}
 STATUS_TRACES = Searchable(
     schema.status_trace_log,
-    {
-        "id": "id",
-        "jobName": "job_name",
-        "originalTaskId": "original_task_id",
-        "taskId": "task_id",
-        "slaveId": "slave_id",
-        "source": "source",
-        "executionType": "execution_type",
-        "shardingItems": "sharding_item",
-        "state": "state",
-    },
-    {
-        "id": "id",
-        "jobName": "job_name",
-        "originalTaskId": "original_task_id",
-        "taskId": "task_id",
-        "slaveId": "slave_id",
-        "source": "source",
-        "executionType": "execution_type",
-        "shardingItems": "sharding_item",
-        "state": "state",
-        "message": "message",
-        "creationTime": "creation_time",
-    },
+    _STATUS_FILTERS,
+    {**_STATUS_FILTERS, "message": "message", "creationTime": "creation_time"},
     "creation_time",
 )
 
