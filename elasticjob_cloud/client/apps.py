@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from .commands import APP_COLUMNS, APP_FLAGS, body_options, command, done, named_body, path_part, show
-from .http import Api
+from .commands import APP_COLUMNS, APP_FLAGS, action, body_options, command, lister, sender, shower
 
 
 def add_app_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
@@ -39,42 +38,10 @@ def add_app_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
         command(group, name, handler, common, help_text).add_argument("name")
 
 
-def app_list(api: Api, args: argparse.Namespace) -> None:
-    apps = api.get("/api/app/list")
-    if args.names:
-        print("\n".join(sorted(app["appName"] for app in apps)))
-    else:
-        show(args, apps, APP_COLUMNS)
-
-
-def app_show(api: Api, args: argparse.Namespace) -> None:
-    app = api.get(f"/api/app/{path_part(args.name)}")
-    app["disabled"] = api.get(f"/api/app/{path_part(args.name)}/disable")
-    show(args, app)
-
-
-def app_register(api: Api, args: argparse.Namespace) -> None:
-    body = named_body(args, APP_FLAGS)
-    api.request("POST", "/api/app", body)
-    done(args, f"app {body.get('appName')} registered")
-
-
-def app_update(api: Api, args: argparse.Namespace) -> None:
-    body = named_body(args, APP_FLAGS, "appName")
-    api.request("PUT", "/api/app", body)
-    done(args, f"app {body.get('appName')} updated")
-
-
-def app_delete(api: Api, args: argparse.Namespace) -> None:
-    api.request("DELETE", f"/api/app/{path_part(args.name)}")
-    done(args, f"app {args.name} deleted")
-
-
-def app_disable(api: Api, args: argparse.Namespace) -> None:
-    api.request("POST", f"/api/app/{path_part(args.name)}/disable")
-    done(args, f"app {args.name} disabled")
-
-
-def app_enable(api: Api, args: argparse.Namespace) -> None:
-    api.request("POST", f"/api/app/{path_part(args.name)}/enable")
-    done(args, f"app {args.name} enabled")
+app_list = lister("/api/app/list", "appName", APP_COLUMNS)
+app_show = shower("/api/app/{}", "/api/app/{}/disable")
+app_register = sender("POST", "/api/app", APP_FLAGS, "appName", "app {} registered")
+app_update = sender("PUT", "/api/app", APP_FLAGS, "appName", "app {} updated", positional=True)
+app_delete = action("DELETE", "/api/app/{}", "app {} deleted")
+app_disable = action("POST", "/api/app/{}/disable", "app {} disabled")
+app_enable = action("POST", "/api/app/{}/enable", "app {} enabled")

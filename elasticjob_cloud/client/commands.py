@@ -148,6 +148,55 @@ def named_body(
     return build_body(args.file, named, args.set)
 
 
+def lister(path: str, key: str, columns: list[Any]) -> Handler:
+    """``list``: every record at ``path`` as a table, or with ``--names`` only their ``key``."""
+
+    def handle(api: Api, args: argparse.Namespace) -> None:
+        records = api.get(path)
+        if args.names:
+            print("\n".join(sorted(record[key] for record in records)))
+        else:
+            show(args, records, columns)
+
+    return handle
+
+
+def shower(path: str, disable_path: str) -> Handler:
+    """``show NAME``: the record at ``path`` with its ``disabled`` flag (``{}``: the NAME)."""
+
+    def handle(api: Api, args: argparse.Namespace) -> None:
+        name = path_part(args.name)
+        record = api.get(path.format(name))
+        record["disabled"] = api.get(disable_path.format(name))
+        show(args, record)
+
+    return handle
+
+
+def sender(
+    method: str, path: str, flags: dict[str, str], key: str, outcome: str, positional: bool = False
+) -> Handler:
+    """``register`` / ``update``: the body from -f, flags and --set (with ``positional``, the NAME
+    given fills ``key``), sent as ``method path``; ``outcome`` names the record (``{}``)."""
+
+    def handle(api: Api, args: argparse.Namespace) -> None:
+        body = named_body(args, flags, key if positional else None)
+        api.request(method, path, body)
+        done(args, outcome.format(body.get(key)))
+
+    return handle
+
+
+def action(method: str, path: str, outcome: str) -> Handler:
+    """A command on one NAME: ``method path`` (``{}``: the NAME as a path segment), then ``outcome``."""
+
+    def handle(api: Api, args: argparse.Namespace) -> None:
+        api.request(method, path.format(path_part(args.name)))
+        done(args, outcome.format(args.name))
+
+    return handle
+
+
 def body_options(parser: argparse.ArgumentParser, with_target: str | None = None) -> None:
     if with_target:
         parser.add_argument("target", nargs="?", metavar="NAME", help=f"the {with_target} to update")

@@ -10,12 +10,15 @@ from .commands import (
     EXECUTION_COLUMNS,
     JOB_COLUMNS,
     JOB_FLAGS,
+    action,
     body_options,
     command,
     done,
-    named_body,
+    lister,
     path_part,
+    sender,
     show,
+    shower,
 )
 from .http import Api
 
@@ -75,45 +78,13 @@ def add_job_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     runs.add_argument("--limit", type=int, default=20, help="how many (default 20, at most 1000)")
 
 
-def job_list(api: Api, args: argparse.Namespace) -> None:
-    jobs = api.get("/api/job/jobs")
-    if args.names:
-        print("\n".join(sorted(job["jobName"] for job in jobs)))
-    else:
-        show(args, jobs, JOB_COLUMNS)
-
-
-def job_show(api: Api, args: argparse.Namespace) -> None:
-    job = api.get(f"/api/job/jobs/{path_part(args.name)}")
-    job["disabled"] = api.get(f"/api/job/{path_part(args.name)}/disable")
-    show(args, job)
-
-
-def job_register(api: Api, args: argparse.Namespace) -> None:
-    body = named_body(args, JOB_FLAGS)
-    api.request("POST", "/api/job/register", body)
-    done(args, f"job {body.get('jobName')} registered")
-
-
-def job_update(api: Api, args: argparse.Namespace) -> None:
-    body = named_body(args, JOB_FLAGS, "jobName")
-    api.request("PUT", "/api/job/update", body)
-    done(args, f"job {body.get('jobName')} updated")
-
-
-def job_deregister(api: Api, args: argparse.Namespace) -> None:
-    api.request("DELETE", f"/api/job/{path_part(args.name)}/deregister")
-    done(args, f"job {args.name} deregistered")
-
-
-def job_disable(api: Api, args: argparse.Namespace) -> None:
-    api.request("POST", f"/api/job/{path_part(args.name)}/disable")
-    done(args, f"job {args.name} disabled")
-
-
-def job_enable(api: Api, args: argparse.Namespace) -> None:
-    api.request("POST", f"/api/job/{path_part(args.name)}/enable")
-    done(args, f"job {args.name} enabled")
+job_list = lister("/api/job/jobs", "jobName", JOB_COLUMNS)
+job_show = shower("/api/job/jobs/{}", "/api/job/{}/disable")
+job_register = sender("POST", "/api/job/register", JOB_FLAGS, "jobName", "job {} registered")
+job_update = sender("PUT", "/api/job/update", JOB_FLAGS, "jobName", "job {} updated", positional=True)
+job_deregister = action("DELETE", "/api/job/{}/deregister", "job {} deregistered")
+job_disable = action("POST", "/api/job/{}/disable", "job {} disabled")
+job_enable = action("POST", "/api/job/{}/enable", "job {} enabled")
 
 
 def job_trigger(api: Api, args: argparse.Namespace) -> None:
