@@ -228,9 +228,13 @@ class Harness:
         )
         options.update(self.settings)
         self.service: SchedulerService | None = SchedulerService(
-            Settings(**options), self.registry, webui_port=0, listener=self.events
+            Settings(**options), self.registry, webui_port=0, listener=self.events, trace=self.new_trace()
         ).start()
         wait_until(lambda: self.engine.subscribed, 15, message="the scheduler to subscribe")
+
+    def new_trace(self) -> Any:
+        """The event trace sink of a new leader's parts (none here; see ``tests/trace``)."""
+        return None
 
     @property
     def engine(self) -> Any:

@@ -13,9 +13,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from elasticjob_cloud.bootstrap import LOCAL_EXECUTOR_COMMAND
-from elasticjob_cloud.mesos.service import SchedulerService
-from elasticjob_cloud.settings import Settings
 from elasticjob_cloud.trace import schema
 from elasticjob_cloud.trace.pgserver import PostgresServer
 from elasticjob_cloud.trace.recorder import TraceRecorder
@@ -31,22 +28,9 @@ class TracedHarness(Harness):
 
     trace: TraceService
 
-    def start_scheduler(self) -> None:
-        options: dict[str, Any] = dict(
-            zk_servers=self.zk_hosts,
-            mesos_url=self.cluster.master_url,
-            hostname="127.0.0.1",
-            http_port=0,
-            time_zone="UTC",
-            executor_command=LOCAL_EXECUTOR_COMMAND,
-            unreachable_grace_seconds=3.0,
-        )
-        # every leader has its own recorder (a new process would), writing through the one database
-        recorder = TraceRecorder(self.trace.writer.put, self.trace.zone)
-        self.service = SchedulerService(
-            Settings(**options), self.registry, webui_port=0, listener=self.events, trace=recorder
-        ).start()
-        wait_until(lambda: self.engine.subscribed, 15, message="the scheduler to subscribe")
+    def new_trace(self) -> TraceRecorder:
+        """Every leader has its own recorder (a new process would), writing through the one database."""
+        return TraceRecorder(self.trace.writer.put, self.trace.zone)
 
 
 @pytest.fixture
