@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import maintenance, offers
 from .httpbase import BadRequest
-from .records import Framework, make_status
+from .records import Framework, Task, make_status
 
 if TYPE_CHECKING:
     from .master import Master
@@ -175,6 +175,20 @@ def validate(call: Any) -> str:
     return str(kind)
 
 
+def _latest_state(task: Task) -> dict[str, Any]:
+    """A known task's reconciliation answer (explicit or implicit): its oldest unacknowledged state."""
+    return make_status(
+        task.task_id,
+        task.reconciled_state,
+        task.agent_id,
+        "SOURCE_MASTER",
+        executor_id=task.executor_id,
+        reason="REASON_RECONCILIATION",
+        message="Reconciliation: Latest task state",
+        with_uuid=False,
+    )
+
+
 def _reconcile_status(
     master: Master, framework: Framework, task_id: str, agent_id: str | None
 ) -> dict[str, Any] | None:
@@ -187,16 +201,7 @@ def _reconcile_status(
     aware = framework.partition_aware
     task = framework.tasks.get(task_id)
     if task is not None:
-        return make_status(
-            task_id,
-            task.reconciled_state,
-            task.agent_id,
-            "SOURCE_MASTER",
-            executor_id=task.executor_id,
-            reason="REASON_RECONCILIATION",
-            message="Reconciliation: Latest task state",
-            with_uuid=False,
-        )
+        return _latest_state(task)
     if (agent_id is not None and agent_id in master.recovered) or (agent_id is None and master.recovered):
         return None
     unreachable_time = None
@@ -284,19 +289,7 @@ def handle(master: Master, framework: Framework, kind: str, call: dict[str, Any]
             )
         else:  # implicit: the framework's known tasks only, not the unreachable ones
             for task in list(framework.tasks.values()):
-                master.send_master_update(
-                    framework,
-                    make_status(
-                        task.task_id,
-                        task.reconciled_state,
-                        task.agent_id,
-                        "SOURCE_MASTER",
-                        executor_id=task.executor_id,
-                        reason="REASON_RECONCILIATION",
-                        message="Reconciliation: Latest task state",
-                        with_uuid=False,
-                    ),
-                )
+                master.send_master_update(framework, _latest_state(task))
     elif kind == "RECONCILE_OPERATIONS":
         for op in body.get("operations") or []:
             op_status: dict[str, Any] = {"operation_id": op["operation_id"], "state": "OPERATION_UNKNOWN"}
