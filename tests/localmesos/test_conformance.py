@@ -143,16 +143,7 @@ def test_golden_bodies_through_a_task_lifecycle(session):
     # the test plays the executor that the agent started ("sleep 60" never subscribes itself)
     agent = cluster.agents[0]
     wait_until(lambda: "e1" in {eid for (_, eid) in agent.executors})
-    ex = RawStream(
-        agent.url,
-        EXEC,
-        {
-            "type": "SUBSCRIBE",
-            "framework_id": {"value": session.fid},
-            "executor_id": {"value": "e1"},
-            "subscribe": {"unacknowledged_tasks": [], "unacknowledged_updates": []},
-        },
-    )
+    ex = _executor_stream(agent, session.fid)
     assert (
         ex.status == 200
         and ex.headers["transfer-encoding"] == "chunked"
@@ -608,6 +599,17 @@ def test_negative_refuse_seconds_means_the_default(session):
         assert len(filters) == 1 and 4.0 < filters[0].expires - time.monotonic() <= 5.0
 
 
+def _executor_stream(agent, fid):
+    """The executor ``e1`` subscribed to ``agent`` (the test plays it): its event stream."""
+    subscribe = {
+        "type": "SUBSCRIBE",
+        "framework_id": {"value": fid},
+        "executor_id": {"value": "e1"},
+        "subscribe": {"unacknowledged_tasks": [], "unacknowledged_updates": []},
+    }
+    return RawStream(agent.url, EXEC, subscribe)
+
+
 def _executor_call(fid, kind="UPDATE", **overrides):
     status = {
         "task_id": {"value": "t1"},
@@ -666,16 +668,7 @@ def test_malformed_executor_calls_are_rejected(session, name, overrides):
     status, _, payload = post(agent.url, EXEC, _executor_call(session.fid))
     assert (status, payload) == (403, b"Executor is not subscribed")
     assert post(agent.url, EXEC, {"type": "HEARTBEAT"})[0] == 202
-    executor = RawStream(
-        agent.url,
-        EXEC,
-        {
-            "type": "SUBSCRIBE",
-            "framework_id": {"value": session.fid},
-            "executor_id": {"value": "e1"},
-            "subscribe": {"unacknowledged_tasks": [], "unacknowledged_updates": []},
-        },
-    )
+    executor = _executor_stream(agent, session.fid)
     executor.next_of("SUBSCRIBED")
     assert post(agent.url, EXEC, _executor_call(session.fid))[0] == 202  # the agent still works
     assert (
