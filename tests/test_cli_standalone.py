@@ -129,24 +129,29 @@ def _processes_in(path):
     return found
 
 
+def _example_app(directory):
+    """The example app packed into ``directory`` by ``examples/pack.sh``: its body, named ``app``."""
+    packed = subprocess.run(
+        [os.path.join(os.path.dirname(__file__), "..", "examples", "pack.sh"), str(directory)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    return {
+        "appName": "app",
+        "appURL": f"file://{packed}",
+        "bootstrapScript": "bin/start.sh",
+        "cpuCount": 0.1,
+        "memoryMB": 64,
+    }
+
+
 def test_executors_of_a_killed_standalone_exit_after_the_recovery_timeout(tmp_path):
     from elasticjob_cloud.bootstrap import STANDALONE_RECOVERY_TIMEOUT
 
     process, _, work, url = _start_standalone(tmp_path)
     try:
-        packed = subprocess.run(
-            [os.path.join(os.path.dirname(__file__), "..", "examples", "pack.sh"), str(tmp_path)],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
-        app = {
-            "appName": "app",
-            "appURL": f"file://{packed}",
-            "bootstrapScript": "bin/start.sh",
-            "cpuCount": 0.1,
-            "memoryMB": 64,
-        }
+        app = _example_app(tmp_path)
         job = {
             "jobName": "daemon",
             "appName": "app",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import signal
 import stat
-import subprocess
 import time
 from pathlib import Path
 
@@ -19,11 +18,9 @@ import pytest
 import requests
 
 from tests.support import wait_until
-from tests.test_cli_standalone import _processes_in, _start_standalone
+from tests.test_cli_standalone import _example_app, _processes_in, _start_standalone
 
 pytestmark = pytest.mark.slow
-
-EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def _executions(log: Path) -> list[tuple[str, float, str, int]]:
@@ -63,16 +60,7 @@ def test_killed_standalone_resumes_a_running_job_within_seconds(tmp_path):
         f'#!/bin/sh\necho "start $(date +%s.%N) $1" >> {log}\nsleep 3\necho "end $(date +%s.%N) $1" >> {log}\n'
     )
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
-    packed = subprocess.run(
-        [str(EXAMPLES / "pack.sh"), str(tmp_path)], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    app = {
-        "appName": "app",
-        "appURL": f"file://{packed}",
-        "bootstrapScript": "bin/start.sh",
-        "cpuCount": 0.1,
-        "memoryMB": 64,
-    }
+    app = _example_app(tmp_path)
     job = {
         "jobName": "busy",
         "appName": "app",
