@@ -25,7 +25,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 
 from elasticjob_cloud.bootstrap import start_api
@@ -35,6 +34,7 @@ from elasticjob_cloud.registry.tree import Create
 from elasticjob_cloud.registry.zkserver import ZooKeeperServer
 from elasticjob_cloud.registry.zookeeper import KazooTree
 from elasticjob_cloud.settings import Settings
+from tests.console.chromium import new_chromium
 
 BASELINE = """
 const done = arguments[0];
@@ -74,25 +74,6 @@ def seed(stack, count: int) -> None:
             )
             ops.append(Create(paths.job(job.job_name), json.dumps(job_to_wire(job)).encode()))
         tree.commit(ops)
-
-
-def browser(profile: str) -> webdriver.Chrome:
-    options = webdriver.ChromeOptions()
-    options.binary_location = "/usr/bin/chromium"
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1400,1000",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(flag)
-    return webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 
 
 def console_load(driver: webdriver.Chrome, url: str, count: int) -> float:
@@ -136,7 +117,7 @@ def main() -> int:
             seed(stack, args.jobs)
             print(f"seeded {args.jobs} jobs in {time.perf_counter() - seeded:.1f}s", flush=True)
             url = f"http://127.0.0.1:{stack.rest.port}"
-            driver = browser(profile)
+            driver = new_chromium(profile)
             try:
                 console_load(driver, url, args.jobs)  # warm: scripts parsed and cached once
                 console = [console_load(driver, url, args.jobs) for _ in range(args.runs)]

@@ -19,14 +19,29 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.console.chromium import CHROMEDRIVER, CHROMIUM, new_chromium
 from tests.support import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "console"
 ADMIN = ("admin", "console-admin-pw")
 VIEWER = ("viewer", "console-viewer-pw")
-CHROMIUM = "/usr/bin/chromium"
-CHROMEDRIVER = "/usr/bin/chromedriver"
+
+
+def script_job(name: str, app: str, command: str = "true", **fields: object) -> dict[str, object]:
+    """A one-shard TRANSIENT SCRIPT job that only runs when triggered (0.1 cpu, 16 MB unless given)."""
+    return {
+        "jobName": name,
+        "appName": app,
+        "jobType": "SCRIPT",
+        "jobExecutionType": "TRANSIENT",
+        "cron": "0 0 0 1 1 ? 2099",
+        "shardingTotalCount": 1,
+        "cpuCount": 0.1,
+        "memoryMB": 16,
+        "scriptCommandLine": command,
+        **fields,
+    }
 
 
 @dataclass
@@ -89,27 +104,8 @@ def stack(tmp_path_factory) -> Iterator[Stack]:
 def browser() -> Iterator[object]:
     if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
         pytest.fail("chromium and chromium-driver are not installed: run scripts/install.sh")
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
     profile = tempfile.mkdtemp(prefix="console-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-        "--window-size=1400,1000",
-        f"--user-data-dir={profile}",
-        "--lang=en-US",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver = new_chromium(profile, "--lang=en-US")
     driver.set_page_load_timeout(30)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     try:
