@@ -14,7 +14,7 @@ from selenium.common.exceptions import StaleElementReferenceException, WebDriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import Select
 
-from tests.console.conftest import ADMIN, ARTIFACTS, VIEWER
+from tests.console.conftest import ADMIN, ARTIFACTS, VIEWER, script_job
 from tests.support import wait_until
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
@@ -274,17 +274,7 @@ def test_task_output_through_rest_and_console(stack, browser):
         "bootstrapScript": "bin/start.sh",
     }
     assert stack.call("POST", "/api/app", json=app).status_code == 204
-    job = {
-        "jobName": TAIL_JOB,
-        "appName": TAIL_APP,
-        "jobType": "SCRIPT",
-        "jobExecutionType": "TRANSIENT",
-        "cron": "0 0 0 1 1 ? 2099",
-        "shardingTotalCount": 1,
-        "cpuCount": 0.1,
-        "memoryMB": 16,
-        "scriptCommandLine": "sh -c 'echo tail-marker-7319; echo complaint-7319 >&2; sleep 15'",
-    }
+    job = script_job(TAIL_JOB, TAIL_APP, "sh -c 'echo tail-marker-7319; echo complaint-7319 >&2; sleep 15'")
     assert stack.call("POST", "/api/job/register", json=job).status_code == 204
     assert stack.call("POST", "/api/job/trigger", data=TAIL_JOB).status_code == 204
 
@@ -355,17 +345,7 @@ def test_a_run_no_agent_can_hold_says_why_in_the_ready_tab(stack, browser):
     driver = browser
     app = {"appName": "console_fit_app", "appURL": "http://127.0.0.1:9/none.tar.gz", "bootstrapScript": "x"}
     assert stack.call("POST", "/api/app", json=app).status_code == 204
-    huge = {
-        "jobName": "console_huge",
-        "appName": "console_fit_app",
-        "jobType": "SCRIPT",
-        "jobExecutionType": "TRANSIENT",
-        "cron": "0 0 0 1 1 ? 2099",
-        "shardingTotalCount": 1,
-        "cpuCount": 1000,
-        "memoryMB": 16,
-        "scriptCommandLine": "true",
-    }
+    huge = script_job("console_huge", "console_fit_app", cpuCount=1000)
     assert stack.call("POST", "/api/job/register", json=huge).status_code == 204
     assert stack.call("POST", "/api/job/trigger", data="console_huge").status_code == 204
     try:

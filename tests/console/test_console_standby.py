@@ -11,7 +11,7 @@ import requests
 
 from elasticjob_cloud.bootstrap import start_api
 from elasticjob_cloud.settings import Settings
-from tests.console.conftest import ADMIN, VIEWER
+from tests.console.conftest import ADMIN, VIEWER, script_job
 from tests.console.test_console_browser import find, login, shot, text_of
 from tests.support import wait_until
 
@@ -62,17 +62,7 @@ def test_the_session_follows_the_operator_to_the_standby_and_across_a_takeover(z
             "cpuCount": 0.1,
             "memoryMB": 32,
         }
-        job = {
-            "jobName": JOB,
-            "appName": "standby_app",
-            "jobType": "SCRIPT",
-            "jobExecutionType": "TRANSIENT",
-            "cron": "0 0 0 1 1 ? 2099",
-            "shardingTotalCount": 1,
-            "cpuCount": 0.1,
-            "memoryMB": 16,
-            "scriptCommandLine": "true",
-        }
+        job = script_job(JOB, "standby_app")
         assert requests.post(leader + "/api/app", json=app, auth=ADMIN, timeout=5).status_code == 204
         assert requests.post(leader + "/api/job/register", json=job, auth=ADMIN, timeout=5).status_code == 204
 
