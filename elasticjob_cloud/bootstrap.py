@@ -155,8 +155,11 @@ def start_api(
     if run_scheduler:
         try:
             identity = f"{settings.hostname}:{rest.port}"
-            stack.election = LeaderElection(connection, identity, node.elected, node.revoked)
+            stack.election = LeaderElection(
+                connection, identity, node.elected, node.revoked, on_disconnected=node.halt_driver
+            )
             election = stack.election
+            node.subscribe_guard = election.confirmed  # no SUBSCRIBE from a deposed leader (issue #13)
             node.leadership_stores = lambda: (
                 registry.fenced(election.candidate_path) if election.candidate_path else registry
             )

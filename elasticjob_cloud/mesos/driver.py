@@ -17,6 +17,7 @@ import logging
 import queue
 import socket
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
@@ -38,7 +39,44 @@ def _connect(master: str) -> http.client.HTTPConnection:
 class _SchedulerDriver(MesosSchedulerDriver):
     """pymesos uses its connect deadline as the socket timeout of every call too: with a deadline of
     days, a master that stops answering would freeze its event thread (the implicit ACKNOWLEDGE holds
-    the driver's lock) and every call of the engine. Calls get their own, short timeout."""
+    the driver's lock) and every call of the engine. Calls get their own, short timeout.
+
+    Every SUBSCRIBE (the first, and each one pymesos sends by itself when its stream ends) is sent
+    only while ``may_subscribe()`` holds (the leadership, confirmed with ZooKeeper): a SUBSCRIBE
+    with the framework's ID takes the framework from whoever holds it, and the master fences
+    nothing. A leader resumed after a pause past its session timeout finds its stream closed (the
+    new leader took the framework) and would otherwise take it back before it hears that it lost
+    its session, cutting off the true leader (its ACCEPT in flight then answered TASK_DROPPED)."""
+
+    SUBSCRIBE_RECHECK = 0.5  # seconds between checks while the leadership is not confirmed
+
+    def __init__(self, *args: Any, may_subscribe: Callable[[], bool] | None = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.may_subscribe: Callable[[], bool] = may_subscribe or (lambda: True)
+
+    def gen_request(self) -> bytes:
+        """pymesos calls this on its I/O thread for each new connection, just before it sends the
+        SUBSCRIBE. Not confirmed: nothing is sent (an empty request) until it is, or until the
+        driver is stopped; the I/O thread has nothing else to do without a stream."""
+        warned = False
+        while not self.may_subscribe():
+            if self.aborted:
+                return b""
+            if not warned:
+                log.warning("not subscribing to the Mesos master: leadership not confirmed")
+                warned = True
+            time.sleep(self.SUBSCRIBE_RECHECK)
+        request: bytes = super().gen_request()
+        return request
+
+    def halt(self) -> None:
+        """End the event stream now, from any thread, without blocking and never with TEARDOWN
+        (the tasks stay for the next leader); ``stop`` still joins later."""
+        with self._lock:
+            self._failover = True
+            self._started = False
+            self._stream_id = None  # calls made meanwhile are refused here, not sent on a dead stream
+        self._notify()
 
     def _get_conn(self) -> Any:
         if not self.connected:
@@ -268,6 +306,7 @@ class MesosDriver:
         principal: str | None = None,
         secret: str | None = None,
         connect_deadline: float = CONNECT_DEADLINE,
+        may_subscribe: Callable[[], bool] | None = None,
     ):
         self._driver = _SchedulerDriver(
             _Callbacks(sink),
@@ -278,6 +317,7 @@ class MesosDriver:
             principal=principal or None,
             secret=secret or None,
             timeout=connect_deadline,
+            may_subscribe=may_subscribe,
         )
         self._acknowledger = _Acknowledger(self._driver)
         self._launches = _Channel(self._driver)
@@ -291,6 +331,11 @@ class MesosDriver:
     def start(self) -> None:
         self._acknowledger.start()
         self._driver.start()
+
+    def halt(self) -> None:
+        """The leadership may be gone (ZooKeeper suspended or lost): end the event stream at once, so
+        no event is acted on and no SUBSCRIBE follows; non-blocking (kazoo's thread calls it)."""
+        self._driver.halt()
 
     def stop(self, failover: bool = True) -> None:
         """``failover=True`` keeps the framework's tasks running for the next leader (never TEARDOWN)."""

@@ -56,6 +56,9 @@ class SchedulerNode:
         # the stores one leadership writes through (the composition root fences them with the
         # election node: ``registry.fencing``); None: ``registry`` itself
         self.leadership_stores: Callable[[], SchedulerStores] | None = None
+        # asked by the Mesos driver before each SUBSCRIBE (the composition root: the election's
+        # confirmation with ZooKeeper); None: always
+        self.subscribe_guard: Callable[[], bool] | None = None
         self._warm: list[Callable[[], None]] = []
 
     def keep_warm(self) -> None:
@@ -77,7 +80,13 @@ class SchedulerNode:
             try:
                 stores = self.leadership_stores() if self.leadership_stores else self.registry
                 self.service = SchedulerService(
-                    self.settings, stores, self.webui_port, self.listener, self.clock, self.trace
+                    self.settings,
+                    stores,
+                    self.webui_port,
+                    self.listener,
+                    self.clock,
+                    self.trace,
+                    self.subscribe_guard,
                 ).start()
                 self.leaderships += 1
             except Exception:
@@ -92,6 +101,14 @@ class SchedulerNode:
         if service is not None:
             log.warning("leadership lost: stopping the scheduler (tasks keep running)")
             service.stop()
+
+    def halt_driver(self) -> None:
+        """ZooKeeper suspended or lost while leading (kazoo's thread; must not block): the driver
+        stops acting at once; ``revoked`` follows on the election's thread and stops the rest."""
+        service = self.service
+        if service is not None:
+            log.warning("ZooKeeper connection suspended or lost: halting the Mesos driver")
+            service.halt_driver()
 
     def stop(self) -> None:
         self.revoked()

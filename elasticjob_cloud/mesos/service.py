@@ -53,10 +53,12 @@ class SchedulerService:
         listener: Listener | None = None,
         clock: Callable[[], float] = time.time,
         trace: TraceSink | None = None,
+        may_subscribe: Callable[[], bool] | None = None,
     ):
         self.settings = settings
         self.registry = registry
         self.webui_port = webui_port
+        self.may_subscribe = may_subscribe  # asked before every SUBSCRIBE (see ``driver``)
         self.inbox = Inbox()
         self.listener = listener
         self.trace: TraceSink = trace or NoTrace()
@@ -112,7 +114,12 @@ class SchedulerService:
             self.engine.failover_watched = True
             watched = time.perf_counter()
             framework = framework_info(self.settings, self.registry.framework_id.get(), self.webui_port)
-            self.driver = MesosDriver(framework, master_address(self.settings.mesos_url), self.inbox)
+            self.driver = MesosDriver(
+                framework,
+                master_address(self.settings.mesos_url),
+                self.inbox,
+                may_subscribe=self.may_subscribe,
+            )
             self.engine.driver = self.driver
             self.loop.start()
             self.producer.start()
@@ -140,6 +147,11 @@ class SchedulerService:
             except Exception:
                 log.exception("closing a watch failed")
         self._unwatch = []
+
+    def halt_driver(self) -> None:
+        """The leadership may be gone: the driver's event stream ends now (non-blocking)."""
+        if self.driver is not None:
+            self.driver.halt()
 
     def reconcile(self, explicit: bool) -> None:
         self.inbox.put("reconcile", explicit)

@@ -60,12 +60,16 @@ class LeaderElection:
         on_elected: Callable[[], None],
         on_revoked: Callable[[], None],
         retry_interval: float = 1.0,
+        on_disconnected: Callable[[], None] | None = None,
     ):
         self.identity = identity
         self._connection = connection
         self._client = connection.client
         self._on_elected = on_elected
         self._on_revoked = on_revoked
+        # kazoo's thread, at once on SUSPENDED or LOST while leading (must not block): what cannot
+        # wait for the revocation's queue (the Mesos driver), see ``confirmed``
+        self._on_disconnected = on_disconnected
         self._retry_interval = retry_interval
         self._prefix = f"{paths.ELECTION}/candidate-{uuid.uuid4().hex}-"
         self._events: queue.Queue[str] = queue.Queue()
@@ -99,6 +103,30 @@ class LeaderElection:
         the election thread is still busy (e.g. inside ``on_elected``) and has not revoked yet."""
         return self._elected and self._epoch == self._disconnects
 
+    def confirmed(self) -> bool:
+        """Still the leader, checked with ZooKeeper now: elected, not disconnected since, and a round
+        trip in the session that created this leadership's node finds that node.
+
+        ``is_leader`` alone cannot tell a process resumed after a pause (SIGSTOP) past its session
+        timeout: kazoo has not yet read that its session is gone. This round trip cannot succeed
+        then (the server closed the expired session's connection; a new session no longer has the
+        ephemeral node), so an action no ZooKeeper transaction fences, like a SUBSCRIBE to the Mesos
+        master that would take the framework from the true leader, asks this first."""
+        node, session, epoch = self._node, self._session, self._disconnects
+        if not self.is_leader or node is None or self._client.client_id != session:
+            return False
+        try:
+            found = self._connection.call(self._client.exists_async, node, path=node)
+        except Exception as exc:  # not reachable, expired, timed out: not confirmed
+            log.warning("election %s: leadership not confirmed: %s", self.identity, exc)
+            return False
+        return (
+            bool(found)
+            and self.is_leader
+            and epoch == self._disconnects
+            and self._client.client_id == session
+        )
+
     @property
     def candidate_path(self) -> str | None:
         return self._node
@@ -123,9 +151,18 @@ class LeaderElection:
         elif state == KazooState.SUSPENDED:
             self._disconnects += 1
             self._events.put(_SUSPENDED)
+            self._disconnected()
         elif state == KazooState.LOST:
             self._disconnects += 1
             self._events.put(_LOST)
+            self._disconnected()
+
+    def _disconnected(self) -> None:
+        if self._elected and self._on_disconnected is not None:
+            try:
+                self._on_disconnected()
+            except Exception:
+                log.exception("election %s: on_disconnected raised", self.identity)
 
     def _on_watch(self, event: Any) -> None:
         self._events.put(_CHECK)

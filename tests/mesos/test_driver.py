@@ -269,3 +269,30 @@ def test_an_accept_whose_connection_drops_is_in_doubt_and_reconciliation_tells_i
         driver.stop(failover=False)
         proxy.close()
         cluster.stop()
+
+
+def test_the_driver_subscribes_only_while_allowed_and_a_halt_ends_its_stream(tmp_path):
+    """``may_subscribe`` is asked before every SUBSCRIBE (the leadership's confirmation): none goes
+    out while it says no, one does as soon as it says yes; ``halt`` ends the stream at once without
+    TEARDOWN (the framework stays, only disconnected) and nothing subscribes again."""
+    cluster = LocalMesosCluster(agents=1, work_dir=tmp_path / "mesos", allocation_interval=0.1).start()
+    allowed = threading.Event()
+    sink = Sink()
+    driver = MesosDriver(
+        {"user": "test", "name": "guarded", "failover_timeout": 60.0},
+        cluster.master_url,
+        sink,
+        may_subscribe=allowed.is_set,
+    )
+    driver.start()
+    try:
+        assert not sink.subscribed.wait(1.5) and not cluster.master.frameworks
+        allowed.set()
+        assert sink.subscribed.wait(10)
+        (framework,) = cluster.master.frameworks.values()
+        driver.halt()
+        wait_until(lambda: not framework.connected, 5, message="the stream to end")
+        assert not sink.subscribed.wait(1.5) and list(cluster.master.frameworks.values()) == [framework]
+    finally:
+        driver.stop(failover=True)
+        cluster.stop()

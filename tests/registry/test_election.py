@@ -210,3 +210,30 @@ def test_is_leader_turns_false_at_once_even_while_a_callback_is_busy(zk_connecti
     finally:
         release.set()
         election.stop()
+
+
+def test_confirmed_asks_zookeeper_and_a_drop_is_reported_at_once(zk_connection):
+    """``is_leader`` cannot see a node gone behind its back (a resumed process's expired session);
+    ``confirmed`` asks ZooKeeper. ``on_disconnected`` comes on kazoo's thread, before revocation."""
+    drops: list[str] = []
+    events: list[str] = []
+    election = LeaderElection(
+        zk_connection,
+        "h:1",
+        lambda: events.append("elected"),
+        lambda: events.append("revoked"),
+        on_disconnected=lambda: drops.append(threading.current_thread().name),
+    ).start()
+    try:
+        wait_until(lambda: election.is_leader, 10, message="elected")
+        assert election.confirmed()
+        zk_connection.client._call(_CONNECTION_DROP, None)
+        wait_until(lambda: drops, 5, message="on_disconnected")
+        assert not drops[0].startswith("election-")  # kazoo's thread, not the election's queue
+        wait_until(lambda: events == ["elected", "revoked", "elected"], 10, message="re-elected")
+        assert election.confirmed()
+        zk_connection.client.delete(election.candidate_path)  # as an expired session's node goes
+        assert election.is_leader and not election.confirmed()
+    finally:
+        election.stop()
+    assert not election.confirmed()
