@@ -129,7 +129,12 @@ def _lose_agent_tasks(
     reason: str = "REASON_SLAVE_REMOVED",
     unreachable_time: float | None = None,
 ) -> None:
-    """The agent's tasks end (or become unreachable) with an update each, then ``slaveLost``."""
+    """The agent's tasks end (or become unreachable) with an update each, then ``slaveLost``.
+
+    Every task the master still holds gets the update, also one that reached a terminal state whose
+    update the framework has not acknowledged (``Master::_removeSlave`` / ``__removeSlave`` walk
+    ``slave->tasks``, which keeps such a task; ``updateTask`` leaves its terminal state as it is):
+    an update the agent had not forwarded yet is gone with it."""
     keep = state_if_aware == "TASK_UNREACHABLE"
     for framework in master.frameworks.values():
         aware = framework.partition_aware
@@ -141,22 +146,22 @@ def _lose_agent_tasks(
                 pool.pop(task.task_id, None)
             if task.state not in TERMINAL_STATES:
                 task.state = state
-                task.status_update_state = state
-                if framework.connected:
-                    master.send_master_update(
-                        framework,
-                        make_status(
-                            task.task_id,
-                            state,
-                            agent_id,
-                            "SOURCE_MASTER",
-                            executor_id=task.executor_id,
-                            reason=task_reason,
-                            message=message,
-                            with_uuid=False,
-                            unreachable_time=unreachable_time,
-                        ),
-                    )
+            task.status_update_state = state
+            if framework.connected:
+                master.send_master_update(
+                    framework,
+                    make_status(
+                        task.task_id,
+                        state,
+                        agent_id,
+                        "SOURCE_MASTER",
+                        executor_id=task.executor_id,
+                        reason=task_reason,
+                        message=message,
+                        with_uuid=False,
+                        unreachable_time=unreachable_time,
+                    ),
+                )
             if keep:
                 framework.unreachable_tasks[task.task_id] = task
             else:

@@ -112,9 +112,18 @@ def _master(info: Any) -> str:
     return f"{info.get('hostname', '')}:{info.get('port', '')}" if isinstance(info, dict) else ""
 
 
+# Updates that change only what the engine keeps in memory: acknowledged as they arrive (see
+# ``MesosDriver.acknowledge``). An agent forwards a task's next update only once the one before is
+# acknowledged, so a TASK_FINISHED waited behind TASK_RUNNING until the engine's thread had written
+# everything pending; an agent removed meanwhile took it along, the master reported the task
+# TASK_LOST and its shard ran a second time for one fire.
+ACKNOWLEDGED_ON_ARRIVAL = frozenset({"TASK_STAGING", "TASK_STARTING", "TASK_RUNNING", "TASK_KILLING"})
+
+
 class _Callbacks(Scheduler):
-    def __init__(self, sink: EventSink):
+    def __init__(self, sink: EventSink, on_arrival: Callable[[dict[str, Any]], None] = lambda status: None):
         self.sink = sink
+        self.on_arrival = on_arrival
 
     @_guarded
     def registered(self, driver: Any, framework_id: Any, master_info: Any) -> None:
@@ -138,7 +147,10 @@ class _Callbacks(Scheduler):
 
     @_guarded
     def statusUpdate(self, driver: Any, status: Any) -> None:
-        self.sink.status(dict(status))
+        update = dict(status)
+        if update.get("state") in ACKNOWLEDGED_ON_ARRIVAL:
+            self.on_arrival(update)
+        self.sink.status(update)
 
     @_guarded
     def slaveLost(self, driver: Any, agent_id: Any) -> None:
@@ -309,7 +321,7 @@ class MesosDriver:
         may_subscribe: Callable[[], bool] | None = None,
     ):
         self._driver = _SchedulerDriver(
-            _Callbacks(sink),
+            _Callbacks(sink, self._acknowledge_now),
             dict(framework),
             master_url,
             use_addict=False,
@@ -323,10 +335,18 @@ class MesosDriver:
         self._launches = _Channel(self._driver)
 
     def acknowledge(self, status: dict[str, Any]) -> bool:
-        """Queue the ACKNOWLEDGE of an update carrying a uuid (reconciliation answers have none)."""
+        """Queue the ACKNOWLEDGE of an update carrying a uuid (reconciliation answers have none); the
+        engine calls it once what the update changed is stored. Updates of ``ACKNOWLEDGED_ON_ARRIVAL``
+        were acknowledged as they arrived: a crash before the engine took them loses nothing a new
+        leader's reconciliation does not tell again, and the task's next update (its end) is not held
+        back at the agent meanwhile."""
+        if status.get("state") not in ACKNOWLEDGED_ON_ARRIVAL:
+            self._acknowledge_now(status)
+        return True
+
+    def _acknowledge_now(self, status: dict[str, Any]) -> None:
         if "uuid" in status and "agent_id" in status:
             self._acknowledger.put(status)
-        return True
 
     def start(self) -> None:
         self._acknowledger.start()

@@ -3,6 +3,7 @@ failover=false does not."""
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -95,3 +96,47 @@ def test_shard_of_a_partitioned_agent_fails_over_when_the_grace_period_ends(make
     wait_until(lambda: not scheduler.zk_running(), 5, message="/state/running to be empty")
     assert not scheduler.registry.failover.entries()
     assert stays_true(lambda: len(scheduler.events.launched_of("fo")) == 2, 2.0)
+
+
+def test_a_shard_that_ended_on_an_agent_removed_right_after_runs_once(make_scheduler) -> None:
+    """An agent forwards a task's next update only once the one before is acknowledged. The task ends
+    while the engine's thread is busy (blocked here right after the launch); its TASK_RUNNING must
+    not wait for that thread to be acknowledged, or its TASK_FINISHED stays queued at the agent and
+    goes with it when the agent is removed: the master then reports the task TASK_LOST (as a Mesos
+    master does for every task of a removed agent it has not seen acknowledged as ended) and the
+    shard ran a second time for one fire."""
+    scheduler = make_scheduler(agents=1)
+    first = scheduler.cluster.agents[0].agent_id
+    scheduler.job("once", cron=FAR_FUTURE, failover=True, jobParameter="sleep=0.3")
+    scheduler.cluster.add_agent()
+    scheduler.settle()
+    engine = scheduler.engine
+    launched, release = threading.Event(), threading.Event()
+    listener = engine.listener
+
+    def blocking(kind: str, payload: object, now: float) -> None:
+        listener(kind, payload, now)
+        if kind == "launch" and not launched.is_set():
+            launched.set()
+            release.wait(30)  # the engine's thread: nothing it does goes on meanwhile
+
+    engine.listener = blocking
+    try:
+        scheduler.lifecycle.trigger("once")
+        assert launched.wait(20)
+        [task_id] = scheduler.events.launched_of("once")
+
+        def ended_at_agent() -> bool:
+            pending = scheduler.cluster.pending_status_updates()
+            return any(s["task_id"]["value"] == task_id and s["state"] == "TASK_FINISHED" for s in pending)
+
+        wait_until(ended_at_agent, 20, message="the task to end (its TASK_FINISHED at the agent)")
+        assert task_id.split("@-@")[3] == first
+        scheduler.cluster.remove_agent(first)
+    finally:
+        release.set()
+    wait_until(lambda: "TASK_FINISHED" in scheduler.events.states(task_id), 10, message="TASK_FINISHED")
+    wait_until(lambda: not scheduler.running() and not scheduler.zk_running(), 10, message="nothing running")
+    assert stays_true(lambda: len(scheduler.records("once")) == 1, 3.0), scheduler.records("once")
+    assert not scheduler.registry.failover.entries()
+    assert scheduler.events.launched_of("once") == [task_id]
