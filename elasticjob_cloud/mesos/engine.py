@@ -42,7 +42,11 @@ from .statuses import StatusHandler
 
 log = logging.getLogger(__name__)
 
-RECONCILE_WAIT = 10.0  # the longest a new leader waits for explicit reconciliation answers
+# The longest a new leader waits for explicit reconciliation answers before launching. Unanswered
+# tasks stay running in its view (their shards wait, and they are asked again), so waiting longer
+# protects nothing more; after a master failover with an agent that never comes back it held every
+# job back (10 s before).
+RECONCILE_WAIT = 3.0
 
 
 class Driver(Protocol):

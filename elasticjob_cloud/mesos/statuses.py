@@ -61,6 +61,10 @@ class StatusHandler:
             log.info("launch of %s in doubt: the master has it (%s), not launched again", task_id, state)
         if task.executor_id is None and status.get("executor_id"):  # loaded after a leader change
             task.executor_id = str(status["executor_id"].get("value") or "") or None
+        if state == "TASK_UNREACHABLE" and task.unreachable_since is None:
+            # the grace period runs from when the master lost the agent, not from when this leader
+            # heard of it: a leader change in between does not start it again
+            task.unreachable_since = _unreachable_time(status, now)
         self.apply(task, state, status.get("message"), now, status.get("reason"), status.get("source"))
 
     def apply(
@@ -167,6 +171,14 @@ class StatusHandler:
                     {"task_id": {"value": task.task_id}, "state": "TASK_LOST", "message": why}, now
                 )
                 self.apply(task, GRACE_EXPIRED, None, now)
+
+
+def _unreachable_time(status: dict[str, Any], now: float) -> float:
+    nanos = (status.get("unreachable_time") or {}).get("nanoseconds")
+    try:
+        return min(now, float(nanos) / 1e9) if nanos is not None else now
+    except (TypeError, ValueError):
+        return now
 
 
 def _warn_ended(

@@ -269,6 +269,29 @@ def test_unreachable_is_kept_through_the_grace_period_then_failed_over(h):
     assert h.running_ids() == [] and h.registry.failover.entries() == [FailoverEntry("job", 0, task_id)]
 
 
+def test_the_grace_period_runs_from_the_masters_unreachable_time(h):
+    """A leader that hears of an unreachable task late (it took over since) does not start the grace
+    period again: it runs from the ``unreachable_time`` the master sends."""
+    h.engine.config = EngineConfig(time_zone="UTC", unreachable_grace_seconds=30)
+    task_id = h.run_one()
+    agent = TaskId.parse(task_id).agent_id
+    since = h.now - 25
+    update = {
+        "task_id": {"value": task_id},
+        "state": "TASK_UNREACHABLE",
+        "agent_id": {"value": agent},
+        "unreachable_time": {"nanoseconds": int(since * 1e9)},
+    }
+    h.engine.statuses.on_status(update, h.now)
+    h.step()
+    h.now += 4
+    h.step()
+    assert h.running_ids() == [task_id]
+    h.now += 1.5
+    h.step()
+    assert h.running_ids() == [] and h.registry.failover.entries() == [FailoverEntry("job", 0, task_id)]
+
+
 def test_news_within_the_grace_period_cancels_it(h):
     h.engine.config = EngineConfig(time_zone="UTC", unreachable_grace_seconds=30)
     task_id = h.run_one()
