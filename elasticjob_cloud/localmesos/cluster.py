@@ -265,6 +265,20 @@ class LocalMesosCluster:
             self.agents.remove(agent)
         agent.stop(wait=0.0)
 
+    def crash_agent(self, agent_id: str) -> None:
+        """The agent's machine dies: its executors and tasks die with it, no update of theirs arrives
+        and the agent never re-registers. A master that has it registered sees its connection go
+        (``Master::exited``: unreachable after ``agent_reregister_timeout``); a master that only
+        recovered it from its registry finds out when that timeout ends (issue #18)."""
+        with self._lock:
+            agent = self.agent(agent_id)
+            connected = not agent.partitioned and self.master.connected_agent(agent_id) is agent
+            agent.partitioned = agent.removed = True
+            self.agents.remove(agent)
+            if connected:
+                self.master.disconnect_agent(agent_id)
+        agent.stop(wait=0.0)
+
     def partition_agent(self, agent_id: str) -> None:
         """Cut the agent off the master: TASK_UNREACHABLE/TASK_LOST, executors keep running."""
         with self._lock:

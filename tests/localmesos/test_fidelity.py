@@ -240,3 +240,21 @@ def test_a_changed_executor_info_under_the_same_id_is_refused(cluster, drivers):
         "ExecutorInfo is not compatible with existing ExecutorInfo with same ExecutorID."
     )
     wait_until(lambda: rec.states("same") == ["TASK_RUNNING"])
+
+
+def test_a_crashed_agent_is_disconnected_then_unreachable_and_its_tasks_die(make_cluster, drivers):
+    """``crash_agent``: the machine dies. Its task's process dies with it and no update of it arrives;
+    the master sees the connection go (``Master::exited``) and, after agent_reregister_timeout, marks
+    the agent unreachable: TASK_UNREACHABLE with unreachable_time, then slaveLost."""
+    cluster = make_cluster(agents=2, agent_reregister_timeout=1.0)
+    driver, rec = drivers(cluster.master_url, framework=AWARE)
+    doomed = cluster.agents[0].agent_id
+    launch_hanging(driver, rec, agent_id=doomed)
+    _settle(cluster)
+    cluster.crash_agent(doomed)
+    assert doomed not in {a.agent_id for a in cluster.agents}
+    assert stays_false(lambda: rec.states("h")[1:], 0.5)  # disconnected: nothing said yet
+    answer = wait_until(lambda: _answers(rec, "h")[1:], 10)[0]
+    assert answer.state == "TASK_UNREACHABLE" and answer.unreachable_time.nanoseconds > 0
+    assert [a.value for a in wait_until(lambda: rec.of("agent_lost"), 10)] == [doomed]
+    wait_until(lambda: not cluster.live_process_groups(), 10)  # its executor died with it
