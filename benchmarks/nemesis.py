@@ -3,7 +3,8 @@
 Same harness as the short campaign of the test suite (``tests/faults/campaign.py``): a private
 ZooKeeper, two scheduler processes, the local Mesos with three agents and real executors; a seeded
 nemesis (SIGKILL / SIGSTOP of the leader, ZooKeeper paused 15 s or restarted, an agent removed, an
-executor killed) and a writer issuing API writes during the faults. Prints one JSON report (faults,
+executor killed, the Mesos master restarted with an agent that never comes back) and a writer issuing
+API writes during the faults. Prints one JSON report (faults,
 executions checked, lost, doubled, overlapping, API answers and violations, the longest time a job
 took to run again after a scheduler fault) and writes the details next to the run's files.
 

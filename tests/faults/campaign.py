@@ -9,7 +9,9 @@ a start and an end line per execution to one log (see ``checker``).
 The nemesis picks, with ``random.Random(seed)``, a fault and a moment: SIGKILL of the leader (a
 new scheduler process is started in its place), SIGSTOP of the leader past the ZooKeeper session
 timeout then SIGCONT, ZooKeeper paused 15 s, ZooKeeper restarted, an agent removed (a fresh one
-added), an executor killed. Meanwhile a writer issues API writes (register, update, deregister,
+added), an executor killed, the Mesos master restarted with one agent that never comes back (its
+machine died: the master recovers it from its persistent registry and answers nothing about its
+tasks until ``agent_reregister_timeout``; issue #18). Meanwhile a writer issues API writes (register, update, deregister,
 disable, enable, trigger) on jobs of their own to either scheduler and records every answer.
 """
 
@@ -33,7 +35,16 @@ from elasticjob_cloud.localmesos import LocalMesosCluster
 from elasticjob_cloud.registry import connect
 from elasticjob_cloud.registry.zkserver import ZooKeeperServer
 from tests.faults import checker, verdict
-from tests.faults.jobs import API_JOBS, CHECKED, FAULTS, SESSION_TIMEOUT, ZK_PAUSE, CheckedJob, Fault
+from tests.faults.jobs import (
+    AGENT_REREGISTER,
+    API_JOBS,
+    CHECKED,
+    FAULTS,
+    SESSION_TIMEOUT,
+    ZK_PAUSE,
+    CheckedJob,
+    Fault,
+)
 from tests.scheduler.schedkit import AGENT_RESOURCES, CLUSTER_OPTIONS, FAR_FUTURE, SchedulerProcess, app_body
 
 log = logging.getLogger("nemesis")
@@ -73,7 +84,12 @@ class Campaign:
         self.hosts = f"{self.zk.hosts}/campaign"
         self.registry, self.connection = connect(self.hosts)
         self.cluster = LocalMesosCluster(
-            agents=3, resources=AGENT_RESOURCES, work_dir=str(self.work / "mesos"), **CLUSTER_OPTIONS
+            agents=3,
+            resources=AGENT_RESOURCES,
+            work_dir=str(self.work / "mesos"),
+            registry="replicated_log",  # as production Mesos: a restarted master recovers its agents
+            agent_reregister_timeout=AGENT_REREGISTER,
+            **CLUSTER_OPTIONS,
         ).start()
         for _ in range(2):
             self._new_scheduler()
@@ -271,6 +287,16 @@ class Campaign:
         self.cluster.remove_agent(agent.agent_id)
         self.cluster.add_agent()
 
+    def restart_master(self, fault: Fault) -> None:
+        """The master fails over; one agent's machine died meanwhile and never re-registers (a fresh
+        agent joins instead). Its tasks are gone, but the master says nothing about them until
+        ``agent_reregister_timeout`` ends and then only that the agent is lost (issue #18)."""
+        agent = self.rng.choice(self.cluster.agents)
+        fault.detail = agent.agent_id
+        self.cluster.restart_master(keep_away=agent.agent_id)
+        self.cluster.crash_agent(agent.agent_id)
+        self.cluster.add_agent()
+
     def kill_executor(self, fault: Fault) -> None:
         running = sorted(
             eid
@@ -326,22 +352,44 @@ class Campaign:
             f"{leader.log_tail(6000) if leader else ''}"
         )
 
+    def live_tasks(self) -> set[str]:
+        """Task IDs the master knows as starting or running on a registered agent (its ``/state``)."""
+        state = requests.get(f"http://{self.cluster.master_url}/state", timeout=10).json()
+        return {
+            task["id"]
+            for framework in state.get("frameworks", [])
+            for task in framework.get("tasks", [])
+            if task["state"] in ("TASK_STAGING", "TASK_STARTING", "TASK_RUNNING")
+        }
+
+    def stale_running(self) -> list[str]:
+        """Tasks the scheduler records as running that the master does not know as running: a shard
+        that looks running forever (e.g. on an agent that never came back) stays in this list."""
+        live = self.live_tasks()
+        return sorted(e.task_id for e in self.registry.running.entries() if e.task_id not in live)
+
     def daemons_back(self, timeout: float = 60.0) -> None:
+        """Every DAEMON shard runs again, as a task the master knows as running, and no task the
+        scheduler records as running is unknown to the master (no shard looks running forever)."""
         wanted = {(job.name, item) for job in CHECKED if job.daemon for item in range(job.shards)}
 
         def back() -> bool:
-            leader = self.leader()
-            if leader is None:
+            if self.leader() is None:
                 return False
-            running = self.api(leader, "GET", "/api/job/tasks/running").json()
-            return wanted <= {(t["metaInfo"]["jobName"], t["metaInfo"]["shardingItems"][0]) for t in running}
+            live = self.live_tasks()
+            entries = self.registry.running.entries()
+            running = {(e.job_name, e.sharding_item) for e in entries if e.task_id in live}
+            return wanted <= running and all(e.task_id in live for e in entries)
 
-        self.wait(back, timeout, "every DAEMON shard to run again")
+        try:
+            self.wait(back, timeout, "every DAEMON shard to run again, no stale running task")
+        except AssertionError as exc:
+            raise AssertionError(f"seed {self.seed}: {exc}: stale {self.stale_running()}") from None
 
     def verdict(self, stopped: float) -> tuple[dict[str, Any], dict[str, Any]]:
         """(report, details): see ``verdict.judge``."""
         return verdict.judge(self, stopped)
 
-    def settle(self, seconds: float = 10.0) -> None:
+    def settle(self, seconds: float = 15.0) -> None:
         """After the last fault: time for every job to run again (measured by ``_resume_latency``)."""
         time.sleep(seconds)

@@ -109,9 +109,10 @@ class JobVerdict:
     doubled: list[str] = field(default_factory=list)
     overlapping: list[str] = field(default_factory=list)
     lost: list[str] = field(default_factory=list)
-    known_lost: list[str] = field(default_factory=list)  # of ``lost``: explained by a known defect
-    known_doubled: list[str] = field(default_factory=list)  # second executions of known defect D1
     killed: int = 0
+    # FAILOVER re-runs of an execution whose process the nemesis killed after it wrote its end
+    # (between its last line and its exit): Mesos saw the task killed, not finished
+    reran_indeterminate: list[str] = field(default_factory=list)
 
 
 def check_transient(
@@ -123,19 +124,23 @@ def check_transient(
     failover: bool,
     misfire: bool,
     open_end: float,
-    known: dict[str, str] | None = None,
     late: float = 1.5,
-    removed: list[tuple[str, float]] | None = None,
+    killed_at: dict[str, float] | None = None,
 ) -> JobVerdict:
     """``instants``: cron instants in the window; ``allowed_missing``: instants the start-up rule may
     fold into one catch-up run; ``open_end``: executions starting after it may still be going;
-    ``removed``: (agent ID, when) of each agent removal, for known defect D1 (a shard that completed
-    on an agent removed right after is run again as FAILOVER: listed in ``known_doubled``);
-    ``late``: see ``cut_runs`` (under the cron period); ``known``: task ID → a known defect (of another area) that explains its shard's loss: such a
-    loss is counted in ``lost`` AND listed in ``known_lost``, so a run can tell the two apart."""
+    ``late``: see ``cut_runs`` (under the cron period); ``killed_at``: task ID → when the nemesis
+    SIGKILLed that task's process group (a command task's executor ID is its task ID).
+
+    An execution killed after it wrote its end line but before its process exited has an
+    indeterminate outcome: the job did its work, Mesos saw a task killed by a signal (TASK_FAILED
+    from the executor), which is a loss the scheduler fails over. Its shard's next FAILOVER
+    execution is that failover: listed in ``reran_indeterminate``, left out of the runs (it is still
+    checked for overlaps). Anything else run twice is ``doubled``."""
     verdict = JobVerdict(job, executions=len(executions), instants=instants, allowed_missing=allowed_missing)
     verdict.killed = sum(1 for e in executions if e.end is None)
     verdict.overlapping = overlaps(executions)
+    executions = _without_reruns_of_indeterminate(executions, killed_at or {}, verdict)
     runs = cut_runs(executions, late)
     verdict.runs = len(runs)
     for number, run in enumerate(runs):
@@ -150,35 +155,7 @@ def check_transient(
             for shard in range(shards):
                 if not any(e.end is not None for e in seen.get(shard, [])):
                     started = min((e.start for e in run.executions), default=0.0)
-                    what = f"run {number} (from {started:.3f}): shard {shard} never completed"
-                    verdict.lost.append(what)
-                    why = [known[e.task_id] for e in seen.get(shard, []) if e.task_id in (known or {})]
-                    why += [
-                        reason
-                        for task_id, reason in (known or {}).items()
-                        if _shard_of(task_id) == (job, shard)
-                        and started - 10 <= _killed_at(reason, started) <= run.busy_until + 10
-                    ]
-                    if why:
-                        verdict.known_lost.append(f"{what}: {why[0]}")
-    for e in executions:
-        if e.kind != "FAILOVER":
-            continue
-        for agent, at in removed or []:
-            done_there = [
-                p
-                for p in executions
-                if p.shard == e.shard
-                and p.end is not None
-                and at - 3 <= p.end <= at
-                and _agent(p.task_id) == agent
-            ]
-            if at <= e.start <= at + 30 and done_there:
-                verdict.known_doubled.append(
-                    f"D1: shard {e.shard} ended on {agent} at {done_there[0].end:.3f}, the agent was removed at "
-                    f"{at:.3f}, the shard ran again as {e.task_id}"
-                )
-                break
+                    verdict.lost.append(f"run {number} (from {started:.3f}): shard {shard} never completed")
     if verdict.runs > instants:
         verdict.doubled.append(f"{verdict.runs} runs for {instants} cron instants")
     if misfire and verdict.runs < instants - allowed_missing:
@@ -186,23 +163,29 @@ def check_transient(
     return verdict
 
 
-def _shard_of(task_id: str) -> tuple[str, int] | None:
-    parts = task_id.split(DELIMITER)
-    return (parts[0], int(parts[1])) if len(parts) == 5 and parts[1].isdigit() else None
-
-
-def _agent(task_id: str) -> str:
-    parts = task_id.split(DELIMITER)
-    return parts[3] if len(parts) == 5 else ""
-
-
-def _killed_at(reason: str, default: float) -> float:
-    """A known-defect reason may end with ``@<epoch seconds>`` (when the fault hit)."""
-    head, _, stamp = reason.rpartition("@")
-    try:
-        return float(stamp) if head else default
-    except ValueError:
-        return default
+def _without_reruns_of_indeterminate(
+    executions: list[Execution], killed_at: dict[str, float], verdict: JobVerdict
+) -> list[Execution]:
+    rerun: set[int] = set()
+    ordered = sorted(executions, key=lambda x: x.start)
+    for e in ordered:
+        when = killed_at.get(e.task_id)
+        if when is None or e.end is None or e.end > when:
+            continue
+        for later in ordered:
+            if (
+                later.shard == e.shard
+                and later.kind == "FAILOVER"
+                and later.start >= when
+                and id(later) not in rerun
+            ):
+                rerun.add(id(later))
+                verdict.reran_indeterminate.append(
+                    f"shard {e.shard}: {e.task_id} ended at {e.end:.3f}, killed at {when:.3f} before its exit; "
+                    f"failed over as {later.task_id}"
+                )
+                break
+    return [e for e in ordered if id(e) not in rerun]
 
 
 def overlaps(executions: list[Execution]) -> list[str]:
@@ -295,10 +278,8 @@ def summary(
         "runs": sum(v.runs for v in verdicts),
         "killed": sum(v.killed for v in verdicts),
         "lost": sum(len(v.lost) for v in verdicts),
-        "lost_known_defect": sum(len(v.known_lost) for v in verdicts),
         "doubled": sum(len(v.doubled) for v in verdicts),
-        "doubled_known_defect": sum(min(len(v.doubled), len(v.known_doubled)) for v in verdicts),
-        "d1_reruns": sum(len(v.known_doubled) for v in verdicts),  # D1 second executions, wherever cut
+        "reran_indeterminate": sum(len(v.reran_indeterminate) for v in verdicts),
         "overlapping": sum(len(v.overlapping) for v in verdicts),
         "jobs": {
             v.job: f"{v.runs} runs / {v.instants} instants ({v.allowed_missing} may fold)" for v in verdicts

@@ -1,4 +1,4 @@
-"""The campaign's fixed parts: the checked jobs, the API writer's jobs, the fault kinds, known defects."""
+"""The campaign's fixed parts: the checked jobs, the API writer's jobs, the fault kinds."""
 
 from __future__ import annotations
 
@@ -6,6 +6,10 @@ from dataclasses import dataclass
 
 SESSION_TIMEOUT = 4.0  # SchedulerProcess's --zk-session-timeout-seconds
 ZK_PAUSE = 15.0
+GRACE = 5.0  # SchedulerProcess's --unreachable-grace-seconds
+# the master's agent_reregister_timeout (Mesos: 10 min by default): an agent recovered from the
+# registry after a master restart that has not re-registered by then is marked unreachable
+AGENT_REREGISTER = 6.0
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,15 @@ CHECKED = (
     CheckedJob("daemon", "0/2 * * * * ?", 2, misfire=False, failover=True, daemon=True),
 )
 API_JOBS = ("api0", "api1", "api2")
-FAULTS = ("kill_leader", "stop_leader", "pause_zk", "restart_zk", "remove_agent", "kill_executor")
+FAULTS = (
+    "kill_leader",
+    "stop_leader",
+    "pause_zk",
+    "restart_zk",
+    "remove_agent",
+    "kill_executor",
+    "restart_master",
+)
 
 
 @dataclass

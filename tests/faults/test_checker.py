@@ -61,12 +61,6 @@ def test_a_killed_shard_must_run_again_when_failover_is_on():
     assert verdict(repaired, instants=2).lost == []
 
 
-def test_a_loss_a_known_defect_explains_is_still_lost_and_told_apart():
-    killed = [ex(0, 0.0, 0.3), ex(1, 0.1, None), ex(0, 2.0, 2.3), ex(1, 2.0, 2.3)]
-    v = check_transient("j", 2, killed, 2, 0, True, True, 1000.0, {killed[1].task_id: "K1"})
-    assert len(v.lost) == 1 and v.known_lost == [f"{v.lost[0]}: K1"]
-
-
 def test_missing_fires_beyond_the_folding_allowance_are_lost():
     assert verdict(CLEAN, instants=5).lost
     assert not verdict(CLEAN, instants=5, allowed=2).lost
@@ -90,3 +84,15 @@ def test_api_answers_must_match_the_final_state():
     assert check_writes(unknown, {"a": (True, False, "d1")}) == []
     assert check_writes(unknown, {}) == []
     assert check_writes(unknown, {"a": (True, False, "other")})  # half-applied: not all or nothing
+
+
+def test_a_failover_of_a_task_killed_after_its_last_line_is_not_a_double_but_others_are():
+    done = [ex(0, 0.0, 0.3), ex(1, 0.1, 0.4), ex(0, 2.0, 2.3), ex(1, 2.05, 2.35)]
+    again = ex(1, 0.6, 0.9, "FAILOVER")
+    history = [*done[:2], again, *done[2:]]
+    assert verdict(history, instants=2).doubled  # shard 1 ran twice for one fire
+    killed_after_end = {done[1].task_id: 0.45}  # its process group SIGKILLed after it wrote its end
+    v = check_transient("j", 2, history, 2, 0, True, True, 1000.0, killed_at=killed_after_end)
+    assert (v.doubled, v.lost, len(v.reran_indeterminate)) == ([], [], 1)
+    killed_before_end = {done[1].task_id: 0.35}  # killed before its end: the end line cannot follow
+    assert check_transient("j", 2, history, 2, 0, True, True, 1000.0, killed_at=killed_before_end).doubled
