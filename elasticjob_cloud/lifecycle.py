@@ -16,6 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from .core.cron import preview
+from .core.dependencies import downstreams as dependency_downstreams
+from .core.dependencies import graph_view
 from .core.models import AppConfig, ExecutionType, JobConfig, JobType
 from .core.names import require_name, shown
 from .core.pojo3 import from_pojo, is_pojo
@@ -214,9 +216,53 @@ class Lifecycle:
         jobs = [entry[0] for entry in (found.get(name) for name in page) if entry and entry[0]]
         return len(names), jobs
 
-    def deregister_job(self, job_name: str) -> bool:
-        """Idempotent: deregistering an unknown job succeeds and changes nothing."""
-        return self.config.remove_job(_job(job_name))
+    def deregister_job(self, job_name: str, cascade: bool = False) -> bool:
+        """Idempotent: deregistering an unknown job succeeds and changes nothing. A job others depend
+        on is a ``Conflict`` naming them, unless ``cascade`` (they are deregistered with it)."""
+        return bool(self.deregister_jobs(job_name, cascade))
+
+    def deregister_jobs(self, job_name: str, cascade: bool = False) -> list[str]:
+        """As ``deregister_job``; the names of the jobs deregistered."""
+        return self.config.remove_jobs(_job(job_name), cascade)
+
+    def job_dependencies(self, job_name: str) -> dict[str, Any]:
+        """The job's upstreams and downstreams with the state of each edge (``registry.dependencies``)."""
+        job = self.get_job(job_name)
+        jobs = self.list_jobs()
+        graph = {j.job_name: j.policy.depends_on for j in jobs}
+        record = self.registry.dependencies.edges_of(job_name)
+        edges = record.get("edges", {})
+        upstreams = [
+            {
+                "jobName": up,
+                "state": (edges.get(up) or {}).get("state", "WAITING"),
+                "at": (edges.get(up) or {}).get("at"),
+            }
+            for up in job.policy.depends_on
+        ]
+        downstreams = []
+        for name in dependency_downstreams(graph, job_name):
+            theirs = self.registry.dependencies.edges_of(name).get("edges", {}).get(job_name) or {}
+            downstreams.append(
+                {"jobName": name, "state": theirs.get("state", "WAITING"), "at": theirs.get("at")}
+            )
+        return {
+            "jobName": job_name,
+            "dependencyPolicy": job.policy.dependency_policy.value,
+            "upstreams": upstreams,
+            "downstreams": downstreams,
+            "queuedRuns": int(record.get("queued", 0)),
+            "lastQueuedAt": record.get("queuedAt"),
+        }
+
+    def dependency_graph(self) -> dict[str, Any]:
+        """Every job as a node, every ``dependsOn`` entry as an edge (upstream → downstream)."""
+        jobs = self.list_jobs()
+        view = graph_view({j.job_name: j.policy.depends_on for j in jobs})
+        policies = {j.job_name: j.policy.dependency_policy.value for j in jobs}
+        for node in view["nodes"]:
+            node["dependencyPolicy"] = policies[node["id"]]
+        return view
 
     def is_job_disabled(self, job_name: str) -> bool:
         job = self.get_job(job_name)

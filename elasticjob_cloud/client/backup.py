@@ -112,7 +112,7 @@ def plan(api: Api, snapshot: Any) -> list[Change]:
         if want_off != is_off:
             changes.append(Change("disable" if want_off else "enable", "app", name))
     disabled_jobs = set(api.get("/api/job/disabled")) if jobs else set()
-    for job in jobs:
+    for job in _upstreams_first(jobs):
         name, body, want_off = job["jobName"], _body(job), bool(job.get("disabled", False))
         current = _current(api, f"/api/job/jobs/{path_part(name)}")
         if current is None:  # registered disabled in the same write: it never runs meanwhile
@@ -124,6 +124,27 @@ def plan(api: Api, snapshot: Any) -> list[Change]:
         if want_off != (name in disabled_jobs):
             changes.append(Change("disable" if want_off else "enable", "job", name))
     return changes
+
+
+def _upstreams_first(jobs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The snapshot's jobs, each after the jobs it ``dependsOn`` (a registration names only jobs
+    that exist), by name otherwise."""
+    by_name = {str(job["jobName"]): job for job in jobs}
+    order: list[dict[str, Any]] = []
+    placed: set[str] = set()
+
+    def place(name: str, visiting: frozenset[str]) -> None:
+        if name in placed or name in visiting or name not in by_name:
+            return  # a cycle or an upstream outside the snapshot: the API says what is wrong
+        ups = by_name[name].get("dependsOn")
+        for up in sorted(u for u in ups if isinstance(u, str)) if isinstance(ups, list) else ():
+            place(up, visiting | {name})
+        placed.add(name)
+        order.append(by_name[name])
+
+    for name in sorted(by_name):
+        place(name, frozenset())
+    return order
 
 
 def _body(item: dict[str, Any]) -> dict[str, Any]:

@@ -23,6 +23,8 @@ DISABLE_JOB = "/state/disable/job"
 PRODUCER = "/state/producer"
 TRIGGERED = "/state/triggered"
 TRIGGER_KEYS = "/state/trigger_keys"
+DEPENDENCIES = "/state/dependencies"
+RUN_OUTCOMES = "/state/run_outcomes"
 FRAMEWORK_ID = "/ha/framework_id"
 ELECTION = "/ha/election"
 
@@ -92,6 +94,20 @@ def trigger_keys_job(job_name: str) -> str:
 
 def trigger_key(job_name: str, digest: str) -> str:
     return f"{TRIGGER_KEYS}/{job_name}/{digest}"
+
+
+def dependency_edges(job_name: str) -> str:
+    """The state of each edge into a job with ``dependsOn`` (issue #17, ``registry.dependencies``)."""
+    return f"{DEPENDENCIES}/{job_name}"
+
+
+def run_outcomes_job(job_name: str) -> str:
+    """How the shards of the current run of a job others depend on ended, one child per item."""
+    return f"{RUN_OUTCOMES}/{job_name}"
+
+
+def run_outcome(job_name: str, item: int) -> str:
+    return f"{RUN_OUTCOMES}/{job_name}/{item}"
 
 
 def child_of(path: str, root: str) -> str | None:

@@ -22,6 +22,8 @@ Semantics (the scheduler applies them, see ``mesos.launch_plan`` and ``mesos.dea
 * ``retry``: ``{maxRetries, initialBackoffSeconds, maxBackoffSeconds}``: a shard whose job failed
   (or hit its time limit) runs again after ``retry_delay`` (``mesos.retries``); lost tasks stay
   failover's business.
+* ``dependsOn`` / ``dependencyPolicy``: the jobs whose completed runs queue a run of this one
+  (``core.dependencies``; the registry checks that they exist and make no cycle).
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, post_load, validates_schema
-from marshmallow.fields import Field, Nested, String
+from marshmallow.fields import Field, List, Nested, String
 
+from .dependencies import MAX_UPSTREAMS, DependencyPolicy
 from .fields import Integer, Number
+from .names import NAME_MAX_LENGTH, NAME_REGEX, name_problem
 
 MIN_PRIORITY, MAX_PRIORITY = -1_000_000, 1_000_000
 MAX_DEADLINE_SECONDS = 366 * 24 * 3600
@@ -74,7 +78,10 @@ class RetrySchema(Schema):
 
     @post_load
     def make(self, data: dict[str, Any], **kwargs: Any) -> RetryPolicy:
-        return RetryPolicy(data["maxRetries"], data["initialBackoffSeconds"], data["maxBackoffSeconds"])
+        # .get: a partial update loads this nested object partially too (no defaults filled in)
+        return RetryPolicy(
+            data["maxRetries"], data.get("initialBackoffSeconds", 10.0), data.get("maxBackoffSeconds", 360.0)
+        )
 
 
 def _retry_wire(policy: RetryPolicy) -> dict[str, Any]:
@@ -99,6 +106,8 @@ class RunPolicy:
     time_limit_seconds: int | None = None
     concurrency_policy: ConcurrencyPolicy = ConcurrencyPolicy.FORBID
     retry: RetryPolicy | None = None
+    depends_on: tuple[str, ...] = ()
+    dependency_policy: DependencyPolicy = DependencyPolicy.ALL_SUCCEEDED
 
 
 @dataclass(frozen=True)
@@ -118,6 +127,25 @@ def _concurrency(value: str) -> None:
         )
     if value not in ConcurrencyPolicy.__members__:
         raise ValidationError(f"must be one of {', '.join(ConcurrencyPolicy)}, got {value[:40]!r}")
+
+
+def _upstream_name(value: str) -> None:
+    problem = name_problem(value, "jobName", reserved=False)
+    if problem is not None:
+        raise ValidationError(f"{value[:60]!r}: {problem}")
+
+
+def _upstreams(value: list[str]) -> None:
+    if len(value) > MAX_UPSTREAMS:
+        raise ValidationError(f"at most {MAX_UPSTREAMS} upstream jobs, got {len(value)}")
+    twice = sorted({name for name in value if value.count(name) > 1})
+    if twice:
+        raise ValidationError(f"{', '.join(twice)[:200]} listed more than once")
+
+
+def _dependency_policy(value: str) -> None:
+    if value not in DependencyPolicy.__members__:
+        raise ValidationError(f"must be one of {', '.join(DependencyPolicy)}, got {value[:40]!r}")
 
 
 POLICY_FIELDS: tuple[PolicyField, ...] = (
@@ -161,6 +189,31 @@ POLICY_FIELDS: tuple[PolicyField, ...] = (
             },
         ),
         dump=_retry_wire,
+    ),
+    PolicyField(
+        "dependsOn",
+        "depends_on",
+        lambda: List(
+            String(validate=_upstream_name, metadata={"pattern": NAME_REGEX, "maxLength": NAME_MAX_LENGTH}),
+            load_default=None,
+            allow_none=True,
+            validate=_upstreams,
+            metadata={"maxItems": MAX_UPSTREAMS, "uniqueItems": True},
+        ),
+        load=tuple,
+        dump=list,
+    ),
+    PolicyField(
+        "dependencyPolicy",
+        "dependency_policy",
+        lambda: String(
+            load_default=None,
+            allow_none=True,
+            validate=_dependency_policy,
+            metadata={"enum": [p.value for p in DependencyPolicy] + [None]},
+        ),
+        load=DependencyPolicy,
+        dump=lambda policy: policy.value,
     ),
 )
 

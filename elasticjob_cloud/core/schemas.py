@@ -18,6 +18,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields, post_load, val
 from ..exceptions import InvalidConfig
 from . import limits
 from .cron import validate_cron, validate_time_zone
+from .dependencies import NEVER_CRON
 from .fields import Boolean, Integer, Number, Text, input_bounds_apply, stored_records
 from .models import DEFAULT_JOB_PROPERTIES, AppConfig, ExecutionType, JobConfig, JobType
 from .names import NAME_MAX_LENGTH, NAME_REGEX, RESERVED_NAMES, name_problem, shown
@@ -161,7 +162,8 @@ class JobSchema(PolicyFields, _Base):
     jobName = _name_field("jobName")
     jobClass = _text("jobClass", load_default="")
     jobType = fields.Enum(JobType, required=True)
-    cron = _text("cron", required=True)
+    # required unless the job has ``dependsOn``: then it may run only when its upstreams completed
+    cron = _text("cron", load_default=None)
     shardingTotalCount = Integer(required=True, minimum=1, maximum=limits.MAX_SHARDING_TOTAL_COUNT)
     shardingItemParameters = _text("shardingItemParameters", load_default="")
     jobParameter = _text("jobParameter", load_default="")
@@ -184,15 +186,23 @@ class JobSchema(PolicyFields, _Base):
     timeZone = _text("timeZone", load_default=None, allow_none=True)
     dockerImageName = _text("dockerImageName", load_default=None, allow_none=True)
 
-    @validates_schema(skip_on_field_errors=False)
-    def check_rules(self, data: dict[str, Any], **kwargs: Any) -> None:
+    @validates_schema(skip_on_field_errors=False, pass_original=True)
+    def check_rules(self, data: dict[str, Any], original: Any = None, **kwargs: Any) -> None:
         errors: dict[str, list[str]] = {}
-        cron = data.get("cron")
-        if isinstance(cron, str):
+        cron, upstreams = data.get("cron"), data.get("dependsOn") or ()
+        given = isinstance(original, dict) and bool(original.get("dependsOn"))  # refused on its own
+        if cron is None and not upstreams and not given and not self.partial:
+            errors["cron"] = ["Missing data for required field."]
+        elif isinstance(cron, str) and (cron.strip() or not upstreams):
             try:
                 validate_cron(cron)
             except InvalidConfig as exc:
                 errors.update(exc.errors)
+        if upstreams and data.get("jobExecutionType") is ExecutionType.DAEMON:
+            errors["dependsOn"] = ["a DAEMON job runs all the time: it cannot wait for other jobs"]
+        elif data.get("jobName") in upstreams:
+            name = data["jobName"]
+            errors["dependsOn"] = [f"a job cannot depend on itself (cycle: {name} → {name})"]
         if data.get("timeZone"):
             try:
                 validate_time_zone(data["timeZone"])
@@ -226,7 +236,7 @@ class JobSchema(PolicyFields, _Base):
             app_name=data["appName"],
             job_type=data["jobType"],
             execution_type=data["jobExecutionType"],
-            cron=data["cron"].strip(),
+            cron=(data["cron"] or "").strip() or NEVER_CRON,  # NEVER_CRON: dependencies only
             sharding_total_count=data["shardingTotalCount"],
             cpu_count=data["cpuCount"],
             memory_mb=data["memoryMB"],

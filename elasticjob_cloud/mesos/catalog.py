@@ -50,6 +50,7 @@ class Catalog:
         self.disabled_jobs: set[str] = set()
         self.disabled_apps: set[str] = set()
         self.daemons: set[str] = set()  # names of DAEMON jobs (the launcher's desired state)
+        self.downstreams: dict[str, set[str]] = {}  # job → the jobs that list it in dependsOn
         self._lock = threading.Lock()
         self._full = True
         self._dirty_jobs: set[str] = set()
@@ -102,6 +103,10 @@ class Catalog:
         self.disabled_jobs = self._registry.disable.disabled_jobs()
         self.disabled_apps = self._registry.disable.disabled_apps()
         self.daemons = {name for name, job in self.jobs.items() if job.is_daemon}
+        self.downstreams = {}
+        for name, job in self.jobs.items():
+            for up in job.policy.depends_on:
+                self.downstreams.setdefault(up, set()).add(name)
         return Changes(jobs=set(self.jobs), removed_apps=before_apps - set(self.apps), full=True)
 
     def _reload(self, jobs: set[str], apps: set[str]) -> Changes:
@@ -112,11 +117,14 @@ class Catalog:
             disabled = self._registry.disable.disabled_jobs()  # one listing, not a read per name
             for name in names:
                 entry = found.get(name)
+                self._unlink(name)
                 if entry is None or entry[0] is None:
                     self.jobs.pop(name, None)
                     self.daemons.discard(name)
                 else:
                     self.jobs[name] = entry[0]
+                    for up in entry[0].policy.depends_on:
+                        self.downstreams.setdefault(up, set()).add(name)
                     if entry[0].is_daemon:
                         self.daemons.add(name)
                     else:
@@ -143,6 +151,16 @@ class Catalog:
         if changes.apps:  # a walk over every job: only when an app changed
             changes.jobs |= {name for name, job in self.jobs.items() if job.app_name in changes.apps}
         return changes
+
+    def _unlink(self, name: str) -> None:
+        """Forget ``name``'s edges (its config changed or went)."""
+        old = self.jobs.get(name)
+        for up in old.policy.depends_on if old is not None else ():
+            users = self.downstreams.get(up)
+            if users is not None:
+                users.discard(name)
+                if not users:
+                    del self.downstreams[up]
 
     def launchable(self, job_name: str) -> JobConfig | None:
         """The job's config when it exists, its app exists, and neither is disabled."""

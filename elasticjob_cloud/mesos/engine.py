@@ -24,6 +24,7 @@ from ..core.taskdata import STOP_MESSAGE
 from ..core.taskinfo import TaskInfos
 from ..core.transitions import failover_delay
 from ..exceptions import AlreadyExists, ElasticJobError, NotFound, RegistryUnavailable
+from ..registry.dependencies import DependencyStore
 from ..registry.grouped import commit_groups
 from ..registry.stores import FailoverQueue, FrameworkIdStore, ReadyQueue, RunningStore
 from ..registry.tree import Create, Delete, Op, SetData
@@ -31,6 +32,7 @@ from ..registry.triggers import TriggeredRuns
 from . import executor_versions
 from .agent_fit import AgentFit
 from .catalog import Catalog, CatalogStores, Changes
+from .dependencies import DependencyTracker
 from .launch_commit import launch
 from .launch_plan import launch_order, pending_runs
 from .offers import BUSY_REFUSE_SECONDS, IDLE_REFUSE_SECONDS, OfferBook
@@ -74,6 +76,7 @@ class EngineStores(CatalogStores, Protocol):
     running: RunningStore
     framework_id: FrameworkIdStore
     triggered: TriggeredRuns
+    dependencies: DependencyStore
 
 
 @dataclass(frozen=True)
@@ -160,6 +163,7 @@ class Engine:
         self.pending_ops: list[Op] = []
         self.unacknowledged: list[dict[str, Any]] = []  # acknowledged once their writes are in
         self.statuses = StatusHandler(self)
+        self.dependencies = DependencyTracker(self)  # issue #17: completed upstream runs → downstream runs
         # (executor, agent) of an app's executors as the master's /state lists them (set by the service)
         self.find_executors: Callable[[str], list[tuple[str, str]]] = lambda app: []
 
@@ -199,6 +203,7 @@ class Engine:
         apps = {name: job.app_name for name, job in self.catalog.jobs.items()}
         self.running.load(entries, job_nodes, apps)
         self.streaks = self.registry.failover.streaks()
+        self.dependencies.on_load()
         self.time_limits.check_at = 0.0  # the loaded tasks' limits count from now
         self.loaded = True
         prepared = time.perf_counter()
@@ -624,6 +629,7 @@ class Engine:
             statuses, self.unacknowledged = self.unacknowledged, []
             for status in statuses:
                 self.driver.acknowledge(status)
+        self.dependencies.after_flush()
 
     def _commit(self, ops: list[Op]) -> None:
         results = commit_groups(self.registry.tree, [[op] for op in ops])

@@ -90,6 +90,7 @@ class StatusHandler:
             if action is Action.KEEP_RUNNING:
                 task.state = state
             elif action is Action.REMOVE_RUNNING:
+                engine.dependencies.task_ended(task, state, now)  # before its running record goes
                 _, ops = engine.running.remove(task.task_id)
                 engine.pending_ops.extend(ops)
                 executor_versions.retire_if_stale(engine, task.executor_id, task.agent_id)

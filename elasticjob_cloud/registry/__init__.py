@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .dependencies import DependencyStore
 from .fencing import FencedTree
 from .fires import FireStore
 from .memory import MemoryTree
@@ -26,6 +27,7 @@ class Registry:
     framework_id: FrameworkIdStore
     fires: FireStore
     triggered: TriggeredRuns
+    dependencies: DependencyStore
 
     @classmethod
     def over(cls, tree: Tree, queue_size: int = 10000) -> Registry:
@@ -39,6 +41,7 @@ class Registry:
             framework_id=FrameworkIdStore(tree),
             fires=FireStore(tree, queue_size),
             triggered=TriggeredRuns(tree, queue_size),
+            dependencies=DependencyStore(tree),
         )
 
     def fenced(self, election_node: str) -> Registry:

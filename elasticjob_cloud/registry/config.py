@@ -22,6 +22,7 @@ from ..core import paths
 from ..core.models import AppConfig, JobConfig
 from ..core.schemas import app_to_wire, job_to_wire, load_stored_app, load_stored_job
 from ..exceptions import AlreadyExists, InvalidConfig, NotFound, UnknownReference
+from . import dependencies
 from .atomic import absent, transact
 from .tree import Create, Delete, Op, SetData, Tree
 
@@ -71,7 +72,7 @@ def job_state_ops(tree: Tree, job_names: list[str]) -> list[Op]:
                 ops.append(Delete(job_dir))
         if name in running and not tree.children(paths.running_job(name)):
             ops.append(Delete(paths.running_job(name)))
-    return ops
+    return ops + dependencies.state_ops(tree, job_names)
 
 
 class ConfigStore:
@@ -128,6 +129,7 @@ class ConfigStore:
                 for name, entry in found.items()
                 if entry is not None and entry[0] is not None and entry[0].app_name == app_name
             }
+            dependencies.refuse_if_depended_on(sorted(jobs), found)
             ops = job_state_ops(self.tree, sorted(jobs))
             ops += [Delete(paths.job(name), version) for name, version in sorted(jobs.items())]
             if self.tree.get(paths.disabled_app(app_name)) is not None:
@@ -174,7 +176,7 @@ class ConfigStore:
             ops = [app, Create(paths.job(job.job_name), encode_json(job_to_wire(job)))]
             if disabled and self.tree.get(paths.disabled_job(job.job_name)) is None:
                 ops.append(Create(paths.disabled_job(job.job_name), job.job_name.encode()))
-            return ops, None
+            return ops + self._dependency_ops(job), None
 
         transact(self.tree, plan, f"registering job '{job.job_name}'")
 
@@ -198,22 +200,40 @@ class ConfigStore:
                 app = self._app_touch(job.app_name, missing)
             except NotFound:
                 raise UnknownReference.field("appName", missing) from None
-            return [app, SetData(path, encode_json(job_to_wire(job)), found[1])], job
+            write = SetData(path, encode_json(job_to_wire(job)), found[1])
+            return [app, write, *self._dependency_ops(job, current)], job
 
         return transact(self.tree, plan, f"updating job '{job_name}'")
 
-    def remove_job(self, job_name: str) -> bool:
-        """Idempotent; True when the job existed. Its state goes with it, whatever moved meanwhile."""
+    def remove_job(self, job_name: str, cascade: bool = False) -> bool:
+        """Idempotent; True when the job existed (``remove_jobs`` names what was removed)."""
+        return bool(self.remove_jobs(job_name, cascade))
 
-        def plan() -> tuple[list[Op], bool]:
+    def remove_jobs(self, job_name: str, cascade: bool = False) -> list[str]:
+        """Idempotent; the names of the jobs removed (empty when the job did not exist). Its state
+        goes with it, whatever moved meanwhile. A job others depend on is refused (``Conflict``
+        listing them) unless ``cascade``: then they are removed too, with theirs, in the same
+        transaction (each config at the version read: a dependent added meanwhile touched it)."""
+
+        def plan() -> tuple[list[Op], list[str]]:
             found = self.tree.get(paths.job(job_name))
-            ops = job_state_ops(self.tree, [job_name])
+            configs = self.get_jobs_versioned(self.job_names()) if found is not None else {}
+            removing = [job_name]
+            if cascade:
+                removing += dependencies.dependents_to_refuse([job_name], configs)
+            dependencies.refuse_if_depended_on(removing, configs)
+            ops = job_state_ops(self.tree, removing)
             if found is not None:
-                return [*ops, Delete(paths.job(job_name))], True
-            return ([*absent(paths.job(job_name)), *ops] if ops else []), False
+                deletes: list[Op] = [Delete(paths.job(job_name), found[1])]
+                for name in removing[1:]:
+                    entry = configs.get(name)
+                    if entry is not None:
+                        deletes.append(Delete(paths.job(name), entry[1]))
+                return [*ops, *deletes], removing
+            return ([*absent(paths.job(job_name)), *ops] if ops else []), []
 
         removed = transact(self.tree, plan, f"deregistering job '{job_name}'")
-        self._sweep([job_name])
+        self._sweep(removed or [job_name])
         return removed
 
     def add_app_and_job(self, app: AppConfig, job: JobConfig) -> None:
@@ -229,6 +249,16 @@ class ConfigStore:
         transact(self.tree, plan, f"registering app '{app.app_name}' with job '{job.job_name}'")
 
     # ------------------------------------------------------------------ helpers
+    def _dependency_ops(self, job: JobConfig, current: JobConfig | None = None) -> list[Op]:
+        """The dependency checks and writes of registering or updating ``job`` (``registry.dependencies``);
+        nothing read for a job without ``dependsOn`` that had none."""
+        had = current is not None and bool(current.policy.depends_on)
+        if not job.policy.depends_on and not had:
+            return []
+        configs = self.get_jobs_versioned(self.job_names()) if job.policy.depends_on else {}
+        configs.pop(job.job_name, None)
+        return dependencies.config_ops(self.tree, job, configs)
+
     def _app_touch(self, app_name: str, missing: str) -> Op:
         """The app node rewritten as read, at the version read (``NotFound(missing)`` when absent)."""
         found = self.tree.get(paths.app(app_name))

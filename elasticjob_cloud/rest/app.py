@@ -13,7 +13,19 @@ from ..core.ports import AuditLog, SchedulerControl
 from ..lifecycle import Lifecycle
 from ..metrics import Metrics
 from ..trace.service import TraceService
-from . import apps, cron, history, jobs, legacy, metrics, openapi, operations, statistics, webconsole
+from . import (
+    apps,
+    cron,
+    dependencies,
+    history,
+    jobs,
+    legacy,
+    metrics,
+    openapi,
+    operations,
+    statistics,
+    webconsole,
+)
 from .audit import MemoryAuditLog, install_audit
 from .auth import install_auth
 from .contract import CONVERTERS
@@ -44,7 +56,19 @@ def create_app(services: Services) -> Flask:
     # OPTIONS is not part of the API: 405 with the Allow header, like any method a route lacks.
     app.config["PROVIDE_AUTOMATIC_OPTIONS"] = False
     app.extensions["elasticjob"] = services
-    for module in (apps, cron, history, jobs, legacy, metrics, openapi, operations, statistics, webconsole):
+    for module in (
+        apps,
+        cron,
+        dependencies,
+        history,
+        jobs,
+        legacy,
+        metrics,
+        openapi,
+        operations,
+        statistics,
+        webconsole,
+    ):
         app.register_blueprint(module.blueprint)
     install_auth(app)
     install_audit(app)

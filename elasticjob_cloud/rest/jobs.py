@@ -24,6 +24,7 @@ from .contract import (
     ref,
     request_body,
 )
+from .dependencies import CASCADE, cascade_requested
 from .paging import requested_page
 
 blueprint = Blueprint("jobs", __name__, url_prefix="/api/job")
@@ -56,16 +57,26 @@ def update() -> Any:
 
 
 @blueprint.delete("/deregister")
-@documented("Deregister a job (body = its name; idempotent)", body=name_request_body(), errors=("413",))
+@documented(
+    "Deregister a job (body = its name; idempotent); 409 when other jobs depend on it, unless ?cascade=true",
+    body=name_request_body(),
+    errors=("409", "413"),
+    query=(CASCADE,),
+)
 def deregister_by_body() -> Any:
-    lifecycle().deregister_job(name_body())
+    cascade = cascade_requested()
+    lifecycle().deregister_job(name_body(), cascade)
     return no_content()
 
 
 @blueprint.delete("/<job:job_name>/deregister")
-@documented("Deregister a job (idempotent)")
+@documented(
+    "Deregister a job (idempotent); 409 when other jobs depend on it, unless ?cascade=true",
+    errors=("409",),
+    query=(CASCADE,),
+)
 def deregister(job_name: str) -> Any:
-    lifecycle().deregister_job(job_name)
+    lifecycle().deregister_job(job_name, cascade_requested())
     return no_content()
 
 

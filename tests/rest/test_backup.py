@@ -102,3 +102,21 @@ def test_a_snapshot_that_is_not_one_is_refused(api, capsys, tmp_path):
     bad.write_text('{"format": "something-else", "apps": []}')
     assert main(["import", "--api", api.base_url, str(bad)]) == 2
     assert "unknown snapshot format" in capsys.readouterr().err
+
+
+def test_jobs_with_dependencies_are_restored_upstreams_first(api, capsys, tmp_path):
+    """``a_first`` depends on ``z_last``: in name order its registration would name a job not yet there."""
+    url = api.base_url
+    assert requests.post(f"{url}/api/app", json=FOO_APP, timeout=10).status_code == 204
+    upstream = {**FOO_JOB, "jobName": "z_last"}
+    downstream = {key: value for key, value in FOO_JOB.items() if key != "cron"}
+    downstream.update(jobName="a_first", dependsOn=["z_last"])
+    for job in (upstream, downstream):
+        assert requests.post(f"{url}/api/job/register", json=job, timeout=10).status_code == 204
+    before = export(url, capsys)
+    saved = tmp_path / "deps.json"
+    saved.write_text(json.dumps(before))
+    assert requests.delete(f"{url}/api/app/{FOO_APP['appName']}", timeout=10).status_code == 204
+    assert main(["import", "--api", url, str(saved)]) == 0
+    assert capsys.readouterr().out.strip().endswith("change(s) made, 0 failed")
+    assert export(url, capsys) == before

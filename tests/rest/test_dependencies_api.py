@@ -1,0 +1,66 @@
+"""Job dependencies over HTTP (issue #17): registration refuses unknown upstreams and cycles with a
+400 naming them, deregistration of an upstream is a 409 listing its dependents unless
+``?cascade=true``, and the dependency views answer for a job and for the whole graph."""
+
+import pytest
+import requests
+
+from tests.support import FOO_APP
+
+
+def body(name, *upstreams, **more):
+    job = {
+        "jobName": name,
+        "appName": FOO_APP["appName"],
+        "jobClass": "x.Job",
+        "jobType": "SIMPLE",
+        "jobExecutionType": "TRANSIENT",
+        "shardingTotalCount": 1,
+        "cpuCount": 0.1,
+        "memoryMB": 64,
+    }
+    job.update({"dependsOn": list(upstreams)} if upstreams else {"cron": "0 0 3 * * ?"})
+    return {**job, **more}
+
+
+@pytest.fixture
+def chain(api):
+    url = api.base_url
+    assert requests.post(url + "/api/app", json=FOO_APP, timeout=10).status_code == 204
+    for job in (body("a"), body("b", "a"), body("c", "b", dependencyPolicy="ALL_DONE")):
+        response = requests.post(url + "/api/job/register", json=job, timeout=10)
+        assert response.status_code == 204, response.text
+    return url
+
+
+def test_an_unknown_upstream_and_a_cycle_are_400s_naming_them(chain):
+    response = requests.post(chain + "/api/job/register", json=body("d", "a", "ghost"), timeout=10)
+    assert response.status_code == 400 and "ghost" in response.json()["errors"]["dependsOn"][0]
+    response = requests.put(chain + "/api/job/update", json={"jobName": "a", "dependsOn": ["c"]}, timeout=10)
+    assert response.status_code == 400, response.text
+    assert "a → c → b → a" in response.json()["message"]
+    assert requests.get(chain + "/api/job/jobs/a", timeout=10).json()["cron"] == "0 0 3 * * ?"
+
+
+def test_deregistering_an_upstream_is_a_409_listing_its_dependents_unless_cascade(chain):
+    response = requests.delete(chain + "/api/job/a/deregister", timeout=10)
+    assert response.status_code == 409 and "b, c" in response.json()["message"]
+    bad = requests.delete(chain + "/api/job/a/deregister?cascade=maybe", timeout=10)
+    assert bad.status_code == 400 and "cascade" in bad.json()["errors"]
+    names = [j["jobName"] for j in requests.get(chain + "/api/job/jobs", timeout=10).json()]
+    assert sorted(names) == ["a", "b", "c"]
+    response = requests.delete(chain + "/api/job/deregister?cascade=true", data="b", timeout=10)
+    assert response.status_code == 204, response.text
+    assert [j["jobName"] for j in requests.get(chain + "/api/job/jobs", timeout=10).json()] == ["a"]
+
+
+def test_the_dependencies_of_a_job_and_the_graph(chain):
+    answer = requests.get(chain + "/api/job/b/dependencies", timeout=10).json()
+    assert answer["jobName"] == "b" and answer["dependencyPolicy"] == "ALL_SUCCEEDED"
+    assert [(e["jobName"], e["state"]) for e in answer["upstreams"]] == [("a", "WAITING")]
+    assert [(e["jobName"], e["state"]) for e in answer["downstreams"]] == [("c", "WAITING")]
+    assert answer["queuedRuns"] == 0
+    graph = requests.get(chain + "/api/job/dependencies/graph", timeout=10).json()
+    assert [n["id"] for n in graph["nodes"]] == ["a", "b", "c"]
+    assert graph["edges"] == [{"from": "a", "to": "b"}, {"from": "b", "to": "c"}]
+    assert requests.get(chain + "/api/job/ghost/dependencies", timeout=10).status_code == 404
