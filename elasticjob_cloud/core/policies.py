@@ -78,7 +78,9 @@ class RetrySchema(Schema):
 
     @post_load
     def make(self, data: dict[str, Any], **kwargs: Any) -> RetryPolicy:
-        # .get: a partial update loads this nested object partially too (no defaults filled in)
+        # a partial update loads this nested object partially too: no required check, no defaults
+        if "maxRetries" not in data:
+            raise ValidationError({"maxRetries": ["Missing data for required field."]})
         return RetryPolicy(
             data["maxRetries"], data.get("initialBackoffSeconds", 10.0), data.get("maxBackoffSeconds", 360.0)
         )

@@ -163,7 +163,7 @@ class JobSchema(PolicyFields, _Base):
     jobClass = _text("jobClass", load_default="")
     jobType = fields.Enum(JobType, required=True)
     # required unless the job has ``dependsOn``: then it may run only when its upstreams completed
-    cron = _text("cron", load_default=None)
+    cron = _text("cron", load_default=None, allow_none=False)
     shardingTotalCount = Integer(required=True, minimum=1, maximum=limits.MAX_SHARDING_TOTAL_COUNT)
     shardingItemParameters = _text("shardingItemParameters", load_default="")
     jobParameter = _text("jobParameter", load_default="")
@@ -200,9 +200,6 @@ class JobSchema(PolicyFields, _Base):
                 errors.update(exc.errors)
         if upstreams and data.get("jobExecutionType") is ExecutionType.DAEMON:
             errors["dependsOn"] = ["a DAEMON job runs all the time: it cannot wait for other jobs"]
-        elif data.get("jobName") in upstreams:
-            name = data["jobName"]
-            errors["dependsOn"] = [f"a job cannot depend on itself (cycle: {name} → {name})"]
         if data.get("timeZone"):
             try:
                 validate_time_zone(data["timeZone"])

@@ -44,7 +44,7 @@ from ..core.dependencies import (
 from ..core.models import JobConfig, TaskId
 from ..core.names import shown
 from ..core.schemas import load_stored_job
-from ..exceptions import Conflict, InvalidConfig
+from ..exceptions import Conflict, InconsistentChange, InvalidConfig, UnknownReference
 from .atomic import absent, transact
 from .tree import Check, Create, Delete, Op, SetData, Tree
 
@@ -73,35 +73,40 @@ def _graph(configs: Versioned) -> dict[str, tuple[str, ...]]:
 
 
 def config_ops(tree: Tree, job: JobConfig, configs: Versioned) -> list[Op]:
-    """Registering or updating ``job``: refuses an unknown upstream (``InvalidConfig``, a 400 as the issue asks) and a cycle
-    (``InvalidConfig`` naming it); returns the guards and writes for the job's transaction: each
-    upstream's config rewritten as read (a "touch": a deregistration of it planned before cannot
-    commit), every further ancestor checked at its version (a concurrent update closing a cycle
-    cannot commit either), the upstreams' outcome folders, and the job's edge record."""
+    """Registering or updating ``job``: refuses an unknown upstream (``UnknownReference``, a 404
+    naming ``dependsOn``, as an unknown ``appName`` is), a DAEMON upstream and a cycle
+    (``InconsistentChange``, a 409 naming the cycle: both depend on what is stored); returns the
+    guards and writes for the job's transaction: each upstream's config rewritten as read (a
+    "touch": a deregistration of it planned before cannot commit), every further ancestor checked
+    at its version (a concurrent update closing a cycle cannot commit either), the upstreams'
+    outcome folders, and the job's edge record."""
     upstreams = job.policy.depends_on
     record_path = paths.dependency_edges(job.job_name)
     record = tree.get(record_path)
     if not upstreams:
         return [Delete(record_path, record[1])] if record is not None else []
+    if job.job_name in upstreams:
+        name = job.job_name
+        raise InconsistentChange.field("dependsOn", f"would make a cycle: {name} → {name}")
     missing = [up for up in upstreams if configs.get(up) is None or configs[up][0] is None]  # type: ignore[index]
     if missing:
-        raise InvalidConfig.field(
+        raise UnknownReference.field(
             "dependsOn", f"unknown upstream job(s): {', '.join(shown(m) for m in missing)}"
         )
     daemons = [up for up in upstreams if configs[up][0].is_daemon]  # type: ignore[index,union-attr]
     if daemons:
-        raise InvalidConfig.field(
+        raise InconsistentChange.field(
             "dependsOn", f"DAEMON job(s) {', '.join(daemons)} run all the time: no run of them completes"
         )
     graph = {**_graph(configs), job.job_name: upstreams}
     cycle = find_cycle(graph, job.job_name)
     if cycle is not None:
-        raise InvalidConfig.field("dependsOn", f"would make a cycle: {describe_cycle(cycle)}")
+        raise InconsistentChange.field("dependsOn", f"would make a cycle: {describe_cycle(cycle)}")
     ops: list[Op] = []
     found = tree.get_many([paths.job(up) for up in upstreams])
     for up, node in zip(upstreams, found, strict=True):
         if node is None:
-            raise InvalidConfig.field("dependsOn", f"unknown upstream job(s): {shown(up)}")
+            raise UnknownReference.field("dependsOn", f"unknown upstream job(s): {shown(up)}")
         ops.append(SetData(paths.job(up), node[0], node[1]))
     for name in sorted(ancestors(graph, upstreams) - set(upstreams) - {job.job_name}):
         entry = configs.get(name)

@@ -50,6 +50,13 @@ _FORMATS = {
 
 
 _NOT_GIVEN = {"enum": [None, ""]}  # a field absent, null or empty counts as not given
+# ... and a DAEMON job has no ``dependsOn`` (absent, null or empty).
+_DAEMON_WAITS_FOR_NOTHING: dict[str, Any] = {
+    "anyOf": [
+        {"properties": {"dependsOn": {"maxItems": 0}}},
+        {"properties": {"jobExecutionType": {"enum": ["TRANSIENT"]}}},
+    ]
+}
 # The cross-field rules of ``JobSchema.check_rules``: SIMPLE and DATAFLOW need ``jobClass``, SCRIPT
 # needs ``scriptCommandLine``; ``beanName`` and ``applicationContext`` come together or not at all.
 _JOB_RULES: list[dict[str, Any]] = [
@@ -83,6 +90,14 @@ _JOB_RULES: list[dict[str, Any]] = [
             },
         ]
     },
+    # ``cron`` is required unless ``dependsOn`` names upstream jobs (issue #17) ...
+    {
+        "anyOf": [
+            {"required": ["cron"]},
+            {"required": ["dependsOn"], "properties": {"dependsOn": {"type": "array", "minItems": 1}}},
+        ]
+    },
+    _DAEMON_WAITS_FOR_NOTHING,
 ]
 
 
@@ -96,6 +111,12 @@ _JOB_UPDATE_RULES: list[dict[str, Any]] = [
         ]
     },
     {"anyOf": [{"not": {"required": ["beanName", "applicationContext"]}}, *_JOB_RULES[1]["anyOf"]]},
+    {
+        "anyOf": [
+            {"not": {"required": ["jobExecutionType", "dependsOn"]}},
+            *_DAEMON_WAITS_FOR_NOTHING["anyOf"],
+        ]
+    },
 ]
 
 
@@ -140,6 +161,11 @@ def _refine(document: dict[str, Any]) -> None:
                     value.pop("maxLength", None)
                     value.pop("pattern", None)
                     value["description"] = _CRON_DESCRIPTION
+    for name in ("Job", "JobUpdate"):  # a nullable nested object (``retry``): the object, or null only
+        for value in schemas[name]["properties"].values():
+            for i, choice in enumerate(value.get("anyOf", ())):
+                if choice == {"type": "object", "nullable": True}:
+                    value["anyOf"][i] = {"type": "object", "nullable": True, "enum": [None]}
     schemas["Job"]["allOf"] = _JOB_RULES
     schemas["JobUpdate"]["allOf"] = _JOB_UPDATE_RULES
     job, app = schemas["Job"]["properties"], schemas["App"]["properties"]

@@ -176,12 +176,23 @@ def test_operator_walkthrough(stack, browser):
     reloaded_until(driver, stack.url + f"/#/executions?jobName={JOB}&isSuccess=1", "table.grid", "success")
     reloaded_until(driver, stack.url + f"/#/traces?jobName={JOB}&state=TASK_FINISHED", "table.grid", JOB)
 
-    # The job page: configuration, next fires, sandboxes, recent runs with durations.
+    # The job page: configuration, next fires, sandboxes, recent runs with durations, and the jobs
+    # that depend on it (a disabled downstream: it never runs here).
+    after = {
+        **stack.call("GET", f"/api/job/jobs/{JOB}").json(),
+        "jobName": f"{JOB}_after",
+        "dependsOn": [JOB],
+    }
+    del after["cron"]
+    assert stack.call("POST", "/api/job/register", json=after).status_code == 204
+    assert stack.call("POST", f"/api/job/{JOB}_after/disable").status_code == 204
     driver.get(stack.url + f"/#/jobs/{JOB}")
     text_of(driver, "#next-fires", contains="UTC")
     text_of(driver, "#sandbox", contains="/", timeout=30)
     runs = text_of(driver, "#recent-runs", contains=" ms")
     assert "failed" in runs and "success" in runs
+    edges = text_of(driver, "#dependencies", contains=f"{JOB}_after")
+    assert "needed by" in edges and ("waiting" in edges or "upstream failed" in edges)  # its shard 1 fails
     shot(driver, "06-job-page")
 
     # The jobs list: server-side search in the URL (a shareable link).

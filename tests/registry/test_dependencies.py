@@ -8,7 +8,7 @@ import pytest
 
 from elasticjob_cloud.core import paths
 from elasticjob_cloud.core.ports import FailoverEntry, RunningEntry
-from elasticjob_cloud.exceptions import Conflict, InvalidConfig
+from elasticjob_cloud.exceptions import Conflict, InconsistentChange, UnknownReference
 from elasticjob_cloud.lifecycle import Lifecycle
 from elasticjob_cloud.registry.tree import SetData
 from tests.support import FOO_APP
@@ -63,17 +63,19 @@ def edge(registry, job, upstream):
 def test_registration_refuses_an_unknown_upstream_and_a_daemon_upstream(registry):
     life = Lifecycle(registry)
     life.register_app(FOO_APP)
-    with pytest.raises(InvalidConfig) as caught:
+    with pytest.raises(UnknownReference) as caught:  # 404 naming the field, as an unknown appName
         life.register_job(body("b", "nobody"))
     assert "nobody" in caught.value.errors["dependsOn"][0]
     life.register_job(body("d", jobExecutionType="DAEMON"))
-    with pytest.raises(InvalidConfig, match="DAEMON"):
+    with pytest.raises(InconsistentChange, match="DAEMON"):
         life.register_job(body("b", "d"))
+    with pytest.raises(InconsistentChange, match="b → b"):
+        life.register_job(body("b", "b"))
     assert registry.config.get_job("b") is None
 
 
 def test_an_update_that_closes_a_cycle_is_refused_naming_it(chain, registry):
-    with pytest.raises(InvalidConfig) as caught:
+    with pytest.raises(InconsistentChange) as caught:  # 409: it depends on what is stored
         chain.update_job({"jobName": "a", "dependsOn": ["c"]})
     assert "a → c → b → a" in caught.value.errors["dependsOn"][0]
     assert registry.config.get_job("a").policy.depends_on == ()

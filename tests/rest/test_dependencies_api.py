@@ -33,13 +33,18 @@ def chain(api):
     return url
 
 
-def test_an_unknown_upstream_and_a_cycle_are_400s_naming_them(chain):
+def test_an_unknown_upstream_is_a_404_and_a_cycle_a_409_naming_them(chain):
+    """As for an unknown ``appName``: the body is valid, what it refers to is not there (404) or
+    would not fit what is stored (409); both name the field."""
     response = requests.post(chain + "/api/job/register", json=body("d", "a", "ghost"), timeout=10)
-    assert response.status_code == 400 and "ghost" in response.json()["errors"]["dependsOn"][0]
+    assert response.status_code == 404 and "ghost" in response.json()["errors"]["dependsOn"][0]
     response = requests.put(chain + "/api/job/update", json={"jobName": "a", "dependsOn": ["c"]}, timeout=10)
-    assert response.status_code == 400, response.text
+    assert response.status_code == 409, response.text
     assert "a → c → b → a" in response.json()["message"]
     assert requests.get(chain + "/api/job/jobs/a", timeout=10).json()["cron"] == "0 0 3 * * ?"
+    daemon = body("e", "a", jobExecutionType="DAEMON", cron="0 * * * * ?")
+    response = requests.post(chain + "/api/job/register", json=daemon, timeout=10)
+    assert response.status_code == 400 and "DAEMON" in response.json()["errors"]["dependsOn"][0]
 
 
 def test_deregistering_an_upstream_is_a_409_listing_its_dependents_unless_cascade(chain):

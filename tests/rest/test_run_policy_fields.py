@@ -113,3 +113,17 @@ def test_a_retry_is_stored_with_its_defaults(seeded):
         "initialBackoffSeconds": 10.0,
         "maxBackoffSeconds": 360.0,
     }
+
+
+def test_an_update_with_an_incomplete_retry_is_a_400_and_a_partial_one_gets_the_defaults(seeded):
+    url = seeded.base_url
+    assert requests.post(url + "/api/job/register", json=FOO_JOB, timeout=10).status_code == 204
+    response = requests.put(url + "/api/job/update", json={"jobName": "foo_job", "retry": {}}, timeout=10)
+    assert response.status_code == 400 and "retry.maxRetries" in response.json()["errors"], response.text
+    given = {"jobName": "foo_job", "retry": {"maxRetries": 2}}
+    assert requests.put(url + "/api/job/update", json=given, timeout=10).status_code == 204
+    assert stored(seeded, "foo_job")["retry"] == {
+        "maxRetries": 2,
+        "initialBackoffSeconds": 10.0,
+        "maxBackoffSeconds": 360.0,
+    }

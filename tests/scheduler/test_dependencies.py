@@ -20,11 +20,19 @@ pytestmark = pytest.mark.slow
 SLEEP = 1.0
 
 
+def after(scheduler, name: str, **fields) -> None:
+    """Register a job that runs only after its upstreams (no cron of its own)."""
+    body = job_body(name, **fields)
+    del body["cron"]
+    scheduler.lifecycle.register_job(body)
+    wait_until(lambda: name in scheduler.engine.catalog.jobs, 5, message=f"the engine to know {name}")
+
+
 def test_a_chain_runs_each_job_once_after_its_upstream_succeeded(scheduler) -> None:
     """a (2 shards, 1 s each) → b → c: b starts only after both shards of a ended, c after b."""
     scheduler.job("a", cron=FAR_FUTURE, shardingTotalCount=2, jobParameter=f"sleep={SLEEP}")
-    scheduler.job("b", cron=None, dependsOn=["a"], jobParameter=f"sleep={SLEEP}")
-    scheduler.job("c", cron=None, dependsOn=["b"])
+    after(scheduler, "b", dependsOn=["a"], jobParameter=f"sleep={SLEEP}")
+    after(scheduler, "c", dependsOn=["b"])
     scheduler.lifecycle.trigger("a")
     wait_until(lambda: scheduler.records("c"), 40, message="c to run")
     a, b, c = (scheduler.records(n) for n in ("a", "b", "c"))
@@ -39,8 +47,8 @@ def test_a_failed_upstream_runs_an_all_done_downstream_but_not_an_all_succeeded_
     """Shard 1 of a fails: ``strict`` (ALL_SUCCEEDED) does not run, ``lenient`` (ALL_DONE) does; both
     are decided in the same transaction, so once lenient ran, strict's edge is already FAILED."""
     scheduler.job("a", cron=FAR_FUTURE, shardingTotalCount=2, shardingItemParameters="0=ok,1=fail")
-    scheduler.job("strict", cron=None, dependsOn=["a"])
-    scheduler.job("lenient", cron=None, dependsOn=["a"], dependencyPolicy="ALL_DONE")
+    after(scheduler, "strict", dependsOn=["a"])
+    after(scheduler, "lenient", dependsOn=["a"], dependencyPolicy="ALL_DONE")
     scheduler.lifecycle.trigger("a")
     wait_until(lambda: scheduler.records("lenient"), 30, message="the ALL_DONE downstream to run")
     assert scheduler.records("strict") == []
@@ -73,8 +81,8 @@ def test_a_leader_killed_between_the_upstreams_end_and_the_downstreams_start_giv
     assert requests.post(url + "/api/app", json=app_body(packed_app), timeout=10).status_code == 204
     for body in (
         job_body("a", cron=FAR_FUTURE, jobParameter=f"sleep={SLEEP}"),
-        job_body("b", cron=None, dependsOn=["a"]),
-        job_body("c", cron=None, dependsOn=["b"]),
+        {k: v for k, v in job_body("b", dependsOn=["a"]).items() if k != "cron"},
+        {k: v for k, v in job_body("c", dependsOn=["b"]).items() if k != "cron"},
     ):
         response = requests.post(url + "/api/job/register", json=body, timeout=10)
         assert response.status_code == 204, response.text

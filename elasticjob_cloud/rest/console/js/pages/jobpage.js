@@ -1,5 +1,6 @@
 // One job: its configuration, state and actions, next fires, recent runs (durations, results),
-// the sandboxes of its app's executors and the output of its tasks.
+// the sandboxes of its app's executors, the output of its tasks, and the jobs it depends on or
+// that depend on it.
 
 import { api } from '../api.js';
 import { h, clear } from '../dom.js';
@@ -15,6 +16,7 @@ export async function renderJobPage(root, name, params = {}) {
   const runs = h('section', { class: 'card', id: 'recent-runs' }, h('h2', {}, t('job.recentRuns')), h('p', {}, t('loading')));
   const fires = h('section', { class: 'card', id: 'next-fires' });
   const sandbox = h('section', { class: 'card', id: 'sandbox' }, h('h2', {}, t('job.sandbox', { name: job.appName })));
+  const dependencies = h('section', { class: 'card', id: 'dependencies' });
   const config = Object.entries(job).filter(([, v]) => v !== null && v !== '' && typeof v !== 'object');
   root.append(
     h('div', { class: 'toolbar' }, h('h1', {}, t('job.title', { name })),
@@ -25,8 +27,31 @@ export async function renderJobPage(root, name, params = {}) {
         h('dl', { class: 'props' }, config.flatMap(([key, value]) => [h('dt', {}, t(`f.${key}`)), h('dd', { class: key === 'cron' ? 'mono' : '' }, String(value))]))),
       h('div', {}, fires, sandbox)),
     taskOutput(name, params),
+    dependencies,
     runs,
   );
+  api('GET', `/api/job/${path}/dependencies`)
+    .then((answer) => {
+      const edges = [
+        ...answer.upstreams.map((e) => ({ ...e, direction: t('dep.upstream') })),
+        ...answer.downstreams.map((e) => ({ ...e, direction: t('dep.downstream') })),
+      ];
+      if (!edges.length) return dependencies.remove();
+      const link = (e) => h('a', { href: `#/jobs/${encodeURIComponent(e.jobName)}` }, e.jobName);
+      dependencies.append(
+        h('h2', {}, t('dep.title', { policy: answer.dependencyPolicy })),
+        table(
+          [
+            { key: 'direction', label: 'dep.direction' },
+            { key: 'jobName', label: 'f.jobName', render: link },
+            { key: 'state', label: 'dep.state', render: (e) => t(`dep.${e.state}`) },
+            { key: 'at', label: 'dep.at', render: (e) => (e.at == null ? '' : formatTime(e.at * 1000)) },
+          ],
+          edges,
+        ),
+      );
+    })
+    .catch((error) => dependencies.append(h('p', {}, error.message)));
   api('GET', `/api/job/jobs/${path}/next-fire-times`, { query: { count: 5 } })
     .then((answer) => fires.append(h('h2', {}, t('job.nextFires', { zone: answer.timeZone })), h('ul', { class: 'cron-preview' }, answer.next.map((when) => h('li', {}, when)))))
     .catch((error) => fires.append(h('p', {}, error.message)));
