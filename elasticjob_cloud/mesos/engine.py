@@ -41,6 +41,7 @@ from .queued import QueuedRuns, drop_late_runs, drop_late_triggered
 from .reconcile import Reconciliation
 from .running import RunningTask, RunningTasks
 from .statuses import StatusHandler
+from .watched import WatchedQueue
 
 log = logging.getLogger(__name__)
 
@@ -163,6 +164,7 @@ class Engine:
         self.pending_ops: list[Op] = []
         self.unacknowledged: list[dict[str, Any]] = []  # acknowledged once their writes are in
         self.statuses = StatusHandler(self)
+        self.triggered_runs = WatchedQueue(registry.triggered.entries)  # read once changed (service's watch)
         self.dependencies = DependencyTracker(self)  # issue #17: completed upstream runs → downstream runs
         # (executor, agent) of an app's executors as the master's /state lists them (set by the service)
         self.find_executors: Callable[[str], list[tuple[str, str]]] = lambda app: []
@@ -386,7 +388,7 @@ class Engine:
         ready = self.registry.ready.snapshot()
         self.queued.observe(ready, now)
         ready = drop_late_runs(self, ready, now)
-        triggered = drop_late_triggered(self, self.registry.triggered.entries(), now)
+        triggered = drop_late_triggered(self, self.triggered_runs.entries(), now)
         replace_running(
             self, [n for n, (count, _) in ready.items() if count > 0] + [r.job_name for r in triggered]
         )

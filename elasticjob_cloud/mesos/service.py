@@ -85,6 +85,10 @@ class SchedulerService:
         self.engine.failover_changed(path)
         self.inbox.wake()
 
+    def _triggered_changed(self, path: str | None) -> None:
+        self.engine.triggered_runs.changed(path)  # runs triggered with parameters (issue #17)
+        self.inbox.wake()
+
     def _next_fire(self) -> float | None:
         return self.producer.producer.next_due
 
@@ -110,8 +114,8 @@ class SchedulerService:
             # queueing the round's reads behind ~330 requests a second at 10,000 jobs.)
             self._unwatch.append(self.registry.tree.watch_children(paths.READY, self.inbox.wake))
             self._unwatch.append(self.registry.tree.watch(paths.FAILOVER, self._failover_changed))
-            self._unwatch.append(self.registry.tree.watch(paths.TRIGGERED, self.inbox.wake))  # issue #17
-            self.engine.failover_watched = True
+            self._unwatch.append(self.registry.tree.watch(paths.TRIGGERED, self._triggered_changed))
+            self.engine.failover_watched = self.engine.triggered_runs.watched = True
             watched = time.perf_counter()
             framework = framework_info(self.settings, self.registry.framework_id.get(), self.webui_port)
             self.driver = MesosDriver(
