@@ -217,7 +217,11 @@ class ConfigStore:
 
         def plan() -> tuple[list[Op], list[str]]:
             found = self.tree.get(paths.job(job_name))
-            configs = self.get_jobs_versioned(self.job_names()) if found is not None else {}
+            # Every registration naming it as an upstream created its outcome folder (and touched
+            # its config, so the versioned delete below fails if one came in since): without the
+            # folder nothing depends on it, and the other jobs' configs need not be read.
+            depended_on = found is not None and self.tree.exists(paths.run_outcomes_job(job_name))
+            configs = self.get_jobs_versioned(self.job_names()) if depended_on else {}
             removing = [job_name]
             if cascade:
                 removing += dependencies.dependents_to_refuse([job_name], configs)
