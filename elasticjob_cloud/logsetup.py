@@ -106,4 +106,7 @@ def configure(
         handler.elasticjob_cloud = True  # type: ignore[attr-defined]
         root.addHandler(handler)
     root.setLevel(level if isinstance(level, int) else getattr(logging, str(level).upper(), logging.INFO))
+    # kazoo's DEBUG lines print the data of every ZooKeeper node it reads, the console's signing key
+    # (/config/console_secret) and job parameters among them: a DEBUG log never carries them.
+    logging.getLogger("kazoo").setLevel(max(root.level, logging.INFO))
     return handlers

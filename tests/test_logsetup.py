@@ -75,3 +75,12 @@ def test_the_scheduler_command_takes_log_settings(tmp_path, restore_root):
     assert (settings.log_format, settings.log_file) == ("json", str(path))
     logging.getLogger("elasticjob_cloud.bootstrap").warning("started %s", TASK)
     assert json.loads(path.read_text())["shard"] == 3
+
+
+def test_debug_keeps_the_zookeeper_client_from_printing_node_data(restore_root, capsys):
+    logsetup.configure(None, "DEBUG")
+    logging.getLogger("kazoo.client").debug("Received response(xid=7): (b'secret-node-data', ...)")
+    logging.getLogger("elasticjob_cloud.registry").debug("a debug line of the project")
+    err = capsys.readouterr().err
+    assert "secret-node-data" not in err
+    assert "a debug line of the project" in err
