@@ -1,4 +1,5 @@
-"""``elasticjob-cloud job list|show|register|update|deregister|disable|enable|trigger|cron|executions``."""
+"""``elasticjob-cloud job list|show|register|update|deregister|disable|enable|trigger|cron|executions|
+dependencies|graph``."""
 
 from __future__ import annotations
 
@@ -28,7 +29,8 @@ DURATION_COLUMN = ("MS", lambda r: r.get("durationMs"))
 def add_job_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
         "job",
-        help="jobs: list, show, register, update, deregister, disable, enable, trigger, cron, executions",
+        help="jobs: list, show, register, update, deregister, disable, enable, trigger, cron, executions, "
+        "dependencies, graph",
     )
     group = parser.add_subparsers(dest="job_command", required=True, metavar="ACTION")
     command(group, "list", job_list, common, "list the jobs").add_argument(
@@ -58,8 +60,18 @@ def add_job_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
         sub.add_argument("--streaming-process", action=argparse.BooleanOptionalAction, default=None)
         sub.add_argument("--description")
         sub.add_argument("--time-zone", help="IANA zone of the cron")
+    deregister = command(
+        group, "deregister", job_deregister, common, "deregister a job (its tasks are killed)"
+    )
+    deregister.add_argument("name")
+    deregister.add_argument(
+        "--cascade", action="store_true", help="also deregister the jobs that depend on it (else refused)"
+    )
+    command(
+        group, "dependencies", job_dependencies, common, "the jobs it waits for and that wait for it"
+    ).add_argument("name")
+    command(group, "graph", job_graph, common, "every dependency edge: UPSTREAM -> DOWNSTREAM")
     for name, handler, help_text in (
-        ("deregister", job_deregister, "deregister a job (its tasks are killed)"),
         ("disable", job_disable, "disable a job"),
         ("enable", job_enable, "enable a job"),
         ("trigger", job_trigger, "queue one run of a TRANSIENT job now"),
@@ -82,7 +94,37 @@ job_list = lister("/api/job/jobs", "jobName", JOB_COLUMNS)
 job_show = shower("/api/job/jobs/{}", "/api/job/{}/disable")
 job_register = sender("POST", "/api/job/register", JOB_FLAGS, "jobName", "job {} registered")
 job_update = sender("PUT", "/api/job/update", JOB_FLAGS, "jobName", "job {} updated", positional=True)
-job_deregister = action("DELETE", "/api/job/{}/deregister", "job {} deregistered")
+EDGE_COLUMNS = [
+    ("EDGE", lambda e: e["edge"]),
+    ("JOB", lambda e: e["jobName"]),
+    ("STATE", lambda e: e["state"]),
+]
+
+
+def job_deregister(api: Api, args: argparse.Namespace) -> None:
+    params = {"cascade": "true"} if args.cascade else None
+    api.request("DELETE", f"/api/job/{path_part(args.name)}/deregister", params=params)
+    done(args, f"job {args.name} deregistered" + (" with the jobs that depend on it" if args.cascade else ""))
+
+
+def job_dependencies(api: Api, args: argparse.Namespace) -> None:
+    result = api.get(f"/api/job/{path_part(args.name)}/dependencies")
+    if args.json:
+        show(args, result)
+        return
+    edges = [{**e, "edge": "waits for"} for e in result.get("upstreams", [])]
+    edges += [{**e, "edge": "needed by"} for e in result.get("downstreams", [])]
+    show(args, edges, EDGE_COLUMNS)
+
+
+def job_graph(api: Api, args: argparse.Namespace) -> None:
+    result = api.get("/api/job/dependencies/graph")
+    if args.json:
+        show(args, result)
+    else:
+        print("\n".join(f"{e['from']} -> {e['to']}" for e in result.get("edges", [])))
+
+
 job_disable = action("POST", "/api/job/{}/disable", "job {} disabled")
 job_enable = action("POST", "/api/job/{}/enable", "job {} enabled")
 

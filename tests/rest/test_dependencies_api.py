@@ -69,3 +69,19 @@ def test_the_dependencies_of_a_job_and_the_graph(chain):
     assert [n["id"] for n in graph["nodes"]] == ["a", "b", "c"]
     assert graph["edges"] == [{"from": "a", "to": "b"}, {"from": "b", "to": "c"}]
     assert requests.get(chain + "/api/job/ghost/dependencies", timeout=10).status_code == 404
+
+
+def test_the_command_line_client_shows_edges_and_cascades(chain, capsys):
+    from elasticjob_cloud.cli import main
+
+    assert main(["job", "dependencies", "b", "--api", chain]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == ["EDGE", "JOB", "STATE"]
+    assert [line.split()[-2:] for line in lines[1:]] == [["a", "WAITING"], ["c", "WAITING"]]
+    assert main(["job", "graph", "--api", chain]) == 0
+    assert capsys.readouterr().out == "a -> b\nb -> c\n"
+    assert main(["job", "deregister", "a", "--api", chain]) == 1
+    assert "b, c" in capsys.readouterr().err
+    assert main(["job", "deregister", "a", "--cascade", "--api", chain]) == 0
+    assert "with the jobs that depend on it" in capsys.readouterr().out
+    assert requests.get(chain + "/api/job/jobs", timeout=10).json() == []
