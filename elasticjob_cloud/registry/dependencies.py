@@ -38,6 +38,7 @@ from ..core.dependencies import (
     all_satisfied,
     ancestors,
     describe_cycle,
+    downstreams,
     edge_after,
     find_cycle,
 )
@@ -137,6 +138,16 @@ def refuse_if_depended_on(removing: list[str], configs: Versioned) -> None:
         raise Conflict(
             f"{', '.join(removing)[:200]}: other jobs depend on it: {listed}; deregister them first, "
             "or deregister with ?cascade=true to remove them too"
+        )
+
+
+def refuse_daemon_upstream(job_name: str, configs: Versioned) -> None:
+    """A job others depend on cannot become a DAEMON job: no run of it would ever complete."""
+    dependents = downstreams(_graph(configs), job_name)
+    if dependents:
+        raise InconsistentChange.field(
+            "jobExecutionType",
+            f"jobs {', '.join(dependents[:20])} depend on it: a DAEMON job's runs never complete",
         )
 
 

@@ -84,6 +84,14 @@ def test_an_update_that_closes_a_cycle_is_refused_naming_it(chain, registry):
     assert set(registry.dependencies.edges_of("c")["edges"]) == {"a", "b"}
 
 
+def test_an_upstream_cannot_become_a_daemon_job(chain, registry):
+    with pytest.raises(InconsistentChange, match="b depend on it"):
+        chain.update_job({"jobName": "a", "jobExecutionType": "DAEMON"})
+    assert registry.config.get_job("a").is_transient
+    chain.update_job({"jobName": "c", "jobExecutionType": "DAEMON", "dependsOn": []})  # nothing needs c
+    assert registry.config.get_job("c").is_daemon
+
+
 def test_deregistering_an_upstream_is_refused_or_cascades_to_its_dependents(chain, registry):
     with pytest.raises(Conflict) as caught:
         chain.deregister_job("a")
