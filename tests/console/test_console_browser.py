@@ -195,9 +195,12 @@ def test_operator_walkthrough(stack, browser):
     assert "needed by" in edges and ("waiting" in edges or "upstream failed" in edges)  # its shard 1 fails
     shot(driver, "06-job-page")
 
-    # The jobs list: server-side search in the URL (a shareable link).
+    # The jobs list: server-side search in the URL (a shareable link), and the dependency graph.
     driver.get(stack.url + "/#/jobs?search=console")
     text_of(driver, "table.grid", contains=JOB)
+    graph = find(driver, "#dependency-graph svg", what="the dependency graph drawn")
+    assert len(graph.find_elements(By.CSS_SELECTOR, "line.edge")) == 1
+    assert {e.text for e in graph.find_elements(By.CSS_SELECTOR, "text")} == {JOB, f"{JOB}_after"}
     shot(driver, "07-jobs")
     driver.get(stack.url + "/#/jobs?search=no-such-job")
     text_of(driver, ".page-jobs", contains="Nothing to show")

@@ -39,7 +39,7 @@ export async function renderJobPage(root, name, params = {}) {
       if (!edges.length) return dependencies.remove();
       const link = (e) => h('a', { href: `#/jobs/${encodeURIComponent(e.jobName)}` }, e.jobName);
       dependencies.append(
-        h('h2', {}, t('dep.title', { policy: answer.dependencyPolicy })),
+        h('h2', {}, answer.upstreams.length ? t('dep.title', { policy: answer.dependencyPolicy }) : t('dep.plain')),
         table(
           [
             { key: 'direction', label: 'dep.direction' },

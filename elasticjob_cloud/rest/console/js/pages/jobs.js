@@ -6,6 +6,7 @@ import { t } from '../i18n.js';
 import { canWrite } from '../state.js';
 import { notice, pager, table } from '../widgets.js';
 import { go, searchBar } from './apps.js';
+import { dependencyGraph } from './depgraph.js';
 
 const PER_PAGE = 25;
 
@@ -31,7 +32,7 @@ export async function renderJobs(root, params) {
     { key: 'state', label: 'state', render: (job) => h('span', { class: states[job.jobName] ? 'tag off' : 'tag on' }, t(states[job.jobName] ? 'disabled' : 'enabled')) },
   ];
   if (canWrite()) columns.push({ key: 'ops', label: 'operations', render: (job) => jobActions(root, job, states[job.jobName]) });
-  clear(holder).append(table(columns, answer.rows), pager(answer.total, page, PER_PAGE, (p) => go('jobs', { ...params, page: p })));
+  clear(holder).append(table(columns, answer.rows), pager(answer.total, page, PER_PAGE, (p) => go('jobs', { ...params, page: p })), dependencyGraph());
 }
 
 export function jobActions(root, job, isDisabled, after = () => window.dispatchEvent(new HashChangeEvent('hashchange'))) {
