@@ -10,6 +10,8 @@ keep the original's content, the task ID).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from .models import DELIMITER
 
 CONFIG_APP = "/config/app"
@@ -29,71 +31,38 @@ FRAMEWORK_ID = "/ha/framework_id"
 ELECTION = "/ha/election"
 
 
-def app(app_name: str) -> str:
-    return f"{CONFIG_APP}/{app_name}"
+def _named(root: str) -> Callable[[str], str]:
+    """``{root}/{name}``: the node of one app or job under ``root``."""
+    return lambda name: f"{root}/{name}"
 
 
-def job(job_name: str) -> str:
-    return f"{CONFIG_JOB}/{job_name}"
+def _shard(root: str) -> Callable[[str, int], str]:
+    """``{root}/{job}/{job}@-@{item}``: the node of one shard of a job (the original's naming)."""
+    return lambda job_name, sharding_item: f"{root}/{job_name}/{job_name}{DELIMITER}{sharding_item}"
 
 
-def ready(job_name: str) -> str:
-    return f"{READY}/{job_name}"
+def _child(root: str) -> Callable[[str, str], str]:
+    """``{root}/{job}/{child}``: a node under a job's own node."""
+    return lambda job_name, child: f"{root}/{job_name}/{child}"
 
 
-def running_job(job_name: str) -> str:
-    return f"{RUNNING}/{job_name}"
-
-
-def running_task(job_name: str, sharding_item: int) -> str:
-    return f"{RUNNING}/{job_name}/{job_name}{DELIMITER}{sharding_item}"
-
-
-def failover_job(job_name: str) -> str:
-    return f"{FAILOVER}/{job_name}"
-
-
-def failover_task(job_name: str, sharding_item: int) -> str:
-    return f"{FAILOVER}/{job_name}/{job_name}{DELIMITER}{sharding_item}"
-
-
-def failover_backoff_job(job_name: str) -> str:
-    return f"{FAILOVER_BACKOFF}/{job_name}"
-
-
-def failover_backoff(job_name: str, sharding_item: int) -> str:
-    """How often in a row the shard was failed over, and when it may run again (JSON)."""
-    return f"{FAILOVER_BACKOFF}/{job_name}/{job_name}{DELIMITER}{sharding_item}"
-
-
-def disabled_app(app_name: str) -> str:
-    return f"{DISABLE_APP}/{app_name}"
-
-
-def disabled_job(job_name: str) -> str:
-    return f"{DISABLE_JOB}/{job_name}"
-
-
-def last_fire(job_name: str) -> str:
-    return f"{PRODUCER}/{job_name}"
-
-
-def triggered_job(job_name: str) -> str:
-    """Runs of the job triggered with their own parameters (issue #17), one child per run ID."""
-    return f"{TRIGGERED}/{job_name}"
-
-
-def triggered_run(job_name: str, run_id: str) -> str:
-    return f"{TRIGGERED}/{job_name}/{run_id}"
-
-
-def trigger_keys_job(job_name: str) -> str:
-    """The job's idempotency keys of the last 24 hours: ``{sha256(key)}`` → ``{"runId", "at"}``."""
-    return f"{TRIGGER_KEYS}/{job_name}"
-
-
-def trigger_key(job_name: str, digest: str) -> str:
-    return f"{TRIGGER_KEYS}/{job_name}/{digest}"
+# The node layout as one table: every helper below is one of the three shapes above over one root.
+app = _named(CONFIG_APP)
+job = _named(CONFIG_JOB)
+ready = _named(READY)
+running_job = _named(RUNNING)
+running_task = _shard(RUNNING)
+failover_job = _named(FAILOVER)
+failover_task = _shard(FAILOVER)
+failover_backoff_job = _named(FAILOVER_BACKOFF)
+failover_backoff = _shard(FAILOVER_BACKOFF)  # the shard's streak and when it may run again (JSON)
+disabled_app = _named(DISABLE_APP)
+disabled_job = _named(DISABLE_JOB)
+last_fire = _named(PRODUCER)
+triggered_job = _named(TRIGGERED)  # runs triggered with their own parameters (issue #17), one per run ID
+triggered_run = _child(TRIGGERED)
+trigger_keys_job = _named(TRIGGER_KEYS)  # idempotency keys of the last 24 h: {sha256(key)} → {"runId", "at"}
+trigger_key = _child(TRIGGER_KEYS)
 
 
 def dependency_edges(job_name: str) -> str:
