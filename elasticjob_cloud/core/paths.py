@@ -41,7 +41,7 @@ def _shard(root: str) -> Callable[[str, int], str]:
     return lambda job_name, sharding_item: f"{root}/{job_name}/{job_name}{DELIMITER}{sharding_item}"
 
 
-def _child(root: str) -> Callable[[str, str], str]:
+def _child(root: str) -> Callable[[str, str | int], str]:
     """``{root}/{job}/{child}``: a node under a job's own node."""
     return lambda job_name, child: f"{root}/{job_name}/{child}"
 
@@ -63,20 +63,9 @@ triggered_job = _named(TRIGGERED)  # runs triggered with their own parameters (i
 triggered_run = _child(TRIGGERED)
 trigger_keys_job = _named(TRIGGER_KEYS)  # idempotency keys of the last 24 h: {sha256(key)} → {"runId", "at"}
 trigger_key = _child(TRIGGER_KEYS)
-
-
-def dependency_edges(job_name: str) -> str:
-    """The state of each edge into a job with ``dependsOn`` (issue #17, ``registry.dependencies``)."""
-    return f"{DEPENDENCIES}/{job_name}"
-
-
-def run_outcomes_job(job_name: str) -> str:
-    """How the shards of the current run of a job others depend on ended, one child per item."""
-    return f"{RUN_OUTCOMES}/{job_name}"
-
-
-def run_outcome(job_name: str, item: int) -> str:
-    return f"{RUN_OUTCOMES}/{job_name}/{item}"
+dependency_edges = _named(DEPENDENCIES)  # the state of each edge into a job with dependsOn (issue #17)
+run_outcomes_job = _named(RUN_OUTCOMES)  # how the shards of a depended-on job's current run ended
+run_outcome = _child(RUN_OUTCOMES)  # one child per sharding item
 
 
 def child_of(path: str, root: str) -> str | None:
