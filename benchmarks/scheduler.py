@@ -25,6 +25,15 @@ as on a scheduler whose jobs have all run once.
      ACKNOWLEDGE calls (none since acknowledgements went to a thread of their own; kept to show it);
      ``cpu``: CPU seconds by thread and child process; ``startup``: ``SchedulerService.start()`` and
      the first catalog load.
+   - what carries from one machine to another: ``cpu_per_1000_fires_seconds``, the CPU time (user +
+     system, ``/proc/PID/stat``) each process used in the window per 1,000 fires: the scheduler (this
+     process: it also runs the recorder), ZooKeeper's JVM and the local Mesos master (its child
+     process); and ``floor``: once the window is over and the scheduler stopped, ``--floor-seconds``
+     of bare round trips at the window's fire rate against the same ZooKeeper server and the same
+     master (``benchmarks/floor.py``): per fire, one multi shaped like the launch transaction
+     (delete the ready node, create the running task's node) and one ACCEPT of one task by a bare
+     framework, p50 / p99 each and of their sum (``floor_ms``). ``p99_over_floor``: fire → LAUNCH
+     p50 and p99 divided by the floor's p50 and p99.
 2. ``burst``: ``--burst-jobs`` x ``--burst-shards`` with a far-future cron, triggered at once by
    creating every ``/state/ready/{job}`` = "1" in one pipelined batch while the engine is idle (offers
    declined, SUPPRESSed). ``shards_per_second`` = shards / (last LAUNCH - trigger write);
@@ -46,7 +55,8 @@ Goals: fire → LAUNCH p99 ≤ 100 ms, burst ≥ 500 shards/s, ≤ 3 engine writ
 Exit status 1 when a fire was never launched, a task failed, or a stop hung.
 
     .venv/bin/python benchmarks/scheduler.py [--quick] [--jobs 1000,10000] [--seconds 60]
-        [--agents 10] [--allocation-interval 0.05] [--precreate-running-nodes] [--profile] [--json FILE]
+        [--agents 10] [--allocation-interval 0.05] [--precreate-running-nodes] [--profile]
+        [--floor-seconds 10] [--json FILE]
 """
 
 from __future__ import annotations
@@ -77,11 +87,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # pymesos installs a SIGINT handler when imported: import it here, on the main thread, first.
 import elasticjob_cloud.mesos.driver  # noqa: F401  isort: skip
+from floor import measure_floor, process_cpu
+
 from elasticjob_cloud.core import paths
 from elasticjob_cloud.core.models import AppConfig, ExecutionType, JobConfig, JobType
 from elasticjob_cloud.core.schemas import app_to_wire, job_to_wire
 from elasticjob_cloud.localmesos import LocalMesosCluster
 from elasticjob_cloud.mesos import service as service_module
+from elasticjob_cloud.mesos.framework import master_address
 from elasticjob_cloud.producer.job_schedules import FireKind, FireRecord
 from elasticjob_cloud.producer.service import ProducerService
 from elasticjob_cloud.registry import Registry
@@ -464,6 +477,7 @@ class Stack:
         self.trace_url = trace_url
         self.trace: TraceService | None = None
         self.recorder = Recorder()
+        self.zk_hosts, self.zk_pid = server.hosts, server.pid
         self.connection = ZooKeeperConnection(server.hosts, namespace).start()
         self.tree = CountingTree(self.connection)
         self.registry = Registry.over(self.tree, queue_size=max(10_000, jobs * 2))
@@ -480,6 +494,7 @@ class Stack:
         )
         self.start_seconds = 0.0
         self.stop_hung = False
+        self._stopper: threading.Thread | None = None
 
     def start(self) -> Stack:
         if self.args.mesos == "process":
@@ -510,17 +525,27 @@ class Stack:
         self.recorder.instrument_driver(self.service)
         return self
 
-    def stop(self, deadline: float = 30.0) -> None:
-        """``SchedulerService.stop()``, then the local Mesos and the ZooKeeper connection. A stop still
-        blocked after ``deadline`` is reported with every thread's stack (``stop_hung``); stopping the
-        local Mesos then closes the driver's connections, which unblocks it."""
-        log.info("stopping the scheduler")
-        stopper = threading.Thread(target=self.service.stop if self.service else lambda: None, daemon=True)
-        stopper.start()
-        stopper.join(deadline)
-        if stopper.is_alive():
+    def stop_scheduler(self, deadline: float = 30.0) -> bool:
+        """``SchedulerService.stop()`` alone (the local Mesos keeps running); False when it is still
+        blocked after ``deadline`` (``stop_hung``, reported with every thread's stack)."""
+        if self._stopper is None:
+            log.info("stopping the scheduler")
+            self._stopper = threading.Thread(
+                target=self.service.stop if self.service else lambda: None, daemon=True
+            )
+            self._stopper.start()
+        self._stopper.join(deadline)
+        if self._stopper.is_alive() and not self.stop_hung:
             self.stop_hung = True
             log.error("SchedulerService.stop() still blocked after %.0f s; stacks:\n%s", deadline, stacks())
+        return not self._stopper.is_alive()
+
+    def stop(self, deadline: float = 30.0) -> None:
+        """The scheduler (``stop_scheduler``), then the local Mesos and the ZooKeeper connection.
+        Stopping the local Mesos closes a hung scheduler's driver connections, which unblocks it."""
+        self.stop_scheduler(deadline)
+        stopper = self._stopper
+        assert stopper is not None
         log.info("stopping the local Mesos")
         if self.cluster is not None:
             self.cluster.stop()
@@ -534,6 +559,12 @@ class Stack:
     def engine(self):
         assert self.service is not None
         return self.service.engine
+
+    def pids(self) -> dict[str, int | None]:
+        """The processes whose CPU the latency run reports: the scheduler (this process), ZooKeeper's
+        JVM and the local Mesos master (None when it runs in this process: ``--mesos thread``)."""
+        master = self.cluster._process if isinstance(self.cluster, MesosProcess) else None
+        return {"scheduler": os.getpid(), "zookeeper": self.zk_pid, "master": master.pid if master else None}
 
     def wait_ready(self, jobs: int, timeout: float) -> float:
         """Until subscribed, the catalog holds every job and the producer anchored them all."""
@@ -623,14 +654,33 @@ def run_latency(
         time.sleep(window_start - time.time())
         calls0, stats0, finished0 = stack.tree.snapshot(), _engine_counts(engine), len(rec.finished)
         cpu0, times0, children0 = thread_cpu(), os.times(), children_cpu()
+        process0 = {name: process_cpu(pid) for name, pid in stack.pids().items()}
         sampler = Sampler("mesos-engine").start() if args.profile else None
         time.sleep(window_start + args.seconds - time.time())
         window_end = time.time()
         calls1, stats1, finished1 = stack.tree.snapshot(), _engine_counts(engine), len(rec.finished)
         cpu1, times1, children1 = thread_cpu(), os.times(), children_cpu()
+        process1 = {name: process_cpu(pid) for name, pid in stack.pids().items()}
         profile = sampler.stop() if sampler is not None else None
         time.sleep(2.0)  # let the window's last fires launch
         held_at_end = len(engine.offers)
+        floor = None
+        if args.floor_seconds > 0 and stack.stop_scheduler():
+            rate = len(
+                [r for r in rec.fires if r.kind is FireKind.FIRE and window_start <= r.instant < window_end]
+            )
+            log.info(
+                "floor: bare launch multis and ACCEPTs at %.0f/s for %.0f s",
+                rate / args.seconds,
+                args.floor_seconds,
+            )
+            assert stack.cluster is not None
+            floor = measure_floor(
+                stack.zk_hosts,
+                master_address(stack.cluster.master_url),
+                rate / args.seconds,
+                args.floor_seconds,
+            )
     finally:
         stack.stop()
 
@@ -710,8 +760,22 @@ def run_latency(
             "by_thread_seconds": cpu_delta(cpu0, cpu1),
             "child_processes_seconds": cpu_delta(children0, children1),
         },
+        "cpu_per_1000_fires_seconds": {
+            name: round((after - process0[name]) * 1000 / max(1, len(fires)), 3)
+            for name, after in process1.items()
+            if after is not None and process0[name] is not None
+        },
+        "floor": floor,
+        "p99_over_floor": _over_floor(percentiles(fire_to_launch), floor),
         **({"engine_profile": profile} if profile is not None else {}),
     }
+
+
+def _over_floor(fire_to_launch: dict[str, Any], floor: dict[str, Any] | None) -> dict[str, float] | None:
+    """fire → LAUNCH as a multiple of the floor (p50 over its p50, p99 over its p99)."""
+    if not floor or not floor["floor_ms"].get("count") or not fire_to_launch.get("count"):
+        return None
+    return {q: round(fire_to_launch[q] / max(1e-9, floor["floor_ms"][q]), 1) for q in ("p50", "p99")}
 
 
 def run_burst(server: ZooKeeperServer, args: argparse.Namespace) -> dict[str, Any]:
@@ -840,6 +904,7 @@ def human(summary: dict[str, Any]) -> list[str]:
             f"{run['startup']['first_catalog_refresh_seconds']} s",
             f"[{run['jobs']} jobs] {zk_line(zk)}; producer per fire: {zk['producer_writes_per_fire']} writes, "
             f"{zk['producer_ops_per_fire']} ops",
+            f"[{run['jobs']} jobs] {cpu_floor_line(run)}",
         ]
     burst = summary["burst"]
     zk, idle = burst["zk_writes"], burst["offers_after_idle"]
@@ -856,6 +921,22 @@ def human(summary: dict[str, Any]) -> list[str]:
         "goals: " + ", ".join(f"{k} {'met' if v else 'NOT met'}" for k, v in summary["goals"].items()),
     ]
     return lines
+
+
+def cpu_floor_line(run: dict[str, Any]) -> str:
+    cpu = ", ".join(
+        f"{name} {seconds * 1000:.0f} ms" for name, seconds in run["cpu_per_1000_fires_seconds"].items()
+    )
+    floor, over = run["floor"], run["p99_over_floor"]
+    if not floor:
+        return f"CPU per 1,000 fires: {cpu}; floor not measured"
+    m, a, f = floor["multi_ms"], floor["accept_ms"], floor["floor_ms"]
+    return (
+        f"CPU per 1,000 fires: {cpu}; floor at {floor['rate_per_second']}/s: launch multi p50 {m.get('p50')} / "
+        f"p99 {m.get('p99')} ms, ACCEPT p50 {a.get('p50')} / p99 {a.get('p99')} ms, both p50 {f.get('p50')} / "
+        f"p99 {f.get('p99')} ms ({floor['without_offer_or_refused']} without an offer); fire -> LAUNCH = "
+        + (f"{over['p50']}x floor at p50, {over['p99']}x at p99" if over else "n/a")
+    )
 
 
 def zk_line(zk: dict[str, Any]) -> str:
@@ -932,6 +1013,12 @@ def main() -> int:
         default="process",
         help="local Mesos in a child process (default) or in this process's threads",
     )
+    parser.add_argument(
+        "--floor-seconds",
+        type=float,
+        default=10.0,
+        help="after each latency window, bare launch multis and ACCEPTs this long (0: none)",
+    )
     parser.add_argument("--json", help="also write the summary to this file")
     parser.add_argument(
         "--trace", default="none", help="event trace per latency run: comma-separated none,sqlite,postgresql"
@@ -940,6 +1027,7 @@ def main() -> int:
     if args.quick:
         args.jobs, args.seconds, args.burst_jobs, args.burst_shards = "200", 10.0, 20, 5
         args.task_seconds = min(args.task_seconds, 0.2)
+        args.floor_seconds = min(args.floor_seconds, 3.0)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log.setLevel(logging.INFO)
 
