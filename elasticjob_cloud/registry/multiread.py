@@ -1,4 +1,5 @@
-"""ZooKeeper's ``multiRead`` (opcode 22, ZooKeeper 3.6+): many ``getData`` in one request.
+"""ZooKeeper's ``multiRead`` (opcode 22, ZooKeeper 3.6+): many ``getData`` or ``getChildren`` in
+one request.
 
 kazoo sends each request through its connection thread one at a time (a wake-up, a send, a read,
 a thread hand-off per request): 167 pipelined ``get`` calls take 25-40 ms on a small machine, one
@@ -11,6 +12,9 @@ ZooKeeper's ``MultiOperationRecord`` / ``MultiResponse``: a ``MultiHeader`` befo
 and each result, a closing header with ``done``). Unlike a write ``multi``, each read fails alone:
 a missing node answers an error result for its own slot and the others still return data.
 Servers older than 3.6 answer ``Unimplemented``; ``KazooTree`` then falls back to single gets.
+
+``getChildren`` the same way (``MultiChildren``): a new leader lists ``/state/running/{job}`` of every
+job; 10,000 pipelined ``getChildren`` calls took 2-3 s through kazoo's connection thread.
 """
 
 from __future__ import annotations
@@ -24,11 +28,13 @@ from kazoo.protocol.serialization import (
     int_struct,
     multiheader_struct,
     read_buffer,
+    read_string,
     stat_struct,
     write_string,
 )
 
 _GET_DATA = 4
+_GET_CHILDREN = 8
 _ERROR = -1
 
 Found = tuple[bytes, int] | None  # (data, version), None for a missing node
@@ -73,15 +79,60 @@ class MultiRead:
                 raise ValueError(f"unexpected result type {header.type} in a multiRead answer")
 
 
+class MultiChildren:
+    """The request: ``getChildren`` (no watch) of every path; one list of names (or None for a
+    missing node, or an exception) per path."""
+
+    type = 22  # multiRead as well: one request may mix both reads; ours do not
+
+    def __init__(self, paths: list[str]):
+        self.paths = paths
+
+    def __repr__(self) -> str:
+        return f"MultiChildren({len(self.paths)} paths)"
+
+    def serialize(self) -> bytearray:
+        body = bytearray()
+        for path in self.paths:
+            body.extend(MultiHeader(_GET_CHILDREN, False, -1).serialize())
+            body.extend(write_string(path))
+            body.append(0)  # watch = false
+        return body + multiheader_struct.pack(-1, True, -1)
+
+    @classmethod
+    def deserialize(cls, buffer: bytes, offset: int) -> list[list[str] | Exception | None]:
+        results: list[list[str] | Exception | None] = []
+        while True:
+            header, offset = MultiHeader.deserialize(buffer, offset)
+            if header.done:
+                return results
+            if header.type == _GET_CHILDREN:
+                count = int_struct.unpack_from(buffer, offset)[0]
+                offset += int_struct.size
+                names = []
+                for _ in range(max(0, count)):
+                    name, offset = read_string(buffer, offset)
+                    names.append(name)
+                results.append(names)
+            elif header.type == _ERROR:
+                code = int_struct.unpack_from(buffer, offset)[0]
+                offset += int_struct.size
+                results.append(None if code == NoNodeError.code else EXCEPTIONS[code]())
+            else:
+                raise ValueError(f"unexpected result type {header.type} in a multiRead answer")
+
+
 # ZnodeStat's fields: czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner,
 # dataLength, numChildren, pzxid: ``version`` is the fifth.
 _STAT_VERSION = 4
 
 
-def send(client: KazooClient, paths: list[str]) -> Any:
+def send(client: KazooClient, paths: list[str], children: bool = False) -> Any:
     """Queue one multiRead of ``paths`` (relative to the client's chroot); returns kazoo's async
-    result, whose value is one ``(data, version)``, ``None`` or exception per path, in order."""
+    result, whose value is one ``(data, version)`` (``children``: a list of child names), ``None`` or
+    exception per path, in order."""
     root = (client.chroot or "").rstrip("/")
     result = client.handler.async_result()
-    client._call(MultiRead([(root + path).rstrip("/") or "/" for path in paths]), result)
+    request = MultiChildren if children else MultiRead
+    client._call(request([(root + path).rstrip("/") or "/" for path in paths]), result)
     return result

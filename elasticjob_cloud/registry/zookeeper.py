@@ -189,10 +189,42 @@ class KazooTree:
             return []
 
     def children_many(self, paths: list[str]) -> list[list[str]]:
+        """``multiRead`` ``getChildren`` requests of ``MULTI_READ_PATHS`` paths each, pipelined (10,000
+        job nodes: 20 requests instead of 10,000); single calls, pipelined, without ``multiRead``."""
         self._require_connected()
+        if not paths:
+            return []
         for path in paths:
             check_path(path)
-        with self.connection.timed("children_many"), self.connection.translated():
+        with self.connection.timed("children_many"):
+            if self._multi_read:
+                try:
+                    return self._multi_children(paths)
+                except UnimplementedError:
+                    log.warning("this ZooKeeper has no multiRead (3.6+): listing node by node")
+                    self._multi_read = False
+            return self._single_children(paths)
+
+    def _multi_children(self, paths: list[str]) -> list[list[str]]:
+        chunks = [paths[i : i + MULTI_READ_PATHS] for i in range(0, len(paths), MULTI_READ_PATHS)]
+        with self.connection.translated():
+            pending = [multiread.send(self._client, chunk, children=True) for chunk in chunks]
+        found: list[list[str]] = []
+        for chunk, request in zip(chunks, pending, strict=True):
+            try:
+                answers = request.get(timeout=self.connection.operation_timeout)
+            except UnimplementedError:
+                raise
+            except (KazooException, KazooTimeoutError) as exc:
+                raise translate(exc, chunk[0]) from exc
+            for path, answer in zip(chunk, answers, strict=True):
+                if isinstance(answer, Exception):
+                    raise translate(answer, path)
+                found.append(sorted(answer) if answer is not None else [])
+        return found
+
+    def _single_children(self, paths: list[str]) -> list[list[str]]:
+        with self.connection.translated():
             pending = [self._client.get_children_async(path) for path in paths]
         found: list[list[str]] = []
         for path, request in zip(paths, pending, strict=True):

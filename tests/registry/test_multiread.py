@@ -46,3 +46,31 @@ def test_a_server_without_multiread_is_read_node_by_node(tree, monkeypatch):
     assert tree.get_many(["/m/a", "/m/b"]) == [(b"x", 0), None]
     assert tree._multi_read is False
     assert zookeeper.KazooTree(tree.connection)._multi_read  # a new tree tries again
+
+
+def test_many_nodes_listed_as_single_calls_would_in_order_across_chunks(tree):
+    tree.ensure("/c")
+    count = MULTI_READ_PATHS + 13
+    tree.commit_many(
+        [[Create(f"/c/n{i}"), *(Create(f"/c/n{i}/k{j}") for j in range(i % 4))] for i in range(count)]
+    )
+    asked = [f"/c/n{i}" for i in range(count)] + ["/nowhere/at/all", "/c"]
+
+    found = tree.children_many(asked)
+
+    assert found == tree._single_children(asked)
+    assert found[0] == [] and found[3] == ["k0", "k1", "k2"] and found[-2] == []
+    assert found[-1] == sorted(f"n{i}" for i in range(count))
+    assert tree._multi_read
+
+
+def test_a_server_without_multiread_is_listed_node_by_node(tree, monkeypatch):
+    tree.ensure("/c/a/x")
+
+    class Unimplemented:
+        def get(self, timeout=None):
+            raise UnimplementedError()
+
+    monkeypatch.setattr(multiread, "send", lambda client, paths, children=False: Unimplemented())
+    assert tree.children_many(["/c/a", "/c/b"]) == [["x"], []]
+    assert tree._multi_read is False
