@@ -19,6 +19,7 @@ from ..core import paths
 from ..core.models import AppConfig, JobConfig
 from ..registry.stores import ConfigStore, DisableStore
 from ..registry.tree import Tree
+from ..registry.warm import WarmJobs
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,10 @@ class Catalog:
         self._full = True
         self._dirty_jobs: set[str] = set()
         self._dirty_apps: set[str] = set()
+        # Every job's decoded config, kept current while this instance stood by: the first full load
+        # takes them from here instead of reading and decoding every config (issue #13).
+        self.warm: WarmJobs | None = None
+        self._loaded = False
 
     def watch(self, on_change: Callable[[], None]) -> list[Callable[[], None]]:
         def changed(path: str | None) -> None:
@@ -94,8 +99,11 @@ class Catalog:
 
     def _reload_all(self) -> Changes:
         before_apps = set(self.apps)
-        names = self._registry.config.job_names()
-        found = self._registry.config.get_jobs_versioned(names)
+        if self.warm is not None and not self._loaded:  # subscribed first: see ``WarmJobs.snapshot``
+            found: dict[str, tuple[JobConfig | None, int] | None] = dict(self.warm.snapshot())
+        else:
+            found = self._registry.config.get_jobs_versioned(self._registry.config.job_names())
+        self._loaded = True
         self.jobs = {
             name: entry[0] for name, entry in found.items() if entry is not None and entry[0] is not None
         }

@@ -19,6 +19,7 @@ from typing import Any
 from ..core.models import TaskId
 from ..core.ports import TraceSink
 from ..exceptions import ElasticJobError, MesosUnavailable, NotLeader
+from ..registry.warm import WarmJobs
 from ..settings import Settings
 from . import master_state, task_output
 from .catalog import WATCHED
@@ -60,13 +61,16 @@ class SchedulerNode:
         # confirmation with ZooKeeper); None: always
         self.subscribe_guard: Callable[[], bool] | None = None
         self._warm: list[Callable[[], None]] = []
+        self.warm_jobs: WarmJobs | None = None
 
     def keep_warm(self) -> None:
         """Keep the caches of what the engine's catalog and the producer watch (every job's config,
         the disable marks) while standing by: elected, their watches join these at once instead of
-        first reading and watching every node (6.5 s of a takeover at 10,000 jobs; see README)."""
+        first reading and watching every node (6.5 s of a takeover at 10,000 jobs; see README). And
+        every job's config decoded (``registry.warm``): their first loads take them from there."""
         try:
             self._warm = [self.registry.tree.watch(root, _ignore) for root in WATCHED]
+            self.warm_jobs = WarmJobs(self.registry.tree, self.registry.config).start()
         except ElasticJobError as exc:  # not needed to lead: the leader's own watches build them
             log.warning("job catalog caches not kept warm on this instance: %s", exc)
 
@@ -87,6 +91,7 @@ class SchedulerNode:
                     self.clock,
                     self.trace,
                     self.subscribe_guard,
+                    self.warm_jobs,
                 ).start()
                 self.leaderships += 1
             except Exception:
@@ -113,6 +118,9 @@ class SchedulerNode:
     def stop(self) -> None:
         self.revoked()
         warm, self._warm = self._warm, []
+        warm_jobs, self.warm_jobs = self.warm_jobs, None
+        if warm_jobs is not None:
+            warm_jobs.stop()
         for unwatch in warm:
             try:
                 unwatch()

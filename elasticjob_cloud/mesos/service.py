@@ -16,6 +16,7 @@ from ..core import paths
 from ..core.ports import NoTrace, TraceSink
 from ..producer.schedule import ProducerStores
 from ..producer.service import ProducerService
+from ..registry.warm import WarmJobs
 from ..settings import Settings, effective_time_zone
 from . import master_state
 from .agent_fit import AgentFit, master_totals
@@ -54,6 +55,7 @@ class SchedulerService:
         clock: Callable[[], float] = time.time,
         trace: TraceSink | None = None,
         may_subscribe: Callable[[], bool] | None = None,
+        warm: WarmJobs | None = None,
     ):
         self.settings = settings
         self.registry = registry
@@ -66,6 +68,8 @@ class SchedulerService:
         fit = AgentFit(master_totals, self.inbox.wake)
         self.engine = Engine(registry, engine_config(settings), self._next_fire, listener, self.trace, fit)
         self.engine.find_executors = self._app_executors
+        self.engine.catalog.warm = warm  # the standby's decoded configs (``registry.warm``)
+        self.producer.producer.warm = warm
         self.loop = EngineLoop(self.engine, self.inbox, clock)
         self.driver: MesosDriver | None = None
         self._unwatch: list[Callable[[], None]] = []

@@ -33,6 +33,7 @@ from ..core.models import JobConfig
 from ..exceptions import InvalidConfig, RegistryUnavailable
 from ..registry.stores import DisableStore
 from ..registry.tree import Tree
+from ..registry.warm import Versioned, WarmJobs
 from .firing import FireStores, Firing, Listener
 from .job_schedules import JobStats, ScheduledJob, next_fire
 
@@ -73,6 +74,9 @@ class Producer:
         self._backoff = 0.0
         self.next_due: float | None = None  # the next fire's instant, for the launcher's offer holding
         self._firing = Firing(registry, self._push, self.mark_dirty, clock, listener)
+        # Every job's decoded config, kept current while this instance stood by: the first full load
+        # takes them from here instead of reading and decoding every config (issue #13).
+        self.warm: WarmJobs | None = None
         self.stats = self._firing.stats
 
     # ------------------------------------------------------------------ change detection
@@ -167,9 +171,13 @@ class Producer:
             return
         try:
             names = set(jobs) | {job for job, app in self._apps.items() if app in apps}
-            if full:
+            known = None
+            if full and initial and self.warm is not None:  # subscribed first: see ``WarmJobs``
+                known = self.warm.snapshot()
+                names |= set(known)
+            elif full:
                 names |= set(self._apps) | set(self._registry.config.job_names())
-            self._reload(sorted(names), now, initial and full)
+            self._reload(sorted(names), now, initial and full, known)
         except Exception:
             with self._lock:  # nothing is lost: the same reload runs on the next tick
                 self._full, self._dirty_jobs, self._dirty_apps = (
@@ -181,13 +189,16 @@ class Producer:
         if full:
             self._initial = False
 
-    def _reload(self, names: list[str], now: float, initial: bool) -> None:
-        configs = self._registry.config.get_jobs_versioned(names)
+    def _reload(
+        self, names: list[str], now: float, initial: bool, known: dict[str, Versioned] | None = None
+    ) -> None:
+        """``known``: configs already read (``WarmJobs``); a name it lacks is a job gone."""
+        configs = self._registry.config.get_jobs_versioned(names) if known is None else known
         disabled_jobs = self._registry.disable.disabled_jobs()
         disabled_apps = self._registry.disable.disabled_apps()
         new: list[tuple[JobConfig, int, CronSchedule]] = []
         for name in names:
-            found = configs[name]
+            found = configs.get(name)
             config = found[0] if found else None
             if found is None or config is None or not config.is_transient:
                 self._apps.pop(name, None)
