@@ -28,16 +28,18 @@ def never(names):
 def test_the_first_load_takes_the_warm_configs_and_later_changes_are_read(registry, monkeypatch):
     registry.config.add_job(job("a"))
     registry.config.add_job(job("b", cron="0/7 * * * * ?"))
-    warm = WarmJobs(registry.tree, registry.config).start()
+    warm = WarmJobs(registry.tree, registry.config, zone="UTC").start()
     try:
         wait_until(lambda: warm.reads == 2, message="the standby's first read")
         h = Harness(registry)
         h.producer.warm = warm
         read = registry.config.get_jobs_versioned
         monkeypatch.setattr(registry.config, "get_jobs_versioned", never)
+        monkeypatch.setattr("elasticjob_cloud.producer.schedule.CronSchedule.parse", never)  # parsed already
         h.producer.tick(h.clock.t)
         assert h.producer.scheduled == {"a": T0 + 5, "b": T0 + 7}
-        monkeypatch.setattr(registry.config, "get_jobs_versioned", read)
+        monkeypatch.undo()
+        assert registry.config.get_jobs_versioned == read
         registry.config.update_job("a", lambda j: j.with_changes(cron="0/3 * * * * ?"))
         h.producer.tick(h.clock.t)
         assert h.producer.scheduled == {"a": T0 + 3, "b": T0 + 7}

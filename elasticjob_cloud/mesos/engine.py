@@ -50,6 +50,10 @@ log = logging.getLogger(__name__)
 # protects nothing more; after a master failover with an agent that never comes back it held every
 # job back (10 s before).
 RECONCILE_WAIT = 3.0
+# TaskInfo parts prepared at once for up to this many (re)loaded jobs; a full load's are prepared
+# this many a loop step once launching can start (10,000 took ~0.5-1.5 s, before a new leader's
+# first launch; a launch of a job not prepared yet prepares its own).
+PREPARE_AT_ONCE = 500
 
 
 class Driver(Protocol):
@@ -162,6 +166,7 @@ class Engine:
         self.time_limits = TimeLimits()  # timeLimitSeconds of running tasks
         self.stall_logged: set[str] = set()  # tasks in doubt already logged as stalling their job
         self.pending_ops: list[Op] = []
+        self.unprepared: set[str] = set()  # jobs of a full load whose TaskInfo parts wait (``timers``)
         self.unacknowledged: list[dict[str, Any]] = []  # acknowledged once their writes are in
         self.statuses = StatusHandler(self)
         self.triggered_runs = WatchedQueue(registry.triggered.entries)  # read once changed (service's watch)
@@ -420,11 +425,15 @@ class Engine:
         their TaskInfo parts and, once the running state is loaded, their ``/state/running/{job}``
         node (a first launch would otherwise create it in its own transaction: one op more per run)."""
         missing = []
+        later = len(names) > PREPARE_AT_ONCE
         for name in names:
             job = self.catalog.jobs.get(name)
             app = self.catalog.apps.get(job.app_name) if job is not None else None
             if job is not None and app is not None:
-                self.task_infos.warm(job, app)
+                if later:
+                    self.unprepared.add(name)
+                else:
+                    self.task_infos.warm(job, app)
             if job is not None and self.loaded and self.running.needs_job_node(name):
                 missing.append(name)
         if not missing:
@@ -439,6 +448,17 @@ class Engine:
                 self.running.job_nodes.add(name)
             elif not isinstance(error, RegistryUnavailable):  # a launch creates it then
                 log.info("running node of %s not created ahead: %s", name, error)
+
+    def _prepare_later(self) -> bool:
+        """Whether a slice of ``unprepared`` is due: once launching can start, between rounds."""
+        return bool(self.unprepared) and self.loaded and self.awaiting is None and not self.dirty
+
+    def _prepare_slice(self) -> None:
+        for _ in range(min(PREPARE_AT_ONCE, len(self.unprepared))):
+            job = self.catalog.jobs.get(self.unprepared.pop())
+            app = self.catalog.apps.get(job.app_name) if job is not None else None
+            if job is not None and app is not None:
+                self.task_infos.warm(job, app)
 
     def failover_changed(self, *_: Any) -> None:
         """Watch callback (any thread): the failover queue changed, or changes may have been missed."""
@@ -594,6 +614,8 @@ class Engine:
             candidates.append(min(grace) + self.config.unreachable_grace_seconds)
         if self.suppressed and (upcoming := self.next_fire()) is not None:
             candidates.append(upcoming - self.config.offer_hold_seconds)
+        if self._prepare_later():
+            candidates.append(0.0)  # due now: the next step prepares a slice
         return min((c for c in candidates if c is not None), default=None)
 
     def timers(self, now: float) -> None:
@@ -620,6 +642,8 @@ class Engine:
         imminent = upcoming is not None and upcoming - now <= self.config.offer_hold_seconds
         if self.suppressed and imminent and self.driver is not None and self.driver.revive():
             self.suppressed = False  # offers will be there by the fire
+        if self._prepare_later():
+            self._prepare_slice()
 
     def flush(self) -> None:
         """Commit the queued running-state writes in one pipelined batch, then acknowledge the status

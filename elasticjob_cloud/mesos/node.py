@@ -20,7 +20,7 @@ from ..core.models import TaskId
 from ..core.ports import TraceSink
 from ..exceptions import ElasticJobError, MesosUnavailable, NotLeader
 from ..registry.warm import WarmJobs
-from ..settings import Settings
+from ..settings import Settings, effective_time_zone
 from . import master_state, task_output
 from .catalog import WATCHED
 from .engine import Listener
@@ -70,7 +70,8 @@ class SchedulerNode:
         every job's config decoded (``registry.warm``): their first loads take them from there."""
         try:
             self._warm = [self.registry.tree.watch(root, _ignore) for root in WATCHED]
-            self.warm_jobs = WarmJobs(self.registry.tree, self.registry.config).start()
+            zone = effective_time_zone(self.settings)
+            self.warm_jobs = WarmJobs(self.registry.tree, self.registry.config, zone=zone).start()
         except ElasticJobError as exc:  # not needed to lead: the leader's own watches build them
             log.warning("job catalog caches not kept warm on this instance: %s", exc)
 

@@ -232,6 +232,8 @@ class Producer:
             self._schedule(job, now)
 
     def _parse(self, config: JobConfig) -> CronSchedule | None:
+        if self.warm is not None and (parsed := self.warm.schedule(config, self._zone)) is not None:
+            return parsed  # parsed while standing by, in the same zone
         try:
             return CronSchedule.parse(config.cron, config.time_zone or self._zone)
         except InvalidConfig as exc:

@@ -10,9 +10,13 @@ of registrations is one read). ``snapshot()`` first re-reads what changed since,
 than the events delivered before the call: a reader that subscribed to ``/config/job`` before taking
 the snapshot misses nothing (a later change reaches it as an event and it re-reads that job).
 
-Cost on a standby: one decoded ``JobConfig`` per job (the leader keeps the same objects: the catalog
-and the producer share them) and no watch of its own (the cache is the one ``SchedulerNode.keep_warm``
-holds); one read per changed job.
+With the scheduler's default time zone, each TRANSIENT job's cron is parsed too (``schedule``): the
+producer's schedules are ready when elected (parsing 10,000 crons took 0.15-0.5 s of a takeover).
+
+Cost on a standby: one decoded ``JobConfig`` and one ``CronSchedule`` per job (~1.1 KB and ~0.8 KB:
+~19 MB at 10,000 jobs; the leader keeps the same objects: the catalog and the producer share them),
+no watch of its own (the cache is the one ``SchedulerNode.keep_warm`` holds), one read and parse per
+changed job.
 """
 
 from __future__ import annotations
@@ -22,8 +26,9 @@ import threading
 from collections.abc import Callable
 
 from ..core import paths
+from ..core.cron import CronSchedule
 from ..core.models import JobConfig
-from ..exceptions import ElasticJobError
+from ..exceptions import ElasticJobError, InvalidConfig
 from .config import ConfigStore
 from .tree import Tree
 
@@ -33,11 +38,15 @@ Versioned = tuple[JobConfig | None, int]  # the decoded config (None: unreadable
 
 
 class WarmJobs:
-    def __init__(self, tree: Tree, config: ConfigStore, settle: float = 0.2):
+    def __init__(self, tree: Tree, config: ConfigStore, settle: float = 0.2, zone: str | None = None):
+        """``zone``: the scheduler's default time zone; given, each TRANSIENT job's cron is parsed
+        too (``schedule``), as the producer would."""
         self._tree = tree
         self._config = config
         self._settle = settle
+        self._zone = zone
         self._jobs: dict[str, Versioned] = {}
+        self._schedules: dict[str, tuple[JobConfig, CronSchedule]] = {}
         self._lock = threading.Lock()  # guards the marks
         self._reading = threading.Lock()  # one refresh at a time
         self._full = True
@@ -102,12 +111,32 @@ class WarmJobs:
             self.reads += len(names)
             if full:
                 self._jobs = {name: entry for name, entry in found.items() if entry is not None}
-                return
-            for name, entry in found.items():
-                if entry is None:
-                    self._jobs.pop(name, None)
-                else:
-                    self._jobs[name] = entry
+                self._schedules = {}
+            else:
+                for name, entry in found.items():
+                    if entry is None:
+                        self._jobs.pop(name, None)
+                    else:
+                        self._jobs[name] = entry
+            for name in names:
+                self._parse(name)
+
+    def schedule(self, config: JobConfig, zone: str) -> CronSchedule | None:
+        """The parsed cron of exactly this config object (one ``snapshot`` handed out) with ``zone`` as
+        the default time zone, else None."""
+        kept = self._schedules.get(config.job_name)
+        return kept[1] if kept is not None and kept[0] is config and zone == self._zone else None
+
+    def _parse(self, name: str) -> None:
+        entry = self._jobs.get(name)
+        config = entry[0] if entry is not None else None
+        self._schedules.pop(name, None)
+        if self._zone is None or config is None or not config.is_transient:
+            return
+        try:
+            self._schedules[name] = (config, CronSchedule.parse(config.cron, config.time_zone or self._zone))
+        except InvalidConfig:
+            pass  # the producer parses it again and says why it is not scheduled
 
     def _run(self) -> None:
         settle = 0.0  # the first (full) read at once

@@ -515,6 +515,24 @@ def test_a_jobs_running_node_and_task_data_are_prepared_before_its_first_fire(h)
     assert h.engine.stats.zk_ops - written == 2  # ready mark taken, task recorded: no node create
 
 
+def test_a_full_loads_task_data_is_prepared_a_slice_a_step_once_launching_can_start(h, monkeypatch):
+    """A new leader with thousands of jobs launches before it prepares them all (issue #13)."""
+    monkeypatch.setattr("elasticjob_cloud.mesos.engine.PREPARE_AT_ONCE", 2)
+    for n in range(5):
+        h.lifecycle.register_job(job_body(name=f"j{n}", shards=1))
+    h.engine.round(h.now)  # the first load, before the subscription: nothing prepared yet
+    assert h.engine.task_infos._data == {} and len(h.engine.unprepared) == 5
+    assert not h.engine._prepare_later()  # not while it cannot launch yet
+    h.subscribe()
+    prepared = []
+    while h.engine.unprepared:
+        assert h.engine._prepare_later() and h.engine.next_deadline() == 0.0  # due at once
+        h.step()
+        prepared.append(len(h.engine.task_infos._data))
+    assert prepared == [2, 4, 5]
+    assert set(h.engine.task_infos._data) == {(f"j{n}", 0) for n in range(5)}
+
+
 def test_a_running_node_that_could_not_be_created_ahead_is_created_by_the_first_launch(h):
     h.lifecycle.register_job(job_body(name="late", shards=1))
 

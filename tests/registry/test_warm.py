@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 
+from elasticjob_cloud.core.cron import CronSchedule
 from elasticjob_cloud.core.models import AppConfig, ExecutionType, JobConfig, JobType
 from elasticjob_cloud.registry.warm import WarmJobs
 from tests.support import wait_until
@@ -78,3 +79,24 @@ def test_a_lost_connection_reads_everything_again(registry, warm):
     warm.mark(None)  # what a reconnection reports: events may have been missed
     assert warm.snapshot() == stored(registry)
     assert warm.reads - reads == 20
+
+
+def test_with_a_default_zone_each_transient_jobs_cron_is_parsed_for_that_config_only(registry):
+    registry.config.add_app(APP)
+    registry.config.add_job(job("utc"))
+    registry.config.add_job(job("tokyo", cron="0 0 9 * * ?").with_changes(time_zone="Asia/Tokyo"))
+    registry.config.add_job(job("daemon").with_changes(execution_type=ExecutionType.DAEMON))
+    warm = WarmJobs(registry.tree, registry.config, zone="UTC").start()
+    try:
+        snapshot = warm.snapshot()
+        assert warm.schedule(snapshot["utc"][0], "UTC") == CronSchedule.parse("0/5 * * * * ?", "UTC")
+        assert warm.schedule(snapshot["tokyo"][0], "UTC") == CronSchedule.parse("0 0 9 * * ?", "Asia/Tokyo")
+        assert warm.schedule(snapshot["daemon"][0], "UTC") is None  # the producer does not schedule it
+        assert warm.schedule(snapshot["utc"][0], "Europe/Paris") is None  # another default zone
+        assert warm.schedule(job("utc"), "UTC") is None  # an equal config, not the one handed out
+        registry.config.update_job("utc", lambda j: j.with_changes(cron="0 0 * * * ?"))
+        wait_until(lambda: warm.snapshot()["utc"][0].cron == "0 0 * * * ?", message="the update followed")
+        assert warm.schedule(snapshot["utc"][0], "UTC") is None  # the old config's schedule is gone
+        assert warm.schedule(warm.snapshot()["utc"][0], "UTC") == CronSchedule.parse("0 0 * * * ?", "UTC")
+    finally:
+        warm.stop()
