@@ -264,7 +264,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             leader.proc.wait()
             wait(lambda: not tree.exists(leader_node), args.session_timeout + 30, "the session expiry", 0.005)
             expired_at = time.time()
-            first = wait(lambda: accepts.since(killed_at), 120, "the new leader's first launch", 0.005)[0][0]
+            # From the expiry: an ACCEPT the killed leader sent just before the kill may be applied
+            # after it (seen at load 11); nobody else may launch before the standby is elected.
+            first = wait(lambda: accepts.since(expired_at), 120, "the new leader's first launch", 0.005)[0][0]
             time.sleep(max(0.0, first + args.after - time.time()))
             end = time.time()
             unwatch()
