@@ -11,7 +11,7 @@ from elasticjob_cloud.producer.job_schedules import FireKind
 from elasticjob_cloud.registry import Registry
 from elasticjob_cloud.registry.warm import WarmJobs
 from tests.support import wait_until
-from tests.test_producer import APP, T0, Harness, job
+from tests.test_producer import APP, T0, Clock, Harness, job
 
 
 @pytest.fixture
@@ -83,3 +83,35 @@ def test_a_takeover_settles_the_gap_once_per_job_and_logs_it_in_one_line(registr
     finally:
         if warm is not None:
             warm.stop()
+
+
+def test_a_job_the_standby_followed_to_its_last_fire_is_scheduled_without_a_cron_search(
+    registry, monkeypatch
+):
+    registry.config.add_job(job("a"))  # 0/5
+    registry.config.add_job(job("b", cron="0/7 * * * * ?"))
+    first = Harness(registry)
+    first.run_until(T0 + 11)  # a at :05 :10, b at :07
+    for unwatch in first.unwatch:
+        unwatch()
+    clock = Clock(T0 + 3)
+    warm = WarmJobs(registry.tree, registry.config, zone="UTC", clock=clock).start()
+    try:
+        wait_until(lambda: warm.reads == 2, message="the standby's first read")
+        clock.t = T0 + 12
+        warm._advance(clock.t)  # what its thread does as the instants pass
+        snapshot = warm.snapshot()
+        assert warm.expected(snapshot["a"][0], "UTC") == (T0 + 10, T0 + 15)
+        assert warm.expected(snapshot["b"][0], "UTC") == (T0 + 7, T0 + 14)
+        assert warm.expected(snapshot["a"][0], "Asia/Tokyo") is None
+        second = Harness(registry, start=T0 + 12.5)  # elected: nothing fell in the gap
+        second.producer.warm = warm
+        monkeypatch.setattr("elasticjob_cloud.core.cron.CronSchedule.next_after", never)
+        second.producer.tick(second.clock.t)
+        monkeypatch.undo()
+        assert second.producer.scheduled == {"a": T0 + 15, "b": T0 + 14}
+        assert second.records == [] and second.producer.stats["a"].missed == 0
+        second.run_until(T0 + 15.5)
+        assert second.kinds("a") == [FireKind.FIRE] and second.kinds("b") == [FireKind.FIRE]
+    finally:
+        warm.stop()

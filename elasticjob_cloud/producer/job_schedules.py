@@ -74,6 +74,10 @@ class ScheduledJob:
         self._known = (self.schedule, after, found)
         return found
 
+    def prime(self, after: float, found: float | None) -> None:
+        """``next_fire(after)`` is ``found``, as followed elsewhere with this very schedule."""
+        self._known = (self.schedule, after, found)
+
     @property
     def name(self) -> str:
         return self.config.job_name

@@ -225,11 +225,23 @@ class Producer:
             job = ScheduledJob(config, version, schedule, now, -1 if last is None else last.version)
             if initial and last is not None and last.instant < now:
                 job.anchor, job.catch_up = last.instant, True  # settle the gap since the last fire
+                if self._missed_nothing(job, last.instant, now):
+                    job.catch_up = False  # its next instant is still ahead: nothing to settle
             else:
                 job.anchor = max(now, last.instant if last else now)
                 job.anchor_unsaved = last is None or last.instant < job.anchor
             self._jobs[config.job_name] = job
             self._schedule(job, now)
+
+    def _missed_nothing(self, job: ScheduledJob, last: float, now: float) -> bool:
+        """Whether the standby followed this job's schedule (``WarmJobs.expected``) to ``last``, the
+        job's last fire, and the instant after it is still ahead: the next fire is then known
+        without a cron search (``ScheduledJob.prime``)."""
+        expected = self.warm.expected(job.config, self._zone) if self.warm is not None else None
+        if expected is None or expected[0] != last:
+            return False
+        job.prime(last, expected[1])
+        return expected[1] is None or expected[1] > now
 
     def _parse(self, config: JobConfig) -> CronSchedule | None:
         if self.warm is not None and (parsed := self.warm.schedule(config, self._zone)) is not None:

@@ -12,18 +12,26 @@ the snapshot misses nothing (a later change reaches it as an event and it re-rea
 
 With the scheduler's default time zone, each TRANSIENT job's cron is parsed too (``schedule``): the
 producer's schedules are ready when elected (parsing 10,000 crons took 0.15-0.5 s of a takeover).
+And followed (``expected``): each job's latest instant that passed and the next one, advanced as
+the instants pass, as the leader's producer does; a job whose last fire is that instant missed
+nothing, and the new leader takes its next fire from here instead of searching the cron (10,000
+searches took 0.3-0.9 s of a takeover).
 
 Cost on a standby: one decoded ``JobConfig`` and one ``CronSchedule`` per job (~1.1 KB and ~0.8 KB:
-~19 MB at 10,000 jobs; the leader keeps the same objects: the catalog and the producer share them),
-no watch of its own (the cache is the one ``SchedulerNode.keep_warm`` holds), one read and parse per
-changed job.
+~19 MB at 10,000 jobs; the leader keeps the same objects: the catalog and the producer share them)
+and a heap entry; no watch of its own (the cache is the one ``SchedulerNode.keep_warm`` holds); one
+read and parse per changed job, and one cron search per scheduled instant (as the leader's
+producer: at 10,000 jobs ~167 a second, a few milliseconds of CPU).
 """
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
+import time
 from collections.abc import Callable
+from datetime import UTC, datetime
 
 from ..core import paths
 from ..core.cron import CronSchedule
@@ -38,15 +46,26 @@ Versioned = tuple[JobConfig | None, int]  # the decoded config (None: unreadable
 
 
 class WarmJobs:
-    def __init__(self, tree: Tree, config: ConfigStore, settle: float = 0.2, zone: str | None = None):
+    def __init__(
+        self,
+        tree: Tree,
+        config: ConfigStore,
+        settle: float = 0.2,
+        zone: str | None = None,
+        clock: Callable[[], float] = time.time,
+    ):
         """``zone``: the scheduler's default time zone; given, each TRANSIENT job's cron is parsed
-        too (``schedule``), as the producer would."""
+        too (``schedule``), as the producer would, and followed (``expected``)."""
+        self._clock = clock
         self._tree = tree
         self._config = config
         self._settle = settle
         self._zone = zone
         self._jobs: dict[str, Versioned] = {}
         self._schedules: dict[str, tuple[JobConfig, CronSchedule]] = {}
+        # job → (its schedule, the latest instant that passed, the next one): ``expected``
+        self._expected: dict[str, tuple[CronSchedule, float | None, float | None]] = {}
+        self._due: list[tuple[float, str]] = []  # (next instant, job): a heap
         self._lock = threading.Lock()  # guards the marks
         self._reading = threading.Lock()  # one refresh at a time
         self._full = True
@@ -108,7 +127,6 @@ class WarmJobs:
                     self._full |= full
                     self._dirty |= dirty
                 raise
-            self.reads += len(names)
             if full:
                 self._jobs = {name: entry for name, entry in found.items() if entry is not None}
                 self._schedules = {}
@@ -118,8 +136,13 @@ class WarmJobs:
                         self._jobs.pop(name, None)
                     else:
                         self._jobs[name] = entry
+            if full:
+                self._expected, self._due = {}, []
+            now = self._clock()
             for name in names:
                 self._parse(name)
+                self._expect(name, now)
+            self.reads += len(names)
 
     def schedule(self, config: JobConfig, zone: str) -> CronSchedule | None:
         """The parsed cron of exactly this config object (one ``snapshot`` handed out) with ``zone`` as
@@ -138,21 +161,73 @@ class WarmJobs:
         except InvalidConfig:
             pass  # the producer parses it again and says why it is not scheduled
 
+    def expected(self, config: JobConfig, zone: str) -> tuple[float, float | None] | None:
+        """For exactly this config (see ``schedule``): its latest scheduled instant that passed while
+        this instance watched, and the instant after it; None before one passed. A job whose last
+        fire is that instant missed nothing, and its next fire is known without a cron search."""
+        kept = self._expected.get(config.job_name)
+        schedule = self.schedule(config, zone)
+        if kept is None or schedule is None or kept[0] is not schedule or kept[1] is None:
+            return None
+        return kept[1], kept[2]
+
+    def _expect(self, name: str, now: float) -> None:
+        kept = self._schedules.get(name)
+        if kept is None:
+            self._expected.pop(name, None)
+            return
+        following = _next(kept[1], now)
+        self._expected[name] = (kept[1], None, following)
+        if following is not None:
+            heapq.heappush(self._due, (following, name))
+
+    def _advance(self, now: float) -> None:
+        """Each job whose next instant passed: that instant becomes its latest, the next one is
+        looked up (at 10,000 jobs, ~167 lookups a second: a few milliseconds of CPU)."""
+        with self._reading:
+            while self._due and self._due[0][0] <= now:
+                instant, name = heapq.heappop(self._due)
+                kept = self._expected.get(name)
+                if kept is None or kept[2] != instant:
+                    continue  # re-timed or gone since
+                following = _next(kept[0], instant)
+                self._expected[name] = (kept[0], instant, following)
+                if following is not None:
+                    heapq.heappush(self._due, (following, name))
+
+    def _until_due(self) -> float | None:
+        with self._reading:
+            due = self._due[0][0] if self._due else None
+        return None if due is None else max(0.0, due - self._clock())
+
     def _run(self) -> None:
         settle = 0.0  # the first (full) read at once
         while not self._stopping.is_set():
-            self._changed.wait()
-            if self._stopping.wait(settle):
+            self._changed.wait(self._until_due())
+            if self._stopping.is_set():
                 return
-            settle = self._settle
-            self._changed.clear()
+            if self._changed.is_set():
+                if self._stopping.wait(settle):
+                    return
+                settle = self._settle
+                self._changed.clear()
+                try:
+                    self.refresh()
+                except ElasticJobError as exc:  # kept marked: retried shortly, or by a snapshot
+                    log.warning("warm job configs: reading them failed (%s); retrying", exc)
+                    self._changed.set()
+                    self._stopping.wait(1.0)
+                except Exception:
+                    log.exception("warm job configs: refresh failed; retrying")
+                    self._changed.set()
+                    self._stopping.wait(1.0)
             try:
-                self.refresh()
-            except ElasticJobError as exc:  # kept marked: retried shortly, or by a snapshot
-                log.warning("warm job configs: reading them failed (%s); retrying", exc)
-                self._changed.set()
-                self._stopping.wait(1.0)
+                self._advance(self._clock())
             except Exception:
-                log.exception("warm job configs: refresh failed; retrying")
-                self._changed.set()
+                log.exception("warm job configs: following the schedules failed")
                 self._stopping.wait(1.0)
+
+
+def _next(schedule: CronSchedule, after: float) -> float | None:
+    found = schedule.next_after(datetime.fromtimestamp(after, UTC))
+    return None if found is None else found.timestamp()
