@@ -134,8 +134,8 @@ def check_transient(
 
     An execution killed after it wrote its end line but before its process exited has an
     indeterminate outcome: the job did its work, Mesos saw a task killed by a signal (TASK_FAILED
-    from the executor), which is a loss the scheduler fails over. Its shard's next FAILOVER
-    execution is that failover: listed in ``reran_indeterminate``, left out of the runs (it is still
+    from the executor), which is a loss the scheduler fails over. Its shard's next execution, when a
+    FAILOVER, is that failover: listed in ``reran_indeterminate``, left out of the runs (it is still
     checked for overlaps). Anything else run twice is ``doubled``."""
     verdict = JobVerdict(job, executions=len(executions), instants=instants, allowed_missing=allowed_missing)
     verdict.killed = sum(1 for e in executions if e.end is None)
@@ -166,25 +166,27 @@ def check_transient(
 def _without_reruns_of_indeterminate(
     executions: list[Execution], killed_at: dict[str, float], verdict: JobVerdict
 ) -> list[Execution]:
+    """The failover of a task killed after its end line is the shard's very next execution, and a
+    FAILOVER: the job's next READY run waits until no task of it runs and its failover entries are
+    gone. The kill may also have come after the command had exited (the agent not yet done with it):
+    the task finished, nothing was failed over, and the shard's next execution is the next run's
+    READY. A later FAILOVER of the shard is then the repair of some later run (its agent removed,
+    say), which must stay in that run: taking it out made that run look as if the shard never
+    completed there, a loss that was none."""
     rerun: set[int] = set()
     ordered = sorted(executions, key=lambda x: x.start)
-    for e in ordered:
+    for number, e in enumerate(ordered):
         when = killed_at.get(e.task_id)
         if when is None or e.end is None or e.end > when:
             continue
-        for later in ordered:
-            if (
-                later.shard == e.shard
-                and later.kind == "FAILOVER"
-                and later.start >= when
-                and id(later) not in rerun
-            ):
-                rerun.add(id(later))
-                verdict.reran_indeterminate.append(
-                    f"shard {e.shard}: {e.task_id} ended at {e.end:.3f}, killed at {when:.3f} before its exit; "
-                    f"failed over as {later.task_id}"
-                )
-                break
+        following = next((x for x in ordered[number + 1 :] if x.shard == e.shard), None)
+        if following is None or following.kind != "FAILOVER" or following.start < when:
+            continue
+        rerun.add(id(following))
+        verdict.reran_indeterminate.append(
+            f"shard {e.shard}: {e.task_id} ended at {e.end:.3f}, killed at {when:.3f} before its exit; "
+            f"failed over as {following.task_id}"
+        )
     return [e for e in ordered if id(e) not in rerun]
 
 

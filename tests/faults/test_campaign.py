@@ -44,7 +44,12 @@ def test_short_campaign(tmp_path, campaign_app):
     finally:
         campaign.stop()
     print(json.dumps(report, indent=1))
-    context = f"seed {seed}: {json.dumps(report)}\n{json.dumps(details, indent=1, default=str)[:6000]}"
+    # the whole evidence next to the executions log and the schedulers' logs (a failure message
+    # carries only the first part of the details)
+    (tmp_path / "campaign" / "verdict.json").write_text(
+        json.dumps({"report": report, "details": details}, indent=1, default=str)
+    )
+    context = f"seed {seed} (evidence in {tmp_path / 'campaign'}): {json.dumps(report)}\n{json.dumps(details, indent=1, default=str)[:6000]}"
     assert report["faults"] >= FAULTS, context
     assert (report["lost"], report["doubled"], report["overlapping"]) == (0, 0, 0), context
     assert report["daemon_overlapping"] == 0, context

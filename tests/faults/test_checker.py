@@ -96,3 +96,23 @@ def test_a_failover_of_a_task_killed_after_its_last_line_is_not_a_double_but_oth
     assert (v.doubled, v.lost, len(v.reran_indeterminate)) == ([], [], 1)
     killed_before_end = {done[1].task_id: 0.35}  # killed before its end: the end line cannot follow
     assert check_transient("j", 2, history, 2, 0, True, True, 1000.0, killed_at=killed_before_end).doubled
+
+
+def test_a_task_killed_after_its_process_exited_takes_no_later_failover_out_of_its_run():
+    """The nemesis can hit an executor whose command already exited (the agent's thread has not yet
+    reported TASK_FINISHED; wider under load): the task finishes, nothing is failed over. A FAILOVER
+    of that shard several runs later (say, its agent removed) repairs that later run and must stay
+    in it: only the shard's very next execution can be the failover of the killed task."""
+    finished = ex(0, 0.0, 0.3)
+    history = [
+        finished,
+        ex(1, 0.05, 0.35),
+        ex(0, 3.0, 3.3),
+        ex(1, 3.05, 3.35),
+        ex(0, 6.0, None),  # its agent removed mid-run
+        ex(1, 6.05, 6.35),
+        ex(0, 7.0, 7.3, "FAILOVER"),  # the repair of run 2
+    ]
+    killed = {finished.task_id: 0.4}  # after its end line; the process had exited: TASK_FINISHED
+    v = check_transient("j", 2, history, 3, 0, True, True, 1000.0, killed_at=killed)
+    assert (v.lost, v.doubled, v.reran_indeterminate) == ([], [], [])
