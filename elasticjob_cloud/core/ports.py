@@ -123,6 +123,91 @@ class DependencyStore(Protocol):
     def edges_of(self, job_name: str) -> dict[str, Any]: ...  # the job's edge states (issue #17)
 
 
+class Watches(Protocol):
+    """The registry tree's watches, as the loops that follow changes see them (``registry.tree``)."""
+
+    def watch(self, path: str, callback: Callable[[str | None], None]) -> Callable[[], None]: ...
+    def watch_children(self, path: str, callback: Callable[[str | None], None]) -> Callable[[], None]: ...
+
+
+@dataclass(frozen=True)
+class ReadyTake:
+    """One run of ``job_name`` taken off ``/state/ready``, guarded by the counter as read."""
+
+    job_name: str
+    count: int
+    version: int
+
+
+@dataclass(frozen=True)
+class FailoverTake:
+    """A failover entry taken off ``/state/failover`` (its shard is launched)."""
+
+    job_name: str
+    sharding_item: int
+
+
+@dataclass(frozen=True)
+class TriggeredTake:
+    """A run triggered with parameters taken off ``/state/triggered`` (launched or dropped)."""
+
+    job_name: str
+    run_id: str
+
+
+Take = ReadyTake | FailoverTake | TriggeredTake
+
+
+@dataclass(frozen=True)
+class LaunchRecord:
+    """One placed run, as its launch transaction writes it: the queue entry it takes (none for a
+    daemon's desired shards), its job's ``/state/running/{job}`` node when not known to exist, and
+    its tasks under it. Applied whole or not at all."""
+
+    take: Take | None
+    tasks: tuple[RunningEntry, ...]
+    create_job_node: bool = False
+
+
+@dataclass(frozen=True)
+class LaunchResult:
+    """How a launch transaction went: ``error`` None when it applied (else the run stays queued);
+    ``job_node`` what is known of ``/state/running/{job}`` afterwards (None: unknown)."""
+
+    error: Exception | None
+    job_node: bool | None
+
+
+class StateWrites(Protocol):
+    """The engine's small writes of one event batch (finished tasks, adopted tasks, drops), each its
+    own guarded transaction, committed together by ``flush`` (status updates are acknowledged only
+    once their writes are in)."""
+
+    def finish_task(self, job_name: str, sharding_item: int) -> None: ...
+    def record_task(self, entry: RunningEntry, create_job_node: bool) -> None: ...  # an adopted task
+    def forget_job(self, job_name: str) -> None: ...  # /state/running/{job} of a deregistered job
+    def drop_ready(self, take: ReadyTake, runs: int) -> None: ...  # runs dropped, guarded by the read
+    def drop_triggered(self, take: TriggeredTake) -> None: ...
+    def flush(self) -> None: ...  # what ZooKeeper could not take now is kept for the next flush
+    def __len__(self) -> int: ...  # writes not yet in
+
+
+class SchedulerLedger(Protocol):
+    """The scheduler's verbs on its ZooKeeper state (``registry.ledger``): the only writer of
+    ``/state/running`` and of the engine's takes from the ready, failover and triggered queues.
+    Every write goes through the registry's tree, so a leadership's writes are fenced."""
+
+    def running_jobs(self) -> list[str]: ...  # names with a /state/running/{job} node
+    def prepare_jobs(self, job_names: list[str]) -> dict[str, bool | None]: ...  # node exists now?
+    def record_launches(self, records: list[LaunchRecord]) -> list[LaunchResult]: ...
+    def take_ready_run(self, take: ReadyTake) -> bool: ...  # False: the counter moved since read
+    def writes(self) -> StateWrites: ...
+    @property
+    def transactions(self) -> int: ...  # transactions committed so far (the engine's statistics)
+    @property
+    def ops(self) -> int: ...
+
+
 class SchedulerControl(Protocol):
     """What the REST layer asks of this instance's scheduler side (implemented in ``mesos``).
 

@@ -17,8 +17,8 @@ from typing import Protocol
 
 from ..core import paths
 from ..core.models import AppConfig, JobConfig
+from ..core.ports import Watches
 from ..registry.stores import ConfigStore, DisableStore
-from ..registry.tree import Tree
 from ..registry.warm import WarmJobs
 
 log = logging.getLogger(__name__)
@@ -27,9 +27,11 @@ WATCHED = (paths.CONFIG_JOB, paths.CONFIG_APP, paths.DISABLE_JOB, paths.DISABLE_
 
 
 class CatalogStores(Protocol):
-    tree: Tree
     config: ConfigStore
     disable: DisableStore
+
+    @property
+    def tree(self) -> Watches: ...  # only its watches: writes go through the stores and the ledger
 
 
 @dataclass

@@ -13,29 +13,22 @@ from __future__ import annotations
 import logging
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 from ..core import paths
-from ..core.models import TaskId, TaskType
-from ..core.ports import FailoverEntry, NoTrace, TraceSink
+from ..core.planning import launch_order, pending_runs
+from ..core.ports import NoTrace, ReadyTake, TraceSink
 from ..core.taskdata import STOP_MESSAGE
 from ..core.taskinfo import TaskInfos
-from ..core.transitions import failover_delay
-from ..exceptions import AlreadyExists, ElasticJobError, NotFound, RegistryUnavailable
-from ..registry.dependencies import DependencyStore
-from ..registry.grouped import commit_groups
-from ..registry.stores import FailoverQueue, FrameworkIdStore, ReadyQueue, RunningStore
-from ..registry.tree import Create, Delete, Op, SetData
-from ..registry.triggers import TriggeredRuns
-from . import executor_versions
+from . import engine_failover, engine_prepare, engine_reconciling, engine_timers, executor_versions
 from .agent_fit import AgentFit
-from .catalog import Catalog, CatalogStores, Changes
+from .catalog import Catalog, Changes
 from .dependencies import DependencyTracker
+from .engine_reconciling import RECONCILE_WAIT
+from .engine_setup import Driver, EngineConfig, EngineStats, EngineStores, Listener
 from .launch_commit import launch
-from .launch_plan import launch_order, pending_runs
-from .offers import BUSY_REFUSE_SECONDS, IDLE_REFUSE_SECONDS, OfferBook
+from .offers import OfferBook
 from .overrun import TimeLimits, replace_running
 from .queued import QueuedRuns, drop_late_runs, drop_late_triggered
 from .reconcile import Reconciliation
@@ -45,81 +38,16 @@ from .watched import WatchedQueue
 
 log = logging.getLogger(__name__)
 
-# The longest a new leader waits for explicit reconciliation answers before launching. Unanswered
-# tasks stay running in its view (their shards wait, and they are asked again), so waiting longer
-# protects nothing more; after a master failover with an agent that never comes back it held every
-# job back (10 s before).
-RECONCILE_WAIT = 3.0
-# TaskInfo parts prepared at once for up to this many (re)loaded jobs; a full load's are prepared
-# this many a loop step once launching can start (10,000 took ~0.5-1.5 s, before a new leader's
-# first launch; a launch of a job not prepared yet prepares its own).
-PREPARE_AT_ONCE = 500
-
-
-class Driver(Protocol):
-    def launch_many(
-        self, launches: Sequence[tuple[Sequence[str], list[dict[str, Any]]]], refuse_seconds: float
-    ) -> Iterator[bool | None]:
-        """One ACCEPT per (offer IDs, TaskInfos), in order as answered: taken (True), refused or never
-        sent (False), or in doubt (None: sent, but its answer was lost)."""
-        ...
-
-    def decline(self, offer_ids: list[str], refuse_seconds: float) -> bool: ...
-    def suppress(self) -> bool: ...
-    def revive(self) -> bool: ...
-    def kill(self, task_id: str, agent_id: str) -> bool: ...
-    def reconcile(self, tasks: list[tuple[str, str]]) -> bool: ...
-    def message(self, executor_id: str, agent_id: str, data: bytes) -> bool: ...
-    def acknowledge(self, status: dict[str, Any]) -> bool: ...
-
-
-class EngineStores(CatalogStores, Protocol):
-    """The part of ``registry.Registry`` the engine uses (typed here so kazoo stays out of reach)."""
-
-    ready: ReadyQueue
-    failover: FailoverQueue
-    running: RunningStore
-    framework_id: FrameworkIdStore
-    triggered: TriggeredRuns
-    dependencies: DependencyStore
-
-
-@dataclass(frozen=True)
-class EngineConfig:
-    executor_command: str = "elasticjob-cloud-executor"
-    executor_idle_timeout_seconds: float = 600.0
-    time_zone: str = "UTC"
-    offer_hold_seconds: float = 1.0
-    unreachable_grace_seconds: float = 300.0
-    reconcile_interval_seconds: float = 0.0  # <= 0: no periodic reconciliation
-    # a task whose explicit reconciliation is unanswered this long counts as unreachable since it
-    # was first asked (then lost unreachable_grace_seconds after that first ask)
-    reconcile_no_answer_seconds: float = 60.0
-    # a launch whose ACCEPT answer was lost and that the master has not answered about this long
-    # counts as never launched: its shards are queued again
-    launch_doubt_seconds: float = 30.0
-
-
-@dataclass
-class EngineStats:
-    launched: int = 0
-    launch_failures: int = 0
-    launches_in_doubt: int = 0  # tasks whose ACCEPT answer was lost (asked about, not repeated)
-    finished: int = 0
-    failed: int = 0
-    failovers: int = 0
-    killed_by_scheduler: int = 0
-    offers_received: int = 0
-    offers_declined: int = 0
-    zk_transactions: int = 0
-    zk_ops: int = 0
-    counters: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-
-
-Listener = Callable[[str, Any, float], None]  # ("launch", [task ids], now), ("status", status dict, now)
+__all__ = ["RECONCILE_WAIT", "Driver", "Engine", "EngineConfig", "EngineStats", "EngineStores", "Listener"]
 
 
 class Engine:
+    """With its parts: ``engine_reconciling`` (the master's view of our tasks), ``engine_failover``
+    (shards to run again, launches in doubt), ``engine_timers`` (what is due when, offers kept or
+    declined), ``launch_commit`` (a launch round's writes and ACCEPTs), ``statuses`` (status
+    updates). What is pending is decided in ``core.planning``; every write goes through the
+    registry's ledger (``registry.ledger``) or a store, never as tree operations built here."""
+
     def __init__(
         self,
         registry: EngineStores,
@@ -165,7 +93,7 @@ class Engine:
         self.in_doubt: dict[str, float] = {}  # task → when its launch's answer was lost (asked since)
         self.time_limits = TimeLimits()  # timeLimitSeconds of running tasks
         self.stall_logged: set[str] = set()  # tasks in doubt already logged as stalling their job
-        self.pending_ops: list[Op] = []
+        self.writes = registry.ledger.writes()  # this event batch's state writes (see ``flush``)
         self.unprepared: set[str] = set()  # jobs of a full load whose TaskInfo parts wait (``timers``)
         self.unacknowledged: list[dict[str, Any]] = []  # acknowledged once their writes are in
         self.statuses = StatusHandler(self)
@@ -204,7 +132,7 @@ class Engine:
     def _load_running(self) -> None:
         started = time.perf_counter()
         entries = self.registry.running.entries()
-        job_nodes = self.registry.tree.children(paths.RUNNING)
+        job_nodes = self.registry.ledger.running_jobs()
         read = time.perf_counter()
         self.catalog.refresh()
         apps = {name: job.app_name for name, job in self.catalog.jobs.items()}
@@ -214,7 +142,7 @@ class Engine:
         self.time_limits.check_at = 0.0  # the loaded tasks' limits count from now
         self.loaded = True
         prepared = time.perf_counter()
-        self._prepare(set(self.catalog.jobs))
+        engine_prepare.prepare(self, set(self.catalog.jobs))
         log.info(
             "loaded %d running tasks from ZooKeeper in %.2f s (reading them %.2f s, preparing %d jobs %.2f s)",
             len(self.running),
@@ -224,112 +152,22 @@ class Engine:
             time.perf_counter() - prepared,
         )
 
-    # ------------------------------------------------------------------ reconciliation
+    # ------------------------------------------------------------------ reconciliation, failover
     def reconcile(self, explicit: bool, now: float, blocking: bool = False) -> None:
-        """Explicit: ask for every task we think runs (then implicit when the answers are in)."""
-        if self.driver is None or not self.subscribed:
-            return
-        if not explicit:
-            self.driver.reconcile([])
-            return
-        tasks = [(t.task_id, t.agent_id) for t in self.running]
-        if tasks:
-            self.ask(tasks, now)
-        if blocking and tasks:
-            self.awaiting = {t for t, _ in tasks}
-            self.reconcile_deadline = now + RECONCILE_WAIT
-        else:
-            self.driver.reconcile([])
+        engine_reconciling.reconcile(self, explicit, now, blocking)
 
     def ask(self, tasks: list[tuple[str, str]], now: float) -> None:
-        """Explicit reconciliation of ``tasks``, asked again with backoff until answered (see
-        ``reconcile.py``: a master may stay silent about a task on an agent it recovered)."""
-        if self.driver is not None and self.subscribed:
-            self.driver.reconcile(tasks)
-        self.reconciliation.ask(tasks, now)
+        engine_reconciling.ask(self, tasks, now)
 
     def answered(self, task_id: str, now: float) -> None:
-        self.reconciliation.answered(task_id)
-        if self.awaiting is not None:
-            self.awaiting.discard(task_id)
-            self._finish_reconciling(now)
+        engine_reconciling.answered(self, task_id, now)
 
     def on_agent_lost(self, agent_id: str, now: float) -> None:
-        """FAILURE for an agent (slaveLost): its offers are void and its tasks are asked about. After
-        a master failover, an agent recovered from the registry that never came back is reported
-        this way only, with no update for its tasks (``MasterTest.UnreachableTaskAfterFailover``)."""
-        self.offers.drop_agent(agent_id)
-        tasks = [(t.task_id, t.agent_id) for t in self.running if t.agent_id == agent_id]
-        if tasks:
-            log.warning("agent %s lost: reconciling its %d task(s)", agent_id, len(tasks))
-            self.ask(tasks, now)
+        engine_reconciling.on_agent_lost(self, agent_id, now)
 
-    def _reconcile_again(self, now: float) -> None:
-        """Unanswered tasks: asked again when due; past ``reconcile_no_answer_seconds`` they count as
-        unreachable since they were first asked (their grace period runs from then)."""
-        pending = self.reconciliation
-        for task_id in [t for t in pending.task_ids() if self.running.get(t) is None]:
-            pending.forget(task_id)
-        for task_id, first in pending.overdue(now):
-            task = self.running.get(task_id)
-            if task is None:
-                continue
-            if task.unreachable_since is None or first < task.unreachable_since:
-                task.unreachable_since = first
-            log.warning(
-                "no reconciliation answer for task %s of job %s (shard %s, agent %s) in %.0f s: treated "
-                "as unreachable; lost at %s unless the master answers",
-                task.task_id,
-                task.job_name,
-                task.item,
-                task.agent_id,
-                now - first,
-                _clock(first + self.config.unreachable_grace_seconds),
-            )
-        due = pending.due(now)
-        if due and self.driver is not None and self.subscribed:
-            self.driver.reconcile(due)
-
-    def _log_stalls(self, ready: dict[str, tuple[int, int]]) -> None:
-        """A job whose queued runs wait for a task the master has not confirmed is stalled: said
-        once per such task, with when it will count as lost (the queue is ``/api/job/tasks/ready``)."""
-        for name, entry in ready.items():
-            if entry[0] <= 0 or not self.running.is_job_running(name):
-                continue
-            for task in self.running.of_job(name):
-                in_doubt = task.unreachable_since is not None or task.task_id in self.reconciliation
-                if not in_doubt or task.task_id in self.stall_logged:
-                    continue
-                if len(self.stall_logged) > 10_000:
-                    self.stall_logged.clear()
-                self.stall_logged.add(task.task_id)
-                since = task.unreachable_since
-                until = (
-                    f"it counts as lost at {_clock(since + self.config.unreachable_grace_seconds)}"
-                    if since is not None
-                    else "waiting for the master's answer"
-                )
-                log.warning(
-                    "job %s stalled: %d queued run(s) wait for its task %s on agent %s, in doubt (%s)",
-                    name,
-                    entry[0],
-                    task.task_id,
-                    task.agent_id,
-                    until,
-                )
-
-    def _finish_reconciling(self, now: float) -> None:
-        if self.awaiting is not None and (not self.awaiting or now >= self.reconcile_deadline):
-            if self.awaiting:
-                log.warning(
-                    "no reconciliation answer for %d task(s) yet; launching the other jobs, asking again",
-                    len(self.awaiting),
-                )
-            self.awaiting = None
-            if self.driver is not None:
-                self.driver.reconcile([])
-            self.enforce(Changes(jobs={t.job_name for t in self.running}))
-            self.dirty = True
+    def failover_changed(self, *_: Any) -> None:
+        """Watch callback (any thread): the failover queue changed, or changes may have been missed."""
+        self._failover_changed = True
 
     # ------------------------------------------------------------------ events
     def on_offers(self, offers: list[dict[str, Any]], now: float) -> None:
@@ -387,7 +225,7 @@ class Engine:
         changes = self.catalog.refresh()
         if changes and self.loaded:
             self.enforce(changes)
-        self._prepare(changes.jobs)
+        engine_prepare.prepare(self, changes.jobs)
         if not self.subscribed or self.driver is None or self.awaiting is not None:
             return
         ready = self.registry.ready.snapshot()
@@ -397,8 +235,8 @@ class Engine:
         replace_running(
             self, [n for n, (count, _) in ready.items() if count > 0] + [r.job_name for r in triggered]
         )
-        self._log_stalls(ready)
-        failover = self._failover_entries()
+        engine_reconciling.log_stalls(self, ready)
+        failover = engine_failover.entries(self)
         waiting = [e.not_before for e in failover if e.not_before > now]
         self.failover_wake = min(waiting, default=None)
         pending = pending_runs(
@@ -406,7 +244,6 @@ class Engine:
             failover,
             self.catalog,
             self.running,
-            self.registry.ready.take_op,
             now,
             triggered,
             self.queued.oldest,
@@ -418,64 +255,8 @@ class Engine:
             runs = launch_order(pending.runs, self.queued.oldest)
             unplaced = (launch(self, runs, now) if len(self.offers) else True) or unplaced
         self.fit.check(pending.runs if unplaced else [], self.catalog.apps, self.master, now)
-        self._settle_offers(now, unplaced)
-
-    def _prepare(self, names: set[str]) -> None:
-        """Do now, off the path of their next fire, what the first launch of (re)loaded jobs needs:
-        their TaskInfo parts and, once the running state is loaded, their ``/state/running/{job}``
-        node (a first launch would otherwise create it in its own transaction: one op more per run)."""
-        missing = []
-        later = len(names) > PREPARE_AT_ONCE
-        for name in names:
-            job = self.catalog.jobs.get(name)
-            app = self.catalog.apps.get(job.app_name) if job is not None else None
-            if job is not None and app is not None:
-                if later:
-                    self.unprepared.add(name)
-                else:
-                    self.task_infos.warm(job, app)
-            if job is not None and self.loaded and self.running.needs_job_node(name):
-                missing.append(name)
-        if not missing:
-            return
-        try:
-            results = commit_groups(self.registry.tree, [[Create(paths.running_job(n))] for n in missing])
-        except RegistryUnavailable as exc:  # not needed for launching: a first launch creates it
-            log.info("running nodes of %d jobs not created ahead: %s", len(missing), exc)
-            return
-        for name, error in zip(missing, results, strict=True):
-            if error is None or isinstance(error, AlreadyExists):
-                self.running.job_nodes.add(name)
-            elif not isinstance(error, RegistryUnavailable):  # a launch creates it then
-                log.info("running node of %s not created ahead: %s", name, error)
-
-    def _prepare_later(self) -> bool:
-        """Whether a slice of ``unprepared`` is due: once launching can start, between rounds."""
-        return bool(self.unprepared) and self.loaded and self.awaiting is None and not self.dirty
-
-    def _prepare_slice(self) -> None:
-        for _ in range(min(PREPARE_AT_ONCE, len(self.unprepared))):
-            job = self.catalog.jobs.get(self.unprepared.pop())
-            app = self.catalog.apps.get(job.app_name) if job is not None else None
-            if job is not None and app is not None:
-                self.task_infos.warm(job, app)
-
-    def failover_changed(self, *_: Any) -> None:
-        """Watch callback (any thread): the failover queue changed, or changes may have been missed."""
-        self._failover_changed = True
-
-    def _failover_entries(self) -> list[FailoverEntry]:
-        if self.failover_watched and not self._failover_changed:
-            return []  # read empty since, and no change reported
-        self._failover_changed = False  # before the read: a change during it is reported again
-        try:
-            entries = self.registry.failover.entries()
-        except Exception:
-            self._failover_changed = True
-            raise
-        if entries:
-            self._failover_changed = True  # taken by a later transaction; read again until empty
-        return entries
+        engine_timers.settle_offers(self, now, unplaced)
+        self._count_writes()
 
     def _clear_orphans(self, names: list[str], ready: dict[str, tuple[int, int]]) -> bool:
         """Ready marks of jobs that do not exist are deleted (as the original), but only after a fresh
@@ -487,7 +268,8 @@ class Engine:
                 self.catalog.mark(paths.job(name))
                 self.dirty = unseen = True
             else:
-                self.pending_ops.append(Delete(paths.ready(name), ready[name][1]))
+                count, version = ready[name]
+                self.writes.drop_ready(ReadyTake(name, count, version), max(count, 1))
         return unseen
 
     def forget_job_node(self, job_name: str) -> None:
@@ -498,187 +280,31 @@ class Engine:
             and not self.running.is_job_running(job_name)
         ):
             self.running.job_nodes.discard(job_name)
-            self.pending_ops.append(Delete(paths.running_job(job_name)))
+            self.writes.forget_job(job_name)
 
-    def add_failover(self, task: RunningTask, now: float) -> None:
-        """Queue the shard to run again: at once the first time, later each time it is failed over
-        again in a row (its task was itself a failover launch), so a shard whose every task is lost
-        cannot relaunch in a tight loop; the streak is kept in ZooKeeper for the next leader."""
-        if self.running.at(task.job_name, task.item) is not None:
-            return  # that shard runs again already
-        self._failover_changed = True
-        try:
-            attempt = 1
-            if _task_type(task.task_id) is TaskType.FAILOVER:
-                attempt = max(self.registry.failover.streak(task.job_name, task.item), 1) + 1
-            delay = failover_delay(attempt)
-            entry = FailoverEntry(task.job_name, task.item, task.task_id, attempt, now + delay)
-            if self.registry.failover.add(entry):
-                self.stats.failovers += 1
-                if attempt > 1:
-                    self.streaks.add(task.shard)
-                    log.warning(
-                        "shard %s of %s failed over %d times in a row: the next try in %.0f s",
-                        task.item,
-                        task.job_name,
-                        attempt,
-                        delay,
-                    )
-        except ElasticJobError as exc:
-            log.error("shard %s of %s could not be queued for failover: %s", task.item, task.job_name, exc)
-        self.dirty = True
-
-    def doubt(self, tasks: list[RunningTask], now: float) -> None:
-        """An ACCEPT's answer was lost: the master may have launched ``tasks`` or not. They stay
-        recorded as running (their shards wait) and the master is asked about them; they are
-        launched again only when it answers that it does not know them, or after
-        ``launch_doubt_seconds`` without an answer (see ``StatusHandler`` and ``timers``)."""
-        self.stats.launches_in_doubt += len(tasks)
-        for task in tasks:
-            self.in_doubt[task.task_id] = now
-        log.warning(
-            "the answer to the launch of %d task(s) (%s) was lost: asking the master before launching "
-            "them again",
-            len(tasks),
-            ", ".join(t.task_id for t in tasks[:3]) + (" ..." if len(tasks) > 3 else ""),
-        )
-        self.ask([(t.task_id, t.agent_id) for t in tasks], now)
-
-    def never_launched(self, task: RunningTask, now: float, why: str) -> None:
-        """A launch in doubt that did not happen: its shard is queued again as the same run, whether
-        or not its job fails over (it never ran, so nothing of it may be lost)."""
-        self.in_doubt.pop(task.task_id, None)
-        log.warning(
-            "task %s of job %s shard %s was never launched (%s): queued again",
-            task.task_id,
-            task.job_name,
-            task.item,
-            why,
-        )
-        _, ops = self.running.remove(task.task_id)
-        self.pending_ops.extend(ops)
-        self.reconciliation.forget(task.task_id)
-        if self.catalog.launchable(task.job_name) is not None:  # not for a job gone or disabled since
-            self.add_failover(task, now)
-        self.forget_job_node(task.job_name)
-        self.dirty = True
-
-    def _expire_doubt(self, now: float) -> None:
-        for task_id, since in list(self.in_doubt.items()):
-            task = self.running.get(task_id)
-            if task is None:
-                self.in_doubt.pop(task_id)
-            elif now - since >= self.config.launch_doubt_seconds:
-                self.never_launched(task, now, f"no answer from the master in {now - since:.0f} s")
-
-    def end_streak(self, task: RunningTask) -> None:
-        """A shard with a failover streak ran to its end: its next failover starts again at once."""
-        if task.shard not in self.streaks:
-            return
-        try:
-            self.registry.failover.end_streak(task.job_name, task.item)
-            self.streaks.discard(task.shard)
-        except ElasticJobError as exc:
-            log.warning("failover streak of %s shard %s not cleared: %s", task.job_name, task.item, exc)
-
-    def _settle_offers(self, now: float, unplaced: bool) -> None:
-        if self.driver is None:
-            return
-        upcoming = self.next_fire()
-        imminent = upcoming is not None and upcoming - now <= self.config.offer_hold_seconds
-        if unplaced or imminent:
-            return  # held; each offer at most offer_hold_seconds (see timers)
-        declined = self.offers.clear()
-        if declined:
-            self.driver.decline(declined, IDLE_REFUSE_SECONDS)
-            self.stats.offers_declined += len(declined)
-        if not self.suppressed and self.driver.suppress():
-            self.suppressed = True
+    def finish(self, task: RunningTask) -> None:
+        """``task`` runs no more: out of the running state, its record deleted with the next flush."""
+        if self.running.remove(task.task_id) is not None:
+            self.writes.finish_task(task.job_name, task.item)
 
     # ------------------------------------------------------------------ timers and writes
     def next_deadline(self) -> float | None:
-        candidates = [
-            self.offers.next_expiry(),
-            self.next_periodic,
-            self.failover_wake,
-            self.reconciliation.next_deadline(),
-            self.queued.next_expiry(self.catalog.jobs),
-            self.time_limits.check_at,
-        ]
-        if self.awaiting is not None:
-            candidates.append(self.reconcile_deadline)
-        if self.in_doubt:
-            candidates.append(min(self.in_doubt.values()) + self.config.launch_doubt_seconds)
-        grace = [t.unreachable_since for t in self.running if t.unreachable_since is not None]
-        if grace:
-            candidates.append(min(grace) + self.config.unreachable_grace_seconds)
-        if self.suppressed and (upcoming := self.next_fire()) is not None:
-            candidates.append(upcoming - self.config.offer_hold_seconds)
-        if self._prepare_later():
-            candidates.append(0.0)  # due now: the next step prepares a slice
-        return min((c for c in candidates if c is not None), default=None)
+        return engine_timers.next_deadline(self)
 
     def timers(self, now: float) -> None:
-        expired = self.offers.expired(now)
-        if expired and self.driver is not None:
-            self.driver.decline(expired, BUSY_REFUSE_SECONDS)
-            self.stats.offers_declined += len(expired)
-        if self.awaiting is not None:
-            self._finish_reconciling(now)
-        if self.next_periodic is not None and now >= self.next_periodic:
-            self.next_periodic = now + self.config.reconcile_interval_seconds
-            self.reconcile(explicit=True, now=now)
-        self._reconcile_again(now)
-        self._expire_doubt(now)
-        self.statuses.expire_grace(now)
-        self.time_limits.enforce(self, now)
-        expiry = self.queued.next_expiry(self.catalog.jobs)
-        if expiry is not None and now >= expiry:
-            self.dirty = True  # a queued run reached its starting deadline: the round drops it
-        if self.failover_wake is not None and now >= self.failover_wake:
-            self.failover_wake = None  # a backed-off failover is due: the round reads the queue again
-            self._failover_changed = self.dirty = True
-        upcoming = self.next_fire()
-        imminent = upcoming is not None and upcoming - now <= self.config.offer_hold_seconds
-        if self.suppressed and imminent and self.driver is not None and self.driver.revive():
-            self.suppressed = False  # offers will be there by the fire
-        if self._prepare_later():
-            self._prepare_slice()
+        engine_timers.timers(self, now)
 
     def flush(self) -> None:
         """Commit the queued running-state writes in one pipelined batch, then acknowledge the status
         updates that caused them (not before: a crash in between must make the agent resend them)."""
-        ops, self.pending_ops = self.pending_ops, []
-        if ops:
-            self._commit(ops)
-        if not self.pending_ops and self.driver is not None:
+        self.writes.flush()
+        self._count_writes()
+        if not self.writes and self.driver is not None:
             statuses, self.unacknowledged = self.unacknowledged, []
             for status in statuses:
                 self.driver.acknowledge(status)
         self.dependencies.after_flush()
 
-    def _commit(self, ops: list[Op]) -> None:
-        results = commit_groups(self.registry.tree, [[op] for op in ops])
-        self.stats.zk_transactions += len(ops)
-        self.stats.zk_ops += len(ops)
-        for op, error in zip(ops, results, strict=True):
-            if error is None or isinstance(error, NotFound):
-                continue
-            if isinstance(error, AlreadyExists):  # a stale record of the same shard: overwrite it
-                self.registry.tree.commit([SetData(op.path, getattr(op, "data", b""))])
-            elif isinstance(error, RegistryUnavailable):
-                self.pending_ops.append(op)  # retried after the next event
-                log.warning("running-state write %s failed: %s", op.path, error)
-            else:  # e.g. a job node that got a new child, or a ready mark that moved: nothing to do
-                log.info("running-state write %s skipped: %s", op.path, error)
-
-
-def _task_type(task_id: str) -> TaskType | None:
-    try:
-        return TaskId.parse(task_id).task_type
-    except ValueError:
-        return None
-
-
-def _clock(epoch: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(epoch))
+    def _count_writes(self) -> None:
+        self.stats.zk_transactions = self.registry.ledger.transactions
+        self.stats.zk_ops = self.registry.ledger.ops

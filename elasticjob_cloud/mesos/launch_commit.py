@@ -1,26 +1,24 @@
 """One launch round's side effects: offers matched, tasks built, ZooKeeper written, LAUNCH sent.
 
 Per placed run, one transaction takes the run off its queue (the guarded ready decrement or the
-failover entry) and records its tasks under ``/state/running``; the transactions go out packed in a
-few multis (``registry.grouped``: each run still applies alone or not at all), and only the runs
-whose transaction applied are launched (one ACCEPT per agent, pipelined). A run whose transaction
-failed (its counter moved, ZooKeeper is away) is simply tried next round.
+failover entry) and records its tasks under ``/state/running`` (the registry's ledger writes it:
+``LaunchRecord``); the transactions go out packed in a few multis, each run still applied alone or not
+at all, and only the runs whose transaction applied are launched (one ACCEPT per agent, pipelined).
+A run whose transaction failed (its counter moved, ZooKeeper is away) is simply tried next round.
 """
 
 from __future__ import annotations
 
 import logging
+import uuid
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from ..core import paths
 from ..core.matching import group_offers, match
-from ..core.ports import LaunchedTask
-from ..exceptions import AlreadyExists, NotFound
-from ..registry.grouped import commit_groups
-from ..registry.tree import Create, Op
-from . import executor_versions
-from .launch_plan import PendingRun, avoid_agents, new_task_id
+from ..core.models import TaskId, TaskType
+from ..core.planning import PendingRun, avoid_agents
+from ..core.ports import LaunchedTask, LaunchRecord, RunningEntry
+from . import engine_failover, executor_versions
 from .running import RunningTask
 
 if TYPE_CHECKING:
@@ -42,7 +40,7 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
     placed: dict[tuple[str, int], str] = {
         (p.shard.job_name, p.shard.sharding_item): p.agent_id for p in plan.placements
     }
-    batches: list[list[Op]] = []
+    records: list[LaunchRecord] = []
     traced: dict[str, tuple[str, bool]] = {}  # task → (the task it fails over, daemon) for the trace
     prepared: list[list[tuple[RunningTask, dict[str, Any]]]] = []
     for run in runs:
@@ -59,27 +57,21 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
             tasks.append((task, info))
             traced[task.task_id] = (run.original_task_ids.get(item, ""), run.job.is_daemon)
         # a job's first run creates its /state/running/{job} node in the same transaction
-        parent: list[Op] = []
-        if engine.running.needs_job_node(run.job.job_name):
-            parent = [Create(paths.running_job(run.job.job_name))]
-        batches.append(
-            run.consume + parent + [op for task, _ in tasks for op in engine.running.add_ops(task)]
-        )
+        entries = tuple(RunningEntry(t.job_name, t.item, t.task_id) for t, _ in tasks)
+        records.append(LaunchRecord(run.take, entries, engine.running.needs_job_node(run.job.job_name)))
         prepared.append(tasks)
-    results = commit_groups(engine.registry.tree, batches) if batches else []
-    engine.stats.zk_transactions += len(batches)
-    engine.stats.zk_ops += sum(len(b) for b in batches)
+    results = engine.registry.ledger.record_launches(records) if records else []
     by_agent: dict[str, list[tuple[RunningTask, dict[str, Any]]]] = defaultdict(list)
-    for tasks, error in zip(prepared, results, strict=True):
-        if error is not None:  # the queue moved under us, or ZooKeeper is away: next round
-            log.info("launch of %s deferred: %s", tasks[0][0].job_name, error)
-            if isinstance(error, NotFound):  # perhaps the job node went: re-created next time
-                engine.running.job_nodes.discard(tasks[0][0].job_name)
-            elif isinstance(error, AlreadyExists):  # it was there after all (an earlier leader's)
-                engine.running.job_nodes.add(tasks[0][0].job_name)
+    for tasks, result in zip(prepared, results, strict=True):
+        job_name = tasks[0][0].job_name
+        if result.job_node is True:
+            engine.running.job_nodes.add(job_name)
+        elif result.job_node is False:  # it went (or never was): created by the next launch
+            engine.running.job_nodes.discard(job_name)
+        if result.error is not None:  # the queue moved under us, or ZooKeeper is away: next round
+            log.info("launch of %s deferred: %s", job_name, result.error)
             engine.dirty = True
             continue
-        engine.running.job_nodes.add(tasks[0][0].job_name)
         for task, info in tasks:
             engine.running.add(task)
             by_agent[task.agent_id].append((task, info))
@@ -91,7 +83,7 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
     for agent, accepted in zip(targets, taken, strict=True):
         launches = by_agent[agent]
         if accepted is None:  # the answer was lost: asked about before anything is repeated
-            engine.doubt([t for t, _ in launches], now)
+            engine_failover.doubt(engine, [t for t, _ in launches], now)
         elif accepted:
             engine.stats.launched += len(launches)
             for task, _ in launches:
@@ -111,7 +103,14 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
             )
         else:
             _failed(engine, [t for t, _ in launches], now)
-    return bool(plan.unplaced) or any(error is not None for error in results)
+    return bool(plan.unplaced) or any(result.error is not None for result in results)
+
+
+def new_task_id(
+    job_name: str, item: int, task_type: TaskType, agent_id: str, run_id: str | None = None
+) -> TaskId:
+    """A fresh UUID as the last part, or the run ID of a run triggered with parameters."""
+    return TaskId(job_name, item, task_type, agent_id, run_id or str(uuid.uuid4()))
 
 
 def _address(offer: dict[str, Any]) -> tuple[str, str]:
@@ -124,7 +123,6 @@ def _failed(engine: Engine, tasks: list[RunningTask], now: float) -> None:
     """The master never got them: they never ran, so they go back as failover shards."""
     engine.stats.launch_failures += len(tasks)
     for task in tasks:
-        _, ops = engine.running.remove(task.task_id)
-        engine.pending_ops.extend(ops)
-        engine.add_failover(task, now)
+        engine.finish(task)
+        engine_failover.add_failover(engine, task, now)
     engine.dirty = True

@@ -18,11 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ..core import paths
 from ..core.models import JobConfig
+from ..core.ports import ReadyTake, TriggeredTake
 from ..core.triggers import TriggeredRun
-from ..registry.tree import Delete, SetData
-from ..registry.triggers import TriggeredRuns
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -104,11 +102,8 @@ def drop_late_runs(
         return ready
     remaining = dict(ready)
     for drop in late:
-        path = paths.ready(drop.job_name)
         left = drop.count - drop.runs
-        engine.pending_ops.append(
-            Delete(path, drop.version) if left <= 0 else SetData(path, str(left).encode(), drop.version)
-        )
+        engine.writes.drop_ready(ReadyTake(drop.job_name, drop.count, drop.version), drop.runs)
         del remaining[drop.job_name]
         engine.stats.counters["runs_dropped_by_deadline"] += drop.runs
         deadline = engine.catalog.jobs[drop.job_name].policy.starting_deadline_seconds
@@ -139,7 +134,7 @@ def drop_late_triggered(engine: Engine, runs: list[TriggeredRun], now: float) ->
                 due = run.queued_at + deadline
                 soonest = due if soonest is None else min(soonest, due)
             continue
-        engine.pending_ops.append(TriggeredRuns.take_op(run))
+        engine.writes.drop_triggered(TriggeredTake(run.job_name, run.run_id))
         engine.stats.counters["runs_dropped_by_deadline"] += 1
         log.warning(
             "job %s: triggered run %s dropped: not started within startingDeadlineSeconds=%s of being "

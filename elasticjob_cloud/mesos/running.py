@@ -6,8 +6,8 @@ launch a shard twice (its issue #2170). Here every launched task is written to
 takes its run off the ready or failover queue, before the LAUNCH is sent; a new leader loads them all
 and reconciles them with the master before it launches anything.
 
-Only the leader's engine thread touches this; ZooKeeper writes are returned as ops for the engine to
-batch. Job nodes under ``/state/running`` are kept while the job exists (one write less per run).
+Only the leader's engine thread touches this; the engine has the registry's ledger write what changes
+here. Job nodes under ``/state/running`` are kept while the job exists (one write less per run).
 """
 
 from __future__ import annotations
@@ -15,10 +15,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from ..core import paths
 from ..core.models import JobConfig, TaskId
 from ..core.ports import RunningEntry
-from ..registry.tree import Create, Delete, Op
 
 
 @dataclass
@@ -89,20 +87,16 @@ class RunningTasks:
     def of_job(self, job_name: str) -> list[RunningTask]:
         return [self._by_id[t] for t in self._by_job.get(job_name, ())]
 
-    def add_ops(self, task: RunningTask) -> list[Op]:
-        """The ZooKeeper ops recording ``task``; ``ensure`` the job node first if ``needs_job_node``."""
-        return [Create(paths.running_task(task.job_name, task.item), task.task_id.encode())]
-
     def needs_job_node(self, job_name: str) -> bool:
         return job_name not in self.job_nodes
 
     def add(self, task: RunningTask) -> None:
         self._index(task)
 
-    def remove(self, task_id: str) -> tuple[RunningTask | None, list[Op]]:
+    def remove(self, task_id: str) -> RunningTask | None:
         task = self._by_id.pop(task_id, None)
         if task is None:
-            return None, []
+            return None
         if self._by_shard.get(task.shard) is task:
             del self._by_shard[task.shard]
         ids = self._by_job.get(task.job_name)
@@ -110,7 +104,7 @@ class RunningTasks:
             ids.discard(task_id)
             if not ids:
                 del self._by_job[task.job_name]
-        return task, [Delete(paths.running_task(task.job_name, task.item))]
+        return task
 
     def _index(self, task: RunningTask) -> None:
         self._by_id[task.task_id] = task

@@ -17,11 +17,11 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from ..core import paths
 from ..core.models import TaskId
+from ..core.ports import RunningEntry
 from ..core.transitions import ACTIVE, GRACE_EXPIRED, MAYBE_RUNNING, Action, decide
 from ..exceptions import RegistryUnavailable
-from . import executor_versions
+from . import engine_failover, executor_versions
 from .retries import retry_if_failed
 from .running import RunningTask
 
@@ -56,7 +56,7 @@ class StatusHandler:
             return
         if engine.in_doubt.pop(task_id, None) is not None:  # a launch whose answer was lost
             if state in NEVER_LAUNCHED:
-                engine.never_launched(task, now, f"the master answered {state}")
+                engine_failover.never_launched(engine, task, now, f"the master answered {state}")
                 return
             log.info("launch of %s in doubt: the master has it (%s), not launched again", task_id, state)
         if task.executor_id is None and status.get("executor_id"):  # loaded after a leader change
@@ -91,13 +91,12 @@ class StatusHandler:
                 task.state = state
             elif action is Action.REMOVE_RUNNING:
                 engine.dependencies.task_ended(task, state, now)  # before its running record goes
-                _, ops = engine.running.remove(task.task_id)
-                engine.pending_ops.extend(ops)
+                engine.finish(task)
                 executor_versions.retire_if_stale(engine, task.executor_id, task.agent_id)
                 engine.forget_job_node(task.job_name)
                 engine.dirty = True  # the job may launch its next queued run
             elif action is Action.FAILOVER:
-                engine.add_failover(task, now)
+                engine_failover.add_failover(engine, task, now)
             elif action is Action.RELAUNCH_DAEMON:
                 engine.dirty = True  # desired state: the launcher starts the missing shard
             elif action is Action.KILL:
@@ -108,7 +107,7 @@ class StatusHandler:
                 task.idle = True
             elif action is Action.COUNT_SUCCESS:
                 engine.stats.finished += 1
-                engine.end_streak(task)
+                engine_failover.end_streak(engine, task)
             elif action is Action.COUNT_FAILURE:
                 engine.stats.failed += 1
             elif action is Action.START_GRACE:
@@ -150,11 +149,10 @@ class StatusHandler:
         reported = status.get("executor_id", {}).get("value")
         task.executor_id = str(reported) if reported else executor_versions.of_job(engine, job, agent)
         log.info("adopting running task %s", task_id)
-        if engine.running.needs_job_node(task.job_name):
-            engine.registry.tree.ensure(paths.running_job(task.job_name))
-            engine.running.job_nodes.add(task.job_name)
+        create_job_node = engine.running.needs_job_node(task.job_name)
+        engine.running.job_nodes.add(task.job_name)
         engine.running.add(task)
-        engine.pending_ops.extend(engine.running.add_ops(task))
+        engine.writes.record_task(RunningEntry(task.job_name, task.item, task_id), create_job_node)
         try:  # queued for failover because we thought it never ran: it must not run twice
             if engine.registry.failover.withdraw(task.job_name, task.item, task_id):
                 log.info("failover of %s withdrawn: the task runs", task_id)

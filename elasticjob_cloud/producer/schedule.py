@@ -30,9 +30,9 @@ from typing import Protocol
 from ..core import paths
 from ..core.cron import CronSchedule
 from ..core.models import JobConfig
+from ..core.ports import Watches
 from ..exceptions import InvalidConfig, RegistryUnavailable
 from ..registry.stores import DisableStore
-from ..registry.tree import Tree
 from ..registry.warm import Versioned, WarmJobs
 from .firing import FireStores, Firing, Listener
 from .job_schedules import JobStats, ScheduledJob, next_fire
@@ -47,8 +47,10 @@ WATCHED = (paths.CONFIG_JOB, paths.DISABLE_JOB, paths.DISABLE_APP)
 class ProducerStores(FireStores, Protocol):
     """The part of ``registry.Registry`` the producer uses (typed here so kazoo stays out of reach)."""
 
-    tree: Tree
     disable: DisableStore
+
+    @property
+    def tree(self) -> Watches: ...  # only its watches: its writes are the fire store's
 
 
 class Producer:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from .dependencies import DependencyStore
 from .fencing import FencedTree
 from .fires import FireStore
+from .ledger import Ledger
 from .memory import MemoryTree
 from .stores import ConfigStore, DisableStore, FailoverQueue, FrameworkIdStore, ReadyQueue, RunningStore
 from .tree import Tree
@@ -28,6 +29,7 @@ class Registry:
     fires: FireStore
     triggered: TriggeredRuns
     dependencies: DependencyStore
+    ledger: Ledger
 
     @classmethod
     def over(cls, tree: Tree, queue_size: int = 10000) -> Registry:
@@ -42,6 +44,7 @@ class Registry:
             fires=FireStore(tree, queue_size),
             triggered=TriggeredRuns(tree, queue_size),
             dependencies=DependencyStore(tree),
+            ledger=Ledger(tree),
         )
 
     def fenced(self, election_node: str) -> Registry:

@@ -36,9 +36,9 @@ from datetime import UTC, datetime
 from ..core import paths
 from ..core.cron import CronSchedule
 from ..core.models import JobConfig
+from ..core.ports import Watches
 from ..exceptions import ElasticJobError, InvalidConfig
 from .config import ConfigStore
-from .tree import Tree
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ Versioned = tuple[JobConfig | None, int]  # the decoded config (None: unreadable
 class WarmJobs:
     def __init__(
         self,
-        tree: Tree,
+        tree: Watches,  # only its watch of /config/job
         config: ConfigStore,
         settle: float = 0.2,
         zone: str | None = None,

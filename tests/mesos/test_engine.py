@@ -16,6 +16,7 @@ from elasticjob_cloud.core.ports import FailoverEntry, RunningEntry
 from elasticjob_cloud.core.taskdata import JOB_FAILURE_PREFIX, STOP_MESSAGE
 from elasticjob_cloud.exceptions import RegistryUnavailable
 from elasticjob_cloud.lifecycle import Lifecycle
+from elasticjob_cloud.mesos import engine_prepare
 from elasticjob_cloud.mesos.engine import RECONCILE_WAIT, Engine, EngineConfig
 from elasticjob_cloud.registry import Registry
 
@@ -517,16 +518,16 @@ def test_a_jobs_running_node_and_task_data_are_prepared_before_its_first_fire(h)
 
 def test_a_full_loads_task_data_is_prepared_a_slice_a_step_once_launching_can_start(h, monkeypatch):
     """A new leader with thousands of jobs launches before it prepares them all (issue #13)."""
-    monkeypatch.setattr("elasticjob_cloud.mesos.engine.PREPARE_AT_ONCE", 2)
+    monkeypatch.setattr("elasticjob_cloud.mesos.engine_prepare.PREPARE_AT_ONCE", 2)
     for n in range(5):
         h.lifecycle.register_job(job_body(name=f"j{n}", shards=1))
     h.engine.round(h.now)  # the first load, before the subscription: nothing prepared yet
     assert h.engine.task_infos._data == {} and len(h.engine.unprepared) == 5
-    assert not h.engine._prepare_later()  # not while it cannot launch yet
+    assert not engine_prepare.due(h.engine)  # not while it cannot launch yet
     h.subscribe()
     prepared = []
     while h.engine.unprepared:
-        assert h.engine._prepare_later() and h.engine.next_deadline() == 0.0  # due at once
+        assert engine_prepare.due(h.engine) and h.engine.next_deadline() == 0.0  # due at once
         h.step()
         prepared.append(len(h.engine.task_infos._data))
     assert prepared == [2, 4, 5]
@@ -715,3 +716,33 @@ def test_every_end_but_finished_is_logged_at_warning(h, caplog, state):
     with caplog.at_level("DEBUG", logger="elasticjob_cloud.mesos.statuses"):
         h.status(h.driver.launched()[-1]["task_id"]["value"], "TASK_FINISHED")
     assert not [r for r in caplog.records if r.levelname == "WARNING"]
+
+
+def test_a_launch_whose_ready_mark_vanished_keeps_the_jobs_running_node_known(h):
+    """The ready node gone between the round's read and its launch transaction fails that
+    transaction with NotFound; that says nothing about ``/state/running/{job}``, which still exists:
+    the engine must keep knowing it, so the job's next run launches at its first offer with only the
+    run's own writes (no node create that fails and defers the run once more)."""
+    h.lifecycle.register_job(job_body(name="job", shards=1))
+    h.subscribe()
+    assert h.registry.tree.exists(paths.running_job("job"))
+    h.lifecycle.trigger("job")
+    snapshot = h.registry.ready.snapshot
+
+    def read_then_vanish():
+        found = snapshot()
+        h.registry.ready.clear("job")  # e.g. its run dropped by another writer meanwhile
+        return found
+
+    h.registry.ready.snapshot = read_then_vanish
+    h.engine.dirty = True
+    h.give_offers("S0")
+    assert h.driver.launched() == []  # its transaction failed: nothing launched
+    assert "job" in h.engine.running.job_nodes
+    h.registry.ready.snapshot = snapshot
+    h.lifecycle.trigger("job")
+    h.engine.dirty = True
+    written = h.engine.stats.zk_ops
+    h.give_offers("S1")
+    assert len(h.driver.launched()) == 1
+    assert h.engine.stats.zk_ops - written == 2  # ready mark taken, task recorded

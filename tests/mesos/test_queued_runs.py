@@ -1,8 +1,8 @@
 """When queued runs were queued, their launch order, and their starting deadlines (pure logic)."""
 
 from elasticjob_cloud.core.models import ExecutionType, JobConfig, JobType, TaskType
+from elasticjob_cloud.core.planning import PendingRun, launch_order
 from elasticjob_cloud.core.policies import RunPolicy
-from elasticjob_cloud.mesos.launch_plan import PendingRun, launch_order
 from elasticjob_cloud.mesos.queued import QueuedRuns
 from elasticjob_cloud.registry.tree import Delete
 

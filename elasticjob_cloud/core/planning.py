@@ -1,4 +1,7 @@
-"""One launch round's decisions, without I/O: what is pending, and what each placed run writes.
+"""What is pending, and in what order it gets offers: one launch round's decisions, without I/O.
+
+The engine reads the queues and the running state and hands them here; each pending run says which
+queue entry its launch transaction takes (``core.ports.Take``), which the registry's ledger writes.
 
 Pending work, in launch order (reference §3.3 to §3.5, improved):
 1. FAILOVER shards (one by one) whose shard is not running;
@@ -16,22 +19,31 @@ issue #1925), then daemons.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from ..core import paths
-from ..core.matching import RunRequest, ShardRequest
-from ..core.models import JobConfig, TaskId, TaskType
-from ..core.ports import FailoverEntry
-from ..core.taskinfo import uses_command_executor
-from ..core.triggers import TriggeredRun
-from ..registry.tree import Delete, Op
-from ..registry.triggers import TriggeredRuns
-from .catalog import Catalog
-from .running import RunningTasks
+from .matching import RunRequest, ShardRequest
+from .models import JobConfig, TaskId, TaskType
+from .ports import FailoverEntry, FailoverTake, ReadyTake, Take, TriggeredTake
+from .taskinfo import uses_command_executor
+from .triggers import TriggeredRun
 
-TakeOp = Callable[[str, int, int], Op]
+
+class JobView(Protocol):
+    """What planning needs of the job catalog (``mesos.catalog.Catalog``)."""
+
+    jobs: dict[str, JobConfig]
+    daemons: set[str]
+
+    def launchable(self, job_name: str) -> JobConfig | None: ...
+
+
+class RunningView(Protocol):
+    """What planning needs of the running tasks (``mesos.running.RunningTasks``)."""
+
+    def at(self, job_name: str, item: int) -> Any: ...  # the shard's task, None when it is free
+    def is_job_running(self, job_name: str) -> bool: ...
 
 
 @dataclass
@@ -39,7 +51,7 @@ class PendingRun:
     job: JobConfig
     items: tuple[int, ...]
     task_type: TaskType
-    consume: list[Op] = field(default_factory=list)  # queue entries this run takes, in its transaction
+    take: Take | None = None  # the queue entry this run takes in its transaction (none: a daemon's)
     original_task_ids: dict[int, str] = field(default_factory=dict)
     run_id: str | None = None  # a run triggered with parameters: the last part of its task IDs
     queued_at: float | None = None  # when a triggered run was queued (a counted run's is the engine's)
@@ -72,9 +84,8 @@ class Pending:
 def pending_runs(
     ready: Mapping[str, tuple[int, int]],
     failover: Sequence[FailoverEntry],
-    catalog: Catalog,
-    running: RunningTasks,
-    take_op: TakeOp,
+    catalog: JobView,
+    running: RunningView,
     now: float = 0.0,
     triggered: Sequence[TriggeredRun] = (),
     queued_at: Callable[[str], float | None] = lambda name: None,
@@ -95,7 +106,7 @@ def pending_runs(
                 job,
                 (entry.sharding_item,),
                 TaskType.FAILOVER,
-                [Delete(paths.failover_task(entry.job_name, entry.sharding_item))],
+                FailoverTake(entry.job_name, entry.sharding_item),
                 {entry.sharding_item: entry.original_task_id},
             )
         )
@@ -116,7 +127,7 @@ def pending_runs(
                 orphans.append(name)
             continue
         items = tuple(range(job.sharding_total_count))
-        runs.append(PendingRun(job, items, TaskType.READY, [take_op(name, count, version)]))
+        runs.append(PendingRun(job, items, TaskType.READY, ReadyTake(name, count, version)))
     for name in sorted(catalog.daemons):
         job = catalog.launchable(name)
         if job is None:
@@ -139,8 +150,8 @@ def _triggered_runs(
     runs: list[PendingRun],
     ready: Mapping[str, tuple[int, int]],
     triggered: Sequence[TriggeredRun],
-    catalog: Catalog,
-    running: RunningTasks,
+    catalog: JobView,
+    running: RunningView,
     failover_jobs: set[str],
     queued_at: Callable[[str], float | None],
 ) -> set[str]:
@@ -166,7 +177,7 @@ def _triggered_runs(
                 job.with_changes(**changes) if changes else job,
                 tuple(range(job.sharding_total_count)),
                 TaskType.READY,
-                [TriggeredRuns.take_op(run)],
+                TriggeredTake(run.job_name, run.run_id),
                 run_id=run.run_id,
                 queued_at=run.queued_at,
             )
@@ -178,7 +189,7 @@ def launch_order(runs: list[PendingRun], queued_at: Callable[[str], float | None
     """``runs`` in the order offers are given to them (see the module docstring)."""
 
     def key(run: PendingRun) -> tuple[int, int, float, str]:
-        rank = 0 if run.task_type is TaskType.FAILOVER else 1 if run.consume else 2
+        rank = 0 if run.task_type is TaskType.FAILOVER else 1 if run.take is not None else 2
         instant = (
             run.queued_at if run.queued_at is not None else queued_at(run.job.job_name) if rank == 1 else None
         )
@@ -190,13 +201,6 @@ def launch_order(runs: list[PendingRun], queued_at: Callable[[str], float | None
         )
 
     return sorted(runs, key=key)
-
-
-def new_task_id(
-    job_name: str, item: int, task_type: TaskType, agent_id: str, run_id: str | None = None
-) -> TaskId:
-    """A fresh UUID as the last part, or the run ID of a run triggered with parameters."""
-    return TaskId(job_name, item, task_type, agent_id, run_id or str(uuid.uuid4()))
 
 
 def avoid_agents(run: PendingRun) -> dict[int, str]:

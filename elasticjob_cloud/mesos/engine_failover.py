@@ -1,0 +1,128 @@
+"""The engine's failover queue: shards queued to run again (with back-off when failed over again
+and again), launches in doubt asked about before anything is repeated, and runs that turned out never
+to have been launched queued again.
+
+A part of ``Engine`` (its functions of the engine, on its's one thread), kept apart to keep each file small.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from ..core.models import TaskId, TaskType
+from ..core.ports import FailoverEntry
+from ..core.transitions import failover_delay
+from ..exceptions import ElasticJobError
+from . import engine_reconciling
+
+if TYPE_CHECKING:
+    from .engine import Engine
+    from .running import RunningTask
+
+log = logging.getLogger("elasticjob_cloud.mesos.engine")
+
+
+def entries(engine: Engine) -> list[FailoverEntry]:
+    if engine.failover_watched and not engine._failover_changed:
+        return []  # read empty since, and no change reported
+    engine._failover_changed = False  # before the read: a change during it is reported again
+    try:
+        entries = engine.registry.failover.entries()
+    except Exception:
+        engine._failover_changed = True
+        raise
+    if entries:
+        engine._failover_changed = True  # taken by a later transaction; read again until empty
+    return entries
+
+
+def add_failover(engine: Engine, task: RunningTask, now: float) -> None:
+    """Queue the shard to run again: at once the first time, later each time it is failed over
+    again in a row (its task was itself a failover launch), so a shard whose every task is lost
+    cannot relaunch in a tight loop; the streak is kept in ZooKeeper for the next leader."""
+    if engine.running.at(task.job_name, task.item) is not None:
+        return  # that shard runs again already
+    engine._failover_changed = True
+    try:
+        attempt = 1
+        if _task_type(task.task_id) is TaskType.FAILOVER:
+            attempt = max(engine.registry.failover.streak(task.job_name, task.item), 1) + 1
+        delay = failover_delay(attempt)
+        entry = FailoverEntry(task.job_name, task.item, task.task_id, attempt, now + delay)
+        if engine.registry.failover.add(entry):
+            engine.stats.failovers += 1
+            if attempt > 1:
+                engine.streaks.add(task.shard)
+                log.warning(
+                    "shard %s of %s failed over %d times in a row: the next try in %.0f s",
+                    task.item,
+                    task.job_name,
+                    attempt,
+                    delay,
+                )
+    except ElasticJobError as exc:
+        log.error("shard %s of %s could not be queued for failover: %s", task.item, task.job_name, exc)
+    engine.dirty = True
+
+
+def doubt(engine: Engine, tasks: list[RunningTask], now: float) -> None:
+    """An ACCEPT's answer was lost: the master may have launched ``tasks`` or not. They stay
+    recorded as running (their shards wait) and the master is asked about them; they are
+    launched again only when it answers that it does not know them, or after
+    ``launch_doubt_seconds`` without an answer (see ``StatusHandler`` and ``timers``)."""
+    engine.stats.launches_in_doubt += len(tasks)
+    for task in tasks:
+        engine.in_doubt[task.task_id] = now
+    log.warning(
+        "the answer to the launch of %d task(s) (%s) was lost: asking the master before launching them again",
+        len(tasks),
+        ", ".join(t.task_id for t in tasks[:3]) + (" ..." if len(tasks) > 3 else ""),
+    )
+    engine_reconciling.ask(engine, [(t.task_id, t.agent_id) for t in tasks], now)
+
+
+def never_launched(engine: Engine, task: RunningTask, now: float, why: str) -> None:
+    """A launch in doubt that did not happen: its shard is queued again as the same run, whether
+    or not its job fails over (it never ran, so nothing of it may be lost)."""
+    engine.in_doubt.pop(task.task_id, None)
+    log.warning(
+        "task %s of job %s shard %s was never launched (%s): queued again",
+        task.task_id,
+        task.job_name,
+        task.item,
+        why,
+    )
+    engine.finish(task)
+    engine.reconciliation.forget(task.task_id)
+    if engine.catalog.launchable(task.job_name) is not None:  # not for a job gone or disabled since
+        add_failover(engine, task, now)
+    engine.forget_job_node(task.job_name)
+    engine.dirty = True
+
+
+def expire_doubt(engine: Engine, now: float) -> None:
+    for task_id, since in list(engine.in_doubt.items()):
+        task = engine.running.get(task_id)
+        if task is None:
+            engine.in_doubt.pop(task_id)
+        elif now - since >= engine.config.launch_doubt_seconds:
+            never_launched(engine, task, now, f"no answer from the master in {now - since:.0f} s")
+
+
+def end_streak(engine: Engine, task: RunningTask) -> None:
+    """A shard with a failover streak ran to its end: its next failover starts again at once."""
+    if task.shard not in engine.streaks:
+        return
+    try:
+        engine.registry.failover.end_streak(task.job_name, task.item)
+        engine.streaks.discard(task.shard)
+    except ElasticJobError as exc:
+        log.warning("failover streak of %s shard %s not cleared: %s", task.job_name, task.item, exc)
+
+
+def _task_type(task_id: str) -> TaskType | None:
+    try:
+        return TaskId.parse(task_id).task_type
+    except ValueError:
+        return None

@@ -1,0 +1,189 @@
+"""The scheduler's ledger: its verbs on the ZooKeeper state, the only place its tree ops are built.
+
+The engine decides (``core.planning``, ``mesos``); this module writes. It owns ``/state/running``
+(tasks recorded at launch or adoption, removed when they end, job nodes prepared and forgotten) and
+the engine's takes from the queues (a ready run, a failover entry, a run triggered with parameters,
+and the drops of runs past their starting deadline). Each verb is one transaction with its guards
+(the ready counter's version as read), and many go out packed in few multis
+(``registry.grouped``), each still applied alone or not at all. Deletes are idempotent: a node
+already gone is the wanted state. Built over the registry's tree, so a leadership's ledger is
+fenced by its election node like every other write of it (``registry.fencing``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ..core import paths
+from ..core.ports import (
+    FailoverTake,
+    LaunchRecord,
+    LaunchResult,
+    ReadyTake,
+    RunningEntry,
+    Take,
+    TriggeredTake,
+)
+from ..exceptions import AlreadyExists, Conflict, NotFound, RegistryUnavailable
+from .atomic import transact
+from .grouped import commit_groups
+from .tree import Create, Delete, Op, SetData, Tree
+
+log = logging.getLogger(__name__)
+
+
+def take_op(take: Take) -> Op:
+    """The op that takes ``take`` off its queue (the ready counter guarded by its version)."""
+    if isinstance(take, ReadyTake):
+        return _ready_left(take, 1)
+    if isinstance(take, FailoverTake):
+        return Delete(paths.failover_task(take.job_name, take.sharding_item))
+    return Delete(paths.triggered_run(take.job_name, take.run_id))
+
+
+def _ready_left(take: ReadyTake, runs: int) -> Op:
+    path = paths.ready(take.job_name)
+    left = take.count - runs
+    return Delete(path, take.version) if left <= 0 else SetData(path, str(left).encode(), take.version)
+
+
+def _task_op(entry: RunningEntry) -> Op:
+    return Create(paths.running_task(entry.job_name, entry.sharding_item), entry.task_id.encode())
+
+
+class Ledger:
+    def __init__(self, tree: Tree):
+        self.tree = tree
+        self.transactions = 0
+        self.ops = 0
+        tree.ensure(paths.RUNNING)
+
+    def running_jobs(self) -> list[str]:
+        return self.tree.children(paths.RUNNING)
+
+    def prepare_jobs(self, job_names: list[str]) -> dict[str, bool | None]:
+        """Create the ``/state/running/{job}`` nodes ahead of the jobs' first launches. Per job: True
+        when the node exists now, None when unknown (a first launch creates it then). Raises
+        ``RegistryUnavailable`` when ZooKeeper cannot be reached."""
+        results = self._commit([[Create(paths.running_job(n))] for n in job_names])
+        known: dict[str, bool | None] = {}
+        for name, error in zip(job_names, results, strict=True):
+            known[name] = True if error is None or isinstance(error, AlreadyExists) else None
+            if error is not None and not isinstance(error, AlreadyExists | RegistryUnavailable):
+                log.info("running node of %s not created ahead: %s", name, error)
+        return known
+
+    def record_launches(self, records: list[LaunchRecord]) -> list[LaunchResult]:
+        """Per placed run, one transaction: take it off its queue, create its job node when asked,
+        record its tasks. What is known of the job node afterwards comes with each result: a
+        transaction that failed on a vanished queue entry says nothing about the job node, so it is
+        looked up then rather than guessed (only failures pay that read)."""
+        groups = [
+            ([take_op(r.take)] if r.take is not None else [])
+            + ([Create(paths.running_job(r.tasks[0].job_name))] if r.create_job_node else [])
+            + [_task_op(t) for t in r.tasks]
+            for r in records
+        ]
+        errors = self._commit(groups)
+        return [self._launch_result(r, e) for r, e in zip(records, errors, strict=True)]
+
+    def _launch_result(self, record: LaunchRecord, error: Exception | None) -> LaunchResult:
+        if error is None:
+            return LaunchResult(None, True)
+        if isinstance(error, RegistryUnavailable):
+            return LaunchResult(error, None)
+        job = record.tasks[0].job_name
+        try:
+            return LaunchResult(error, self.tree.exists(paths.running_job(job)))
+        except RegistryUnavailable:
+            return LaunchResult(error, None)
+
+    def take_ready_run(self, take: ReadyTake) -> bool:
+        """One run taken off the ready counter as read; False when it moved since (or is gone)."""
+        try:
+            self._commit_one([take_op(take)])
+            return True
+        except (NotFound, Conflict):
+            return False
+
+    def writes(self) -> BatchedWrites:
+        return BatchedWrites(self)
+
+    def _commit(self, groups: list[list[Op]]) -> list[Exception | None]:
+        if not groups:
+            return []
+        results = commit_groups(self.tree, groups)
+        self.transactions += len(groups)
+        self.ops += sum(len(g) for g in groups)
+        return results
+
+    def _commit_one(self, ops: list[Op]) -> None:
+        self.tree.commit(ops)
+        self.transactions += 1
+        self.ops += len(ops)
+
+    def rerecord(self, entry: RunningEntry) -> None:
+        """Record ``entry`` over whatever ``/state/running`` holds for its shard (a stale record of
+        an earlier task), creating its job node when missing; re-planned on races."""
+        job_dir = paths.running_job(entry.job_name)
+        path = paths.running_task(entry.job_name, entry.sharding_item)
+
+        def plan() -> tuple[list[Op], None]:
+            parent, current = self.tree.get_many([job_dir, path])
+            ops: list[Op] = [] if parent is not None else [Create(job_dir)]
+            data = entry.task_id.encode()
+            return [*ops, Create(path, data) if current is None else SetData(path, data, current[1])], None
+
+        transact(self.tree, plan, f"recording task {entry.task_id}")
+        self.transactions += 1
+
+
+class BatchedWrites:
+    """The engine's writes of one event batch (see ``core.ports.StateWrites``)."""
+
+    def __init__(self, ledger: Ledger):
+        self._ledger = ledger
+        self._groups: list[tuple[list[Op], RunningEntry | None]] = []
+
+    def __len__(self) -> int:
+        return len(self._groups)
+
+    def finish_task(self, job_name: str, sharding_item: int) -> None:
+        self._groups.append(([Delete(paths.running_task(job_name, sharding_item))], None))
+
+    def record_task(self, entry: RunningEntry, create_job_node: bool) -> None:
+        ops = [Create(paths.running_job(entry.job_name))] if create_job_node else []
+        self._groups.append(([*ops, _task_op(entry)], entry))
+
+    def forget_job(self, job_name: str) -> None:
+        self._groups.append(([Delete(paths.running_job(job_name))], None))
+
+    def drop_ready(self, take: ReadyTake, runs: int) -> None:
+        self._groups.append(([_ready_left(take, runs)], None))
+
+    def drop_triggered(self, take: TriggeredTake) -> None:
+        self._groups.append(([take_op(take)], None))
+
+    def flush(self) -> None:
+        """Commit every write; a node already gone is fine (deletes are idempotent), a task record
+        that finds a stale one (or no job node) overwrites it (creates it), a guard that moved (a ready counter changed, a job node
+        got a new child) needs nothing more, and what ZooKeeper could not take is kept for the next
+        flush."""
+        groups, self._groups = self._groups, []
+        if not groups:
+            return
+        results = self._ledger._commit([ops for ops, _ in groups])
+        for (ops, entry), error in zip(groups, results, strict=True):
+            if error is None or (entry is None and isinstance(error, NotFound)):
+                continue
+            if isinstance(error, RegistryUnavailable):
+                self._groups.append((ops, entry))
+                log.warning("running-state write %s failed: %s", ops[-1].path, error)
+            elif isinstance(error, AlreadyExists | NotFound) and entry is not None:
+                try:
+                    self._ledger.rerecord(entry)
+                except RegistryUnavailable as exc:
+                    self._groups.append((ops, entry))
+                    log.warning("running-state write %s failed: %s", ops[-1].path, exc)
+            else:
+                log.info("running-state write %s skipped: %s", ops[-1].path, error)
