@@ -74,3 +74,37 @@ POJO3_BODY = {
     "shardingItemParameters": "",
     "shardingTotalCount": 10,
 }
+
+
+def queue_runs(registry, job_name: str, runs: int = 1) -> int:
+    """A test's starting state: ``runs`` more runs of ``job_name`` in ``/state/ready`` (the counter the
+    producer's fires leave), whether or not the job exists. Returns the new count."""
+    from elasticjob_cloud.core import paths
+    from elasticjob_cloud.registry.tree import Create, SetData
+
+    path = paths.ready(job_name)
+    found = registry.tree.get(path)
+    count = runs + (int(found[0]) if found else 0)
+    op = Create(path, str(count).encode()) if found is None else SetData(path, str(count).encode(), found[1])
+    registry.tree.commit([op])
+    return count
+
+
+def clear_ready(registry, job_name: str) -> None:
+    """Every queued run of ``job_name`` gone (as a deregistration or another writer leaves it)."""
+    from elasticjob_cloud.core import paths
+    from elasticjob_cloud.registry.tree import Delete
+
+    if registry.tree.exists(paths.ready(job_name)):
+        registry.tree.commit([Delete(paths.ready(job_name))])
+
+
+def record_running(registry, entry) -> None:
+    """``entry`` recorded under ``/state/running`` as the scheduler's ledger records an adopted task
+    (over a stale record of the shard, creating the job node when missing)."""
+    from elasticjob_cloud.core import paths
+
+    writes = registry.ledger.writes()
+    writes.record_task(entry, create_job_node=not registry.tree.exists(paths.running_job(entry.job_name)))
+    writes.flush()
+    assert len(writes) == 0

@@ -14,6 +14,7 @@ from elasticjob_cloud.registry import Registry
 from elasticjob_cloud.registry.fires import encode_instant
 from elasticjob_cloud.registry.memory import MemoryTree
 from elasticjob_cloud.registry.tree import SetData
+from tests.support import clear_ready
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC).timestamp()  # a Thursday, 00:00:00 UTC
 APP = AppConfig("app", "http://h/app.tar.gz", "bin/start.sh")
@@ -93,7 +94,7 @@ def test_disabled_produces_nothing_and_no_backlog_after_enable(registry, level):
     registry.config.add_job(job())
     h = Harness(registry)
     h.run_until(T0 + 6)  # one fire at :05
-    registry.ready.take("job")
+    clear_ready(registry, "job")
     disable, enable = (
         (registry.disable.disable_job, registry.disable.enable_job)
         if level == "job"
@@ -152,7 +153,7 @@ def test_restart_settles_the_gap_with_the_misfire_rule(registry, misfire, ready_
     registry.config.add_job(job(misfire=misfire))
     first = Harness(registry)
     first.run_until(T0 + 11)  # :05 :10
-    registry.ready.clear("job")
+    clear_ready(registry, "job")
     for unwatch in first.unwatch:
         unwatch()
     second = Harness(registry, start=T0 + 31)  # :15 :20 :25 :30 fell in the gap

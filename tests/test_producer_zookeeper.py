@@ -14,7 +14,7 @@ from elasticjob_cloud.producer.service import ProducerService
 from elasticjob_cloud.registry import connect
 from elasticjob_cloud.registry.fires import encode_instant
 from elasticjob_cloud.registry.tree import SetData
-from tests.support import wait_until
+from tests.support import clear_ready, wait_until
 
 APP = AppConfig("app", "http://h/app.tar.gz", "bin/start.sh")
 EVERY_SECOND = "* * * * * ?"
@@ -108,7 +108,7 @@ def test_restart_settles_the_gap_once(open_registry, start_producer):
     first, records = start_producer(registry)
     wait_until(lambda: records.of("job", FireKind.FIRE), 3, message="a first fire")
     first.stop()
-    registry.ready.clear("job")
+    clear_ready(registry, "job")
     # as if the producer had been down for ten seconds: the stored last fire lies ten seconds back
     found = registry.tree.get(paths.last_fire("job"))
     registry.tree.commit([SetData(paths.last_fire("job"), encode_instant(int(time.time()) - 10), found[1])])
@@ -146,7 +146,7 @@ def test_disable_and_enable_app_through_the_registry(open_registry, start_produc
     registry.disable.disable_app("app")
     wait_until(lambda: "job" not in service.producer.scheduled, 1.0, message="the app disable")
     fires = len(records.of("job", FireKind.FIRE))
-    registry.ready.clear("job")
+    clear_ready(registry, "job")
     registry.disable.enable_app("app")
     wait_until(lambda: len(records.of("job", FireKind.FIRE)) > fires, 3, message="fires after the enable")
     assert records.of("job")[-2].kind in (FireKind.ANCHOR, FireKind.FIRE)

@@ -62,28 +62,23 @@ class DisableStore(Protocol):
 
 
 class ReadyQueue(Protocol):
-    """Queued runs per TRANSIENT job (a counter), and DAEMON jobs waiting for a launch."""
+    """Queued runs per TRANSIENT job (a counter). The producer's fires add to it (``registry.fires``),
+    the scheduler's ledger takes from it."""
 
-    def add(self, job_name: str, misfire: bool) -> int: ...  # the new count; QueueFull
     def trigger(self, job_name: str, misfire_of: Callable[[JobConfig], bool]) -> int: ...  # NotFound
     def counts(self) -> dict[str, int]: ...
-    def take(self, job_name: str) -> None: ...  # one run launched: decrement or delete
-    def clear(self, job_name: str) -> None: ...
 
 
 class FailoverQueue(Protocol):
     def add(self, entry: FailoverEntry) -> bool: ...  # False when that shard is already queued
     def entries(self) -> list[FailoverEntry]: ...
-    def remove(self, job_name: str, sharding_item: int) -> None: ...
     def streak(self, job_name: str, sharding_item: int) -> int: ...  # the last entry's attempt, 0: none
     def streaks(self) -> set[tuple[str, int]]: ...  # shards with a streak
     def end_streak(self, job_name: str, sharding_item: int) -> None: ...  # the shard ran to its end
 
 
 class RunningStore(Protocol):
-    def add(self, entry: RunningEntry) -> None: ...
     def entries(self) -> list[RunningEntry]: ...
-    def remove(self, job_name: str, sharding_item: int) -> None: ...
 
 
 class FrameworkIdStore(Protocol):

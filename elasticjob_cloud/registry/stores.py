@@ -117,24 +117,6 @@ class ReadyQueue:
         self.tree = tree
         self._root = _CountedChildren(tree, paths.READY, queue_size)
 
-    def add(self, job_name: str, misfire: bool) -> int:
-        path = paths.ready(job_name)
-        while True:
-            current = self.tree.get(path)
-            if current is None:
-                self._root.refuse_if_full(f"queueing a run of '{job_name}'")
-                try:
-                    self.tree.commit([Create(path, b"1")])
-                    return 1
-                except AlreadyExists:
-                    continue
-            count = self.next_count(current, misfire)
-            try:
-                self.tree.commit([SetData(path, str(count).encode(), current[1])])
-                return count
-            except (NotFound, Conflict):
-                continue
-
     def trigger(self, job_name: str, misfire_of: Callable[[JobConfig], bool]) -> int:
         """One run queued for a job that exists at commit time (the check is in the transaction: a
         run is never queued for a job deregistered meanwhile); ``misfire_of`` gives the job's rule
@@ -170,7 +152,8 @@ class ReadyQueue:
         return {name: count for name, (count, _) in self.snapshot().items()}
 
     def snapshot(self) -> dict[str, tuple[int, int]]:
-        """Every queued job's count and node version (for a guarded ``take_op``), in one pipelined read."""
+        """Every queued job's count and node version (a launch's take is guarded by it: the
+        ledger's ``ReadyTake``), in one pipelined read."""
         names = self.tree.children(paths.READY)
         found = self.tree.get_many([paths.ready(name) for name in names])
         return {
@@ -178,31 +161,6 @@ class ReadyQueue:
             for name, entry in zip(names, found, strict=True)
             if entry is not None
         }
-
-    @staticmethod
-    def take_op(job_name: str, count: int, version: int) -> Op:
-        """One run taken, guarded by the version read: fails if the counter moved since."""
-        path = paths.ready(job_name)
-        return Delete(path, version) if count <= 1 else SetData(path, str(count - 1).encode(), version)
-
-    def take(self, job_name: str) -> None:
-        path = paths.ready(job_name)
-        while (current := self.tree.get(path)) is not None:
-            count = _to_int(current[0])
-            op: Op = (
-                Delete(path, current[1]) if count <= 1 else SetData(path, str(count - 1).encode(), current[1])
-            )
-            try:
-                self.tree.commit([op])
-                return
-            except (NotFound, Conflict):
-                continue
-
-    def clear(self, job_name: str) -> None:
-        try:
-            self.tree.commit([Delete(paths.ready(job_name))])
-        except NotFound:
-            pass
 
 
 def _to_int(data: bytes) -> int:
@@ -263,9 +221,6 @@ class FailoverQueue:
         streaks = self.tree.get_many([paths.failover_backoff(e.job_name, e.sharding_item) for e in entries])
         return [_with_streak(entry, found) for entry, found in zip(entries, streaks, strict=True)]
 
-    def remove(self, job_name: str, sharding_item: int) -> None:
-        _remove_item(self.tree, paths.failover_job(job_name), paths.failover_task(job_name, sharding_item))
-
     def streak(self, job_name: str, sharding_item: int) -> int:
         found = self.tree.get(paths.failover_backoff(job_name, sharding_item))
         return _with_streak(FailoverEntry(job_name, sharding_item, ""), found).attempt if found else 0
@@ -298,29 +253,14 @@ class FailoverQueue:
 
 
 class RunningStore:
+    """``/state/running`` as a new leader reads it (written by the ledger, ``registry.ledger``)."""
+
     def __init__(self, tree: Tree):
         self.tree = tree
         tree.ensure(paths.RUNNING)
 
-    def add(self, entry: RunningEntry) -> None:
-        job_dir = paths.running_job(entry.job_name)
-        path = paths.running_task(entry.job_name, entry.sharding_item)
-
-        def plan() -> tuple[list[Op], None]:
-            parent, current = self.tree.get_many([job_dir, path])
-            ops: list[Op] = [] if parent is not None else [Create(job_dir)]
-            data = entry.task_id.encode()
-            if current is None:
-                return [*ops, Create(path, data)], None
-            return [*ops, SetData(path, data, current[1])], None
-
-        transact(self.tree, plan, f"recording task {entry.task_id}")
-
     def entries(self) -> list[RunningEntry]:
         return list(_items_under(self.tree, paths.RUNNING, RunningEntry))
-
-    def remove(self, job_name: str, sharding_item: int) -> None:
-        _remove_item(self.tree, paths.running_job(job_name), paths.running_task(job_name, sharding_item))
 
 
 def _with_streak(entry: FailoverEntry, found: tuple[bytes, int] | None) -> FailoverEntry:

@@ -76,11 +76,6 @@ class TriggeredRuns:
                 runs.append(run)
         return sorted(runs, key=lambda r: (r.queued_at, r.job_name, r.run_id))
 
-    @staticmethod
-    def take_op(run: TriggeredRun) -> Op:
-        """The run taken off the queue (in its launch transaction, or dropped by its deadline)."""
-        return Delete(paths.triggered_run(run.job_name, run.run_id))
-
     def _forget_old_keys(self, job: str, now: float) -> None:
         """Keys of this job past the window are deleted (bounded by the job's own keys)."""
         names = self.tree.children(paths.trigger_keys_job(job))

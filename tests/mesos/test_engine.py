@@ -19,6 +19,7 @@ from elasticjob_cloud.lifecycle import Lifecycle
 from elasticjob_cloud.mesos import engine_prepare
 from elasticjob_cloud.mesos.engine import RECONCILE_WAIT, Engine, EngineConfig
 from elasticjob_cloud.registry import Registry
+from tests.support import clear_ready, queue_runs, record_running
 
 APP = {
     "appName": "app",
@@ -384,8 +385,7 @@ def test_new_work_revives_a_suppressed_framework(h):
 def test_a_new_leader_reconciles_what_zookeeper_says_runs_before_launching(h):
     h.lifecycle.register_job(job_body(shards=2))
     known = "job@-@0@-@READY@-@S0@-@aaa"
-    h.registry.tree.ensure("/state/running/job")
-    h.registry.running.add(RunningEntry("job", 0, known))
+    record_running(h.registry, RunningEntry("job", 0, known))
     h.lifecycle.trigger("job")
     h.lifecycle.register_job(job_body(name="other", shards=1))
     h.lifecycle.trigger("other")
@@ -401,7 +401,7 @@ def test_a_new_leader_reconciles_what_zookeeper_says_runs_before_launching(h):
 
 
 def test_reconciliation_gives_up_waiting_after_a_deadline(h):
-    h.registry.running.add(RunningEntry("job", 0, "job@-@0@-@READY@-@S0@-@aaa"))
+    record_running(h.registry, RunningEntry("job", 0, "job@-@0@-@READY@-@S0@-@aaa"))
     h.lifecycle.register_job(job_body(shards=1))
     h.subscribe()
     assert h.engine.awaiting
@@ -454,7 +454,7 @@ def test_a_ready_mark_of_a_job_the_catalog_has_not_seen_yet_is_kept_and_launched
     for unwatch in h.unwatch:  # the config watch lags behind the ready mark
         unwatch()
     h.lifecycle.register_job(job_body(name="fresh", shards=1))
-    h.registry.ready.add("fresh", True)
+    queue_runs(h.registry, "fresh")
     h.engine.dirty = True
     h.give_offers("S0")
     h.step()
@@ -731,7 +731,7 @@ def test_a_launch_whose_ready_mark_vanished_keeps_the_jobs_running_node_known(h)
 
     def read_then_vanish():
         found = snapshot()
-        h.registry.ready.clear("job")  # e.g. its run dropped by another writer meanwhile
+        clear_ready(h.registry, "job")  # e.g. its run dropped by another writer meanwhile
         return found
 
     h.registry.ready.snapshot = read_then_vanish

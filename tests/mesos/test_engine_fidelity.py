@@ -13,6 +13,7 @@ from elasticjob_cloud.core.ports import RunningEntry
 from elasticjob_cloud.core.taskdata import STOP_MESSAGE
 from elasticjob_cloud.mesos.reconcile import Reconciliation
 from tests.mesos.test_engine import APP, Harness, job_body
+from tests.support import record_running
 
 
 @pytest.fixture
@@ -40,8 +41,7 @@ def test_a_task_the_master_never_answers_is_asked_again_then_unreachable_then_lo
     look running forever (issue #18, section 1)."""
     known = "job@-@0@-@READY@-@S0@-@aaa"
     h.lifecycle.register_job(job_body(shards=1))
-    h.registry.tree.ensure("/state/running/job")
-    h.registry.running.add(RunningEntry("job", 0, known))
+    record_running(h.registry, RunningEntry("job", 0, known))
     h.lifecycle.trigger("job")
     h.subscribe()
     asked = len(h.driver.of("reconcile"))
@@ -65,8 +65,7 @@ def test_a_task_the_master_never_answers_is_asked_again_then_unreachable_then_lo
 def test_an_answer_ends_the_doubt(h):
     known = "job@-@0@-@READY@-@S0@-@aaa"
     h.lifecycle.register_job(job_body(shards=1))
-    h.registry.tree.ensure("/state/running/job")
-    h.registry.running.add(RunningEntry("job", 0, known))
+    record_running(h.registry, RunningEntry("job", 0, known))
     h.subscribe()
     h.now += 40.0
     h.step()

@@ -44,7 +44,7 @@ def leader(zk_hosts):
 
 def test_a_leaders_writes_hold_while_it_leads(leader):
     _, registry, fenced = leader
-    assert fenced.ready.add("job", misfire=True) == 1
+    assert fenced.ready.trigger("job", lambda j: True) == 1
     version = registry.config.get_jobs_versioned(["job"])["job"][1]
     [result] = fenced.fires.write([FireWrite("job", version, 1_700_000_000.0, -1, 1, True)])
     assert result.error is None and registry.ready.counts() == {"job": 2}
@@ -58,7 +58,7 @@ def test_a_deposed_leader_writes_nothing(leader):
     assert not registry.tree.exists(node)  # the ephemeral node went with the old session
     version = registry.config.get_jobs_versioned(["job"])["job"][1]
     with pytest.raises(Deposed, match="leadership lost"):
-        fenced.ready.add("job", misfire=True)
+        fenced.ready.trigger("job", lambda j: True)
     [fire] = fenced.fires.write([FireWrite("job", version, 1_700_000_000.0, -1, 1, True)])
     assert isinstance(fire.error, Deposed)
     with pytest.raises(Deposed):
@@ -69,7 +69,9 @@ def test_a_deposed_leader_writes_nothing(leader):
     assert all(isinstance(error, Deposed) for error in launch)
     assert registry.ready.counts() == {} and registry.failover.entries() == []
     assert registry.running.entries() == [] and registry.fires.last_fires(["job"]) == {"job": None}
-    assert registry.ready.add("job", misfire=True) == 1  # the session itself works: only the fence refuses
+    assert (
+        registry.ready.trigger("job", lambda j: True) == 1
+    )  # the session itself works: only the fence refuses
 
 
 def test_memory_twin_fences_the_same_way():
@@ -77,8 +79,10 @@ def test_memory_twin_fences_the_same_way():
     registry.tree.ensure(paths.ELECTION)
     registry.tree.commit([Create(f"{paths.ELECTION}/candidate-a-0000000001", b"me")])
     fenced = registry.fenced(f"{paths.ELECTION}/candidate-a-0000000001")
-    assert fenced.ready.add("job", misfire=False) == 1
+    registry.config.add_app(APP)
+    registry.config.add_job(JOB)
+    assert fenced.ready.trigger("job", lambda j: False) == 1
     registry.tree.commit([Delete(f"{paths.ELECTION}/candidate-a-0000000001")])
     with pytest.raises(Deposed):
-        fenced.ready.add("job", misfire=True)
+        fenced.ready.trigger("job", lambda j: True)
     assert registry.ready.counts() == {"job": 1}

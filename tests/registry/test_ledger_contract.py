@@ -16,6 +16,7 @@ from elasticjob_cloud.core.ports import (
 from elasticjob_cloud.core.triggers import TriggeredRun
 from elasticjob_cloud.exceptions import Conflict, Deposed, NotFound
 from elasticjob_cloud.registry.tree import Create, Delete
+from tests.support import clear_ready
 
 APP = AppConfig("app", "http://h/app.tar.gz", "bin/start.sh")
 
@@ -44,8 +45,8 @@ def recorded(reg) -> dict[tuple[str, int], str]:
 
 
 def test_a_launch_takes_its_ready_run_creates_the_job_node_and_records_its_tasks(reg):
-    reg.ready.add("job", misfire=True)
-    reg.ready.add("job", misfire=True)
+    reg.ready.trigger("job", lambda j: True)
+    reg.ready.trigger("job", lambda j: True)
     record = LaunchRecord(ready(reg), (task("job", 0), task("job", 1)), create_job_node=True)
     (result,) = reg.ledger.record_launches([record])
     assert result.error is None and result.job_node is True
@@ -58,9 +59,9 @@ def test_a_launch_takes_its_ready_run_creates_the_job_node_and_records_its_tasks
 
 
 def test_a_launch_whose_ready_counter_moved_writes_nothing(reg):
-    reg.ready.add("job", misfire=True)
+    reg.ready.trigger("job", lambda j: True)
     stale = ready(reg)
-    reg.ready.add("job", misfire=True)
+    reg.ready.trigger("job", lambda j: True)
     (result,) = reg.ledger.record_launches([LaunchRecord(stale, (task("job", 0),), create_job_node=True)])
     assert isinstance(result.error, Conflict) and result.job_node is False
     assert recorded(reg) == {} and reg.ledger.running_jobs() == []
@@ -69,9 +70,9 @@ def test_a_launch_whose_ready_counter_moved_writes_nothing(reg):
 
 def test_a_launch_whose_ready_node_vanished_reports_the_job_node_as_it_is(reg):
     assert reg.ledger.prepare_jobs(["job"]) == {"job": True}
-    reg.ready.add("job", misfire=True)
+    reg.ready.trigger("job", lambda j: True)
     taken = ready(reg)
-    reg.ready.clear("job")
+    clear_ready(reg, "job")
     (result,) = reg.ledger.record_launches([LaunchRecord(taken, (task("job", 0),))])
     assert isinstance(result.error, NotFound)
     assert result.job_node is True  # the queue entry went, not the job node
@@ -94,7 +95,7 @@ def test_failover_and_triggered_takes_go_with_their_launch(reg):
 
 
 def test_independent_launches_apply_one_by_one(reg):
-    reg.ready.add("job", misfire=True)
+    reg.ready.trigger("job", lambda j: True)
     good = LaunchRecord(ready(reg), (task("job", 0),), create_job_node=True)
     bad = LaunchRecord(FailoverTake("job", 1), (task("job", 1),))  # no such failover entry
     results = reg.ledger.record_launches([good, bad])
@@ -111,8 +112,8 @@ def test_preparing_jobs_is_idempotent_and_counted(reg):
 
 
 def test_taking_a_ready_run_is_guarded_by_the_counter_as_read(reg):
-    reg.ready.add("job", misfire=True)
-    reg.ready.add("job", misfire=True)
+    reg.ready.trigger("job", lambda j: True)
+    reg.ready.trigger("job", lambda j: True)
     first = ready(reg)
     assert reg.ledger.take_ready_run(first) is True
     assert reg.ledger.take_ready_run(first) is False  # moved since that read
@@ -122,9 +123,9 @@ def test_taking_a_ready_run_is_guarded_by_the_counter_as_read(reg):
 
 
 def test_state_writes_finish_forget_and_drop_and_deletes_are_idempotent(reg):
-    reg.ready.add("job", misfire=True)
-    reg.ready.add("job", misfire=True)
-    reg.ready.add("job", misfire=True)
+    reg.ready.trigger("job", lambda j: True)
+    reg.ready.trigger("job", lambda j: True)
+    reg.ready.trigger("job", lambda j: True)
     reg.triggered.add(TriggeredRun("job", "r1", 5.0, None, None), None)
     reg.ledger.record_launches([LaunchRecord(None, (task("job", 0), task("job", 1)), create_job_node=True)])
     writes = reg.ledger.writes()
@@ -159,7 +160,7 @@ def test_a_deposed_leaderships_ledger_writes_nothing_and_keeps_its_writes(reg):
     reg.tree.ensure("/ha/election")
     reg.tree.commit([Create("/ha/election/n1")])
     fenced = reg.fenced("/ha/election/n1")
-    reg.ready.add("job", misfire=True)
+    reg.ready.trigger("job", lambda j: True)
     reg.ledger.record_launches([LaunchRecord(None, (task("job", 1),), create_job_node=True)])
     reg.tree.commit([Delete("/ha/election/n1")])  # its session expired: another instance leads
     (result,) = fenced.ledger.record_launches([LaunchRecord(ready(reg), (task("job", 0),))])

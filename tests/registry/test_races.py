@@ -11,12 +11,12 @@ import pytest
 
 from elasticjob_cloud.core import paths
 from elasticjob_cloud.core.models import AppConfig, ExecutionType, JobConfig, JobType
-from elasticjob_cloud.core.ports import FailoverEntry
+from elasticjob_cloud.core.ports import FailoverEntry, ReadyTake
 from elasticjob_cloud.exceptions import InvalidConfig, NotFound, RegistryUnavailable
 from elasticjob_cloud.registry import Registry, atomic
 from elasticjob_cloud.registry.fires import FireWrite
-from elasticjob_cloud.registry.stores import ReadyQueue
 from tests.registry.racing import RacingTree
+from tests.support import clear_ready, queue_runs
 
 APP = AppConfig("app", "http://h/app.tar.gz", "bin/start.sh")
 
@@ -43,7 +43,7 @@ def consume_ready(racer, name="job"):
 
     def hook(_ops):
         count, version = racer.ready.snapshot()[name]
-        racer.tree.commit([ReadyQueue.take_op(name, count, version)])
+        assert racer.ledger.take_ready_run(ReadyTake(name, count, version))
 
     return hook
 
@@ -61,7 +61,7 @@ def state_of(registry, name="job"):
 
 def test_deregister_while_the_engine_consumes_the_ready_run(racer, racing):
     """The reported defect: the delete multi failed with NoNode, answered 404, left the job."""
-    racer.ready.add("job", misfire=True)
+    queue_runs(racer, "job")
     racing.tree.before(consume_ready(racer))
     assert racing.config.remove_job("job") is True
     assert state_of(racer) == set()
@@ -89,7 +89,7 @@ def test_the_sweep_leaves_a_job_registered_again_alone(racer, racing):
         racer.fires.write([FireWrite("job", version, 1_700_000_000.0, -1, 1, True)])
 
     def register_again_and_trigger(_ops):
-        racer.ready.clear("job")
+        clear_ready(racer, "job")
         racer.config.add_job(job())
         racer.ready.trigger("job", lambda j: j.misfire)
 
@@ -123,7 +123,7 @@ def test_a_failover_entry_survives_its_job_node_being_emptied_meanwhile(racer, r
     """Another shard's entry taken (the engine deletes the emptied job node) between the read that
     found ``/state/failover/{job}`` and the commit creating the entry under it."""
     racer.failover.add(FailoverEntry("job", 1, "job@-@1@-@READY@-@S0@-@a"))
-    racing.tree.before(lambda _ops: racer.failover.remove("job", 1))
+    racing.tree.before(lambda _ops: racer.failover.withdraw("job", 1, "job@-@1@-@READY@-@S0@-@a"))
     assert racing.failover.add(FailoverEntry("job", 0, "job@-@0@-@READY@-@S0@-@b")) is True
     assert [(e.sharding_item, e.original_task_id) for e in racer.failover.entries()] == [
         (0, "job@-@0@-@READY@-@S0@-@b")
@@ -160,10 +160,10 @@ def test_an_update_moving_a_job_to_a_deleted_app_is_refused(racer, racing):
 
 def test_a_change_that_keeps_losing_answers_unavailable_and_changes_nothing(racer, racing, monkeypatch):
     monkeypatch.setattr(atomic, "BACKOFF_SECONDS", 0.0)
-    racer.ready.add("job", misfire=True)
+    queue_runs(racer, "job")
 
     def bump(_ops):  # another writer moves the counter before every attempt
-        racer.ready.add("job", misfire=True)
+        queue_runs(racer, "job")
 
     racing.tree.before(*[bump] * atomic.ATTEMPTS)
     with pytest.raises(RegistryUnavailable, match="changed concurrently 12 times"):

@@ -22,13 +22,12 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_stat
 
 from elasticjob_cloud.core import paths
 from elasticjob_cloud.core.models import AppConfig, ExecutionType, JobConfig, JobType
-from elasticjob_cloud.core.ports import FailoverEntry
+from elasticjob_cloud.core.ports import FailoverEntry, ReadyTake
 from elasticjob_cloud.exceptions import AlreadyExists, Conflict, InvalidConfig, NotFound
 from elasticjob_cloud.lifecycle import Lifecycle
 from elasticjob_cloud.registry import Registry
 from elasticjob_cloud.registry.fires import FireWrite
 from elasticjob_cloud.registry.memory import MemoryTree
-from elasticjob_cloud.registry.stores import ReadyQueue
 from elasticjob_cloud.registry.zookeeper import KazooTree, ZooKeeperConnection
 from tests.registry.racing import RacingTree
 
@@ -115,7 +114,7 @@ class StoreMachine(RuleBasedStateMachine):
         snapshot = self.racer.ready.snapshot()
         if name in snapshot:
             count, version = snapshot[name]
-            self.racer.tree.commit([ReadyQueue.take_op(name, count, version)])
+            assert self.racer.ledger.take_ready_run(ReadyTake(name, count, version))
             if count <= 1:
                 del self.model.ready[name]
             else:
@@ -262,8 +261,9 @@ class StoreMachine(RuleBasedStateMachine):
 
     @rule(name=JOBS, item=ITEMS)
     def take_failover(self, name: str, item: int) -> None:
-        self.store.failover.remove(name, item)
-        self.model.failover.pop((name, item), None)
+        task_id = self.model.failover.pop((name, item), None)  # a launch took it, or it was withdrawn
+        if task_id is not None:
+            assert self.store.failover.withdraw(name, item, task_id) is True
 
     # ---------------------------------------------------------------- the check
     @invariant()

@@ -4,8 +4,9 @@ import pytest
 
 from elasticjob_cloud.core import paths
 from elasticjob_cloud.core.models import AppConfig, ExecutionType, JobConfig, JobType
-from elasticjob_cloud.core.ports import FailoverEntry, RunningEntry
+from elasticjob_cloud.core.ports import FailoverEntry, FailoverTake, LaunchRecord, ReadyTake, RunningEntry
 from elasticjob_cloud.exceptions import AlreadyExists, NotFound, QueueFull
+from tests.support import record_running
 
 APP = AppConfig("app", "http://h/app.tar.gz", "bin/start.sh")
 
@@ -46,7 +47,7 @@ def test_remove_job_takes_its_state_along(registry):
     registry.config.add_app(APP)
     registry.config.add_job(job())
     registry.disable.disable_job("job")
-    registry.ready.add("job", misfire=True)
+    registry.ready.trigger("job", lambda j: True)
     registry.failover.add(FailoverEntry("job", 1, "job@-@1@-@READY@-@S0@-@u"))
     assert registry.config.remove_job("job") is True
     assert registry.config.get_job("job") is None
@@ -91,38 +92,38 @@ def test_disable_and_enable_are_idempotent(registry):
     assert registry.disable.disabled_jobs() == set()
 
 
-@pytest.mark.parametrize(("misfire", "expected"), [(True, [1, 2, 3]), (False, [1, 1, 1])])
-def test_ready_counter_follows_the_misfire_rule(registry, misfire, expected):
-    assert [registry.ready.add("job", misfire) for _ in range(3)] == expected
-    assert registry.ready.counts() == {"job": expected[-1]}
-
-
-def test_ready_take_decrements_then_deletes(registry):
-    for _ in range(2):
-        registry.ready.add("job", True)
-    registry.ready.take("job")
-    assert registry.ready.counts() == {"job": 1}
-    registry.ready.take("job")
-    assert registry.ready.counts() == {}
-    registry.ready.take("job")  # nothing queued: no error
-    registry.ready.add("job", True)
-    registry.ready.clear("job")
-    assert registry.ready.counts() == {}
-
-
-def test_queues_refuse_past_their_size_instead_of_dropping(registry):
-    for i in range(5):  # the fixture's queue size
-        registry.ready.add(f"job{i}", False)
-    with pytest.raises(QueueFull, match="job_state_queue_size=5"):
-        registry.ready.add("job5", False)
-    assert "job5" not in registry.ready.counts()
-    assert registry.ready.add("job0", True) == 2  # existing entries still count up
-
-
 def registered(registry, name="job"):
     if registry.config.get_app("app") is None:
         registry.config.add_app(APP)
     registry.config.add_job(job(name))
+
+
+@pytest.mark.parametrize(("misfire", "expected"), [(True, [1, 2, 3]), (False, [1, 1, 1])])
+def test_ready_counter_follows_the_misfire_rule(registry, misfire, expected):
+    registered(registry)
+    assert [registry.ready.trigger("job", lambda j: misfire) for _ in range(3)] == expected
+    assert registry.ready.counts() == {"job": expected[-1]}
+
+
+def test_a_ready_run_is_taken_by_the_counter_as_read_then_the_mark_goes(registry):
+    registered(registry)
+    for _ in range(2):
+        registry.ready.trigger("job", lambda j: True)
+    assert registry.ledger.take_ready_run(ReadyTake("job", *registry.ready.snapshot()["job"]))
+    assert registry.ready.counts() == {"job": 1}
+    assert registry.ledger.take_ready_run(ReadyTake("job", *registry.ready.snapshot()["job"]))
+    assert registry.ready.counts() == {} and not registry.tree.exists(paths.ready("job"))
+
+
+def test_queues_refuse_past_their_size_instead_of_dropping(registry):
+    for i in range(6):
+        registered(registry, f"job{i}")
+    for i in range(5):  # the fixture's queue size
+        registry.ready.trigger(f"job{i}", lambda j: False)
+    with pytest.raises(QueueFull, match="job_state_queue_size=5"):
+        registry.ready.trigger("job5", lambda j: False)
+    assert "job5" not in registry.ready.counts()
+    assert registry.ready.trigger("job0", lambda j: True) == 2  # existing entries still count up
 
 
 def test_failover_entries_are_unique_per_shard(registry):
@@ -132,8 +133,8 @@ def test_failover_entries_are_unique_per_shard(registry):
     assert registry.failover.add(FailoverEntry("job", 2, "job@-@2@-@READY@-@S1@-@u2")) is False
     registry.failover.add(FailoverEntry("job", 0, "job@-@0@-@READY@-@S0@-@u3"))
     assert sorted(registry.failover.entries(), key=lambda e: e.sharding_item)[1] == first
-    registry.failover.remove("job", 2)
-    registry.failover.remove("job", 0)
+    assert registry.failover.withdraw("job", 2, first.original_task_id) is True
+    assert registry.failover.withdraw("job", 0, "job@-@0@-@READY@-@S0@-@u3") is True
     assert registry.failover.entries() == []
     assert not registry.tree.exists(paths.failover_job("job"))
 
@@ -156,16 +157,20 @@ def test_a_failover_entry_needs_its_job(registry):
 
 def test_running_entries(registry):
     entry = RunningEntry("job", 1, "job@-@1@-@READY@-@S0@-@u")
-    registry.running.add(entry)
-    registry.running.add(RunningEntry("job", 1, "job@-@1@-@FAILOVER@-@S1@-@v"))
+    record_running(registry, entry)
+    record_running(registry, RunningEntry("job", 1, "job@-@1@-@FAILOVER@-@S1@-@v"))
     assert [e.task_id for e in registry.running.entries()] == ["job@-@1@-@FAILOVER@-@S1@-@v"]
-    registry.running.remove("job", 1)
+    writes = registry.ledger.writes()
+    writes.finish_task("job", 1)
+    writes.flush()
     assert registry.running.entries() == []
 
 
 def test_running_entries_of_many_jobs_are_listed_together_and_missing_nodes_are_empty(registry):
     for n in range(30):
-        registry.running.add(RunningEntry(f"job{n:02d}", n % 3, f"job{n:02d}@-@{n % 3}@-@READY@-@S0@-@u{n}"))
+        record_running(
+            registry, RunningEntry(f"job{n:02d}", n % 3, f"job{n:02d}@-@{n % 3}@-@READY@-@S0@-@u{n}")
+        )
     registry.tree.ensure(paths.running_job("empty"))
     assert sorted((e.job_name, e.sharding_item, e.task_id) for e in registry.running.entries()) == [
         (f"job{n:02d}", n % 3, f"job{n:02d}@-@{n % 3}@-@READY@-@S0@-@u{n}") for n in range(30)
@@ -194,7 +199,11 @@ def test_a_failover_streak_is_kept_with_its_entry_and_goes_with_the_job(registry
     assert registry.failover.streak("job", 1) == 3 and registry.failover.streak("job", 0) == 0
     assert registry.failover.streaks() == {("job", 1)}
     assert registry.tree.get(paths.failover_task("job", 1))[0] == lost.encode()  # the original's content
-    registry.failover.remove("job", 1)  # launched: the streak stays for its next failover
+    launched = RunningEntry("job", 1, "job@-@1@-@FAILOVER@-@S0@-@u9")
+    [result] = registry.ledger.record_launches([LaunchRecord(FailoverTake("job", 1), (launched,), True)])
+    assert (
+        result.error is None and registry.failover.entries() == []
+    )  # the streak stays, for its next failover
     assert registry.failover.streak("job", 1) == 3
     registry.failover.add(FailoverEntry("job", 1, "job@-@1@-@READY@-@S0@-@u2"))  # a new streak
     assert registry.failover.streak("job", 1) == 0

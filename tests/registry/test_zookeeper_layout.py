@@ -44,7 +44,7 @@ def test_configs_are_stored_at_the_original_paths_in_its_field_order(zk_connecti
     root = f"{chroot}/elastic-job-cloud"
     assert client.get(f"{root}/config/app/test_app")[0].decode() == JAVA_APP_JSON
     assert client.get(f"{root}/config/job/test_job")[0].decode() == JAVA_JOB_JSON
-    registry.ready.add("test_job", True)
+    registry.ready.trigger("test_job", lambda j: True)
     registry.disable.disable_job("test_job")
     assert client.get(f"{root}/state/ready/test_job")[0] == b"1"
     assert client.get(f"{root}/state/disable/job/test_job")[0] == b"test_job"
@@ -98,7 +98,7 @@ def test_outage_fails_fast_and_half_writes_nothing(tmp_path):
             "job", "app", JobType.SIMPLE, ExecutionType.TRANSIENT, "0 * * * * ?", 1, 1.0, 1.0, "a.B"
         )
         registry.config.add_job(job)
-        registry.ready.add("job", True)
+        registry.ready.trigger("job", lambda j: True)
         server.stop()
         started = time.monotonic()
         with pytest.raises(RegistryUnavailable):

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from tests.support import FOO_APP, FOO_JOB
+from tests.support import FOO_APP, FOO_JOB, record_running
 
 
 def call(api, method, path, json=None, data=None):
@@ -143,7 +143,7 @@ def test_task_views_read_zookeeper(app_published):
 
     call(api, "POST", "/api/job/register", json=FOO_JOB)  # a failover entry needs its job
     task_id = "foo_job@-@2@-@FAILOVER@-@agent-1@-@0f1e"
-    api.registry.running.add(RunningEntry("foo_job", 2, task_id))
+    record_running(api.registry, RunningEntry("foo_job", 2, task_id))
     api.registry.failover.add(FailoverEntry("foo_job", 1, "foo_job@-@1@-@READY@-@agent-0@-@abcd"))
     assert call(api, "GET", "/api/job/tasks/running").json() == [
         {
