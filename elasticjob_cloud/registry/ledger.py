@@ -90,8 +90,8 @@ class Ledger:
     def _launch_result(self, record: LaunchRecord, error: Exception | None) -> LaunchResult:
         if error is None:
             return LaunchResult(None, True)
-        if isinstance(error, RegistryUnavailable):
-            return LaunchResult(error, None)
+        if isinstance(error, RegistryUnavailable | Conflict):  # ZooKeeper away, or the take's guard
+            return LaunchResult(error, None)  # failed first: the job node was not looked at
         job = record.tasks[0].job_name
         try:
             return LaunchResult(error, self.tree.exists(paths.running_job(job)))

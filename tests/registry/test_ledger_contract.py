@@ -63,7 +63,7 @@ def test_a_launch_whose_ready_counter_moved_writes_nothing(reg):
     stale = ready(reg)
     reg.ready.trigger("job", lambda j: True)
     (result,) = reg.ledger.record_launches([LaunchRecord(stale, (task("job", 0),), create_job_node=True)])
-    assert isinstance(result.error, Conflict) and result.job_node is False
+    assert isinstance(result.error, Conflict) and result.job_node is None  # not looked up
     assert recorded(reg) == {} and reg.ledger.running_jobs() == []
     assert reg.ready.counts() == {"job": 2}
 
