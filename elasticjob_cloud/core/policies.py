@@ -6,7 +6,7 @@ row here plus its semantics. Every field is optional; a job without them has ``R
 behaves exactly as the original. The stored JSON carries a policy key only when it differs from its
 default, so the original reads our records unchanged (it ignores unknown keys).
 
-Semantics (the scheduler applies them, see ``mesos.launch_plan`` and ``mesos.deadlines``):
+Semantics (the scheduler applies them, see ``core.planning`` and ``mesos.queued``):
 
 * ``priority``: when offers are short, pending runs of a higher priority are placed first; equal
   priority goes by the instant the run was queued (not by job name, the original's issue #1925).

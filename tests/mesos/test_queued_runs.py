@@ -3,8 +3,8 @@
 from elasticjob_cloud.core.models import ExecutionType, JobConfig, JobType, TaskType
 from elasticjob_cloud.core.planning import PendingRun, launch_order
 from elasticjob_cloud.core.policies import RunPolicy
+from elasticjob_cloud.core.ports import ReadyTake
 from elasticjob_cloud.mesos.queued import QueuedRuns
-from elasticjob_cloud.registry.tree import Delete
 
 
 def job(name, **policy):
@@ -46,7 +46,7 @@ def test_only_runs_past_the_deadline_expire():
 
 
 def test_launch_order_is_priority_then_failover_then_queued_instant_not_name():
-    take = [Delete("/x")]
+    take = ReadyTake("x", 1, 0)  # a queued run (a daemon's desired shards take none)
     runs = [
         PendingRun(job("a-old"), (0,), TaskType.READY, take),
         PendingRun(job("b-new"), (0,), TaskType.READY, take),
