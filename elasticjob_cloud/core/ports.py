@@ -180,6 +180,9 @@ class StateWrites(Protocol):
 
     def finish_task(self, job_name: str, sharding_item: int) -> None: ...
     def record_task(self, entry: RunningEntry, create_job_node: bool) -> None: ...  # an adopted task
+    def record_outcome(  # how a task of a job others depend on ended (issue #17)
+        self, task_id: str, item: int, succeeded: bool, now: float, create_folder: bool
+    ) -> None: ...
     def forget_job(self, job_name: str) -> None: ...  # /state/running/{job} of a deregistered job
     def drop_ready(self, take: ReadyTake, runs: int) -> None: ...  # runs dropped, guarded by the read
     def drop_triggered(self, take: TriggeredTake) -> None: ...

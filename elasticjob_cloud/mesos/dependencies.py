@@ -17,7 +17,6 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from ..core import paths
 from ..exceptions import ElasticJobError
 
 if TYPE_CHECKING:
@@ -37,11 +36,10 @@ class DependencyTracker:
         engine = self.engine
         if not engine.catalog.downstreams.get(task.job_name):
             return
-        if task.job_name not in self._folders:
-            engine.registry.tree.ensure(paths.run_outcomes_job(task.job_name))
-            self._folders.add(task.job_name)
+        create_folder = task.job_name not in self._folders
+        self._folders.add(task.job_name)
         ok = state == "TASK_FINISHED"
-        engine.pending_ops.append(engine.registry.dependencies.outcome_op(task.task_id, task.item, ok, now))
+        engine.writes.record_outcome(task.task_id, task.item, ok, now, create_folder)
         self.pending.add(task.job_name)
 
     def on_load(self) -> None:
@@ -49,7 +47,7 @@ class DependencyTracker:
 
     def after_flush(self) -> None:
         engine = self.engine
-        if not self.pending or engine.pending_ops:
+        if not self.pending or engine.writes:
             return  # writes still to go (retried): their outcome may be among them
         for job in sorted(self.pending):
             if engine.running.is_job_running(job):

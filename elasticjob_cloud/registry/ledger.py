@@ -13,6 +13,7 @@ fenced by its election node like every other write of it (``registry.fencing``).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from ..core import paths
 from ..core.ports import (
@@ -26,6 +27,7 @@ from ..core.ports import (
 )
 from ..exceptions import AlreadyExists, Conflict, NotFound, RegistryUnavailable
 from .atomic import transact
+from .dependencies import DependencyStore
 from .grouped import commit_groups
 from .tree import Create, Delete, Op, SetData, Tree
 
@@ -122,19 +124,16 @@ class Ledger:
         self.transactions += 1
         self.ops += len(ops)
 
-    def rerecord(self, entry: RunningEntry) -> None:
-        """Record ``entry`` over whatever ``/state/running`` holds for its shard (a stale record of
-        an earlier task), creating its job node when missing; re-planned on races."""
-        job_dir = paths.running_job(entry.job_name)
-        path = paths.running_task(entry.job_name, entry.sharding_item)
+    def overwrite(self, parent: str, path: str, data: bytes, what: str) -> None:
+        """Write ``data`` at ``path`` over whatever is there (a stale record of an earlier task),
+        creating ``parent`` when missing; re-planned on races."""
 
         def plan() -> tuple[list[Op], None]:
-            parent, current = self.tree.get_many([job_dir, path])
-            ops: list[Op] = [] if parent is not None else [Create(job_dir)]
-            data = entry.task_id.encode()
+            found_parent, current = self.tree.get_many([parent, path])
+            ops: list[Op] = [] if found_parent is not None else [Create(parent)]
             return [*ops, Create(path, data) if current is None else SetData(path, data, current[1])], None
 
-        transact(self.tree, plan, f"recording task {entry.task_id}")
+        transact(self.tree, plan, what)
         self.transactions += 1
 
 
@@ -143,7 +142,8 @@ class BatchedWrites:
 
     def __init__(self, ledger: Ledger):
         self._ledger = ledger
-        self._groups: list[tuple[list[Op], RunningEntry | None]] = []
+        # each write's ops, and how to write it over what a create found there (None: nothing to redo)
+        self._groups: list[tuple[list[Op], Callable[[], None] | None]] = []
 
     def __len__(self) -> int:
         return len(self._groups)
@@ -153,7 +153,24 @@ class BatchedWrites:
 
     def record_task(self, entry: RunningEntry, create_job_node: bool) -> None:
         ops = [Create(paths.running_job(entry.job_name))] if create_job_node else []
-        self._groups.append(([*ops, _task_op(entry)], entry))
+        job_dir = paths.running_job(entry.job_name)
+        path = paths.running_task(entry.job_name, entry.sharding_item)
+        data, what = entry.task_id.encode(), f"recording task {entry.task_id}"
+        self._groups.append(
+            ([*ops, _task_op(entry)], lambda: self._ledger.overwrite(job_dir, path, data, what))
+        )
+
+    def record_outcome(
+        self, task_id: str, item: int, succeeded: bool, now: float, create_folder: bool
+    ) -> None:
+        """How a task of a job others depend on ended (issue #17, ``registry.dependencies``): queued
+        before the delete of its running record, so the two reach ZooKeeper in that order."""
+        op = DependencyStore.outcome_op(task_id, item, succeeded, now)
+        assert isinstance(op, Create)
+        parent = op.path.rsplit("/", 1)[0]
+        ops: list[Op] = [Create(parent)] if create_folder else []
+        data, what = op.data, f"recording the outcome of {task_id}"
+        self._groups.append(([*ops, op], lambda: self._ledger.overwrite(parent, op.path, data, what)))
 
     def forget_job(self, job_name: str) -> None:
         self._groups.append(([Delete(paths.running_job(job_name))], None))
@@ -173,17 +190,17 @@ class BatchedWrites:
         if not groups:
             return
         results = self._ledger._commit([ops for ops, _ in groups])
-        for (ops, entry), error in zip(groups, results, strict=True):
-            if error is None or (entry is None and isinstance(error, NotFound)):
+        for (ops, redo), error in zip(groups, results, strict=True):
+            if error is None or (redo is None and isinstance(error, NotFound)):
                 continue
             if isinstance(error, RegistryUnavailable):
-                self._groups.append((ops, entry))
+                self._groups.append((ops, redo))
                 log.warning("running-state write %s failed: %s", ops[-1].path, error)
-            elif isinstance(error, AlreadyExists | NotFound) and entry is not None:
+            elif isinstance(error, AlreadyExists | NotFound) and redo is not None:
                 try:
-                    self._ledger.rerecord(entry)
+                    redo()
                 except RegistryUnavailable as exc:
-                    self._groups.append((ops, entry))
+                    self._groups.append((ops, redo))
                     log.warning("running-state write %s failed: %s", ops[-1].path, exc)
             else:
                 log.info("running-state write %s skipped: %s", ops[-1].path, error)

@@ -11,7 +11,7 @@ from elasticjob_cloud.core.ports import FailoverEntry, RunningEntry
 from elasticjob_cloud.exceptions import Conflict, InconsistentChange, UnknownReference
 from elasticjob_cloud.lifecycle import Lifecycle
 from elasticjob_cloud.registry.tree import SetData
-from tests.support import FOO_APP
+from tests.support import FOO_APP, record_running
 
 APP = FOO_APP["appName"]
 
@@ -136,14 +136,15 @@ def test_a_failed_shard_stops_an_all_succeeded_downstream_but_not_an_all_done_on
 
 def test_a_run_with_a_shard_still_running_or_queued_to_run_again_is_not_complete(chain, registry):
     outcome(registry, "a", 0, True, 10.0)
-    registry.tree.ensure(paths.running_job("a"))
-    registry.running.add(RunningEntry("a", 1, "a@-@1@-@READY@-@S0@-@x"))
+    record_running(registry, RunningEntry("a", 1, "a@-@1@-@READY@-@S0@-@x"))
     assert registry.dependencies.complete_run("a", ["b"], 12.0).succeeded is None
-    registry.running.remove("a", 1)
+    writes = registry.ledger.writes()
+    writes.finish_task("a", 1)
+    writes.flush()
     registry.failover.add(FailoverEntry("a", 1, "a@-@1@-@READY@-@S0@-@x", 2, 20.0))
     assert registry.dependencies.complete_run("a", ["b"], 12.0).succeeded is None
     assert registry.ready.counts() == {}
-    registry.failover.remove("a", 1)
+    assert registry.failover.withdraw("a", 1, "a@-@1@-@READY@-@S0@-@x")
     outcome(registry, "a", 1, True, 21.0)
     assert registry.dependencies.complete_run("a", ["b"], 22.0).queued == ("b",)
 

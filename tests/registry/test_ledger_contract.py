@@ -2,8 +2,11 @@
 real ZooKeeper: what each verb writes, that a launch transaction applies whole or not at all, that
 deletes are idempotent, and that a fenced ledger writes nothing once its election node is gone."""
 
+import json
+
 import pytest
 
+from elasticjob_cloud.core import paths
 from elasticjob_cloud.core.models import AppConfig, ExecutionType, JobConfig, JobType
 from elasticjob_cloud.core.ports import (
     FailoverEntry,
@@ -16,7 +19,7 @@ from elasticjob_cloud.core.ports import (
 from elasticjob_cloud.core.triggers import TriggeredRun
 from elasticjob_cloud.exceptions import Conflict, Deposed, NotFound
 from elasticjob_cloud.registry.tree import Create, Delete
-from tests.support import clear_ready
+from tests.support import clear_ready, record_running
 
 APP = AppConfig("app", "http://h/app.tar.gz", "bin/start.sh")
 
@@ -171,3 +174,17 @@ def test_a_deposed_leaderships_ledger_writes_nothing_and_keeps_its_writes(reg):
     assert len(writes) == 1  # kept: the status update behind it is not acknowledged
     assert fenced.ledger.prepare_jobs(["job"]) == {"job": None}
     assert reg.ready.counts() == {"job": 1} and set(recorded(reg)) == {("job", 1)}
+
+
+def test_a_tasks_outcome_is_recorded_before_its_running_record_goes_and_overwrites_an_older_one(reg):
+    record_running(reg, task("job", 0))
+    writes = reg.ledger.writes()
+    writes.record_outcome(task("job", 0).task_id, 0, False, 10.0, create_folder=True)
+    writes.finish_task("job", 0)
+    writes.flush()
+    writes.record_outcome(task("job", 0, "v").task_id, 0, True, 20.0, create_folder=True)  # one there
+    writes.flush()
+    assert len(writes) == 0 and recorded(reg) == {}
+    assert reg.dependencies.jobs_with_outcomes() == ["job"]
+    stored = json.loads(reg.tree.get(paths.run_outcome("job", 0))[0])
+    assert stored == {"taskId": task("job", 0, "v").task_id, "ok": True, "at": 20.0}
