@@ -10,7 +10,7 @@ import pytest
 from elasticjob_cloud.producer.job_schedules import FireKind
 from elasticjob_cloud.registry import Registry
 from elasticjob_cloud.registry.warm import WarmJobs
-from tests.support import wait_until
+from tests.support import clear_ready, wait_until
 from tests.test_producer import APP, T0, Clock, Harness, job
 
 
@@ -55,8 +55,8 @@ def test_a_takeover_settles_the_gap_once_per_job_and_logs_it_in_one_line(registr
     first.run_until(T0 + 11)  # :05 :10
     for unwatch in first.unwatch:
         unwatch()
-    registry.ready.clear("a")
-    registry.ready.clear("b")
+    clear_ready(registry, "a")
+    clear_ready(registry, "b")
     warm = WarmJobs(registry.tree, registry.config).start() if warm_configs else None
     try:
         second = Harness(registry, start=T0 + 31)  # :15 :20 :25 :30 fell in the gap
