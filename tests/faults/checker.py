@@ -31,6 +31,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 DELIMITER = "@-@"
+# how long before its agent died a task's end may still have been on its way to the scheduler: the
+# agent forwards TASK_FINISHED at once (STARTING/RUNNING are acknowledged on arrival), through the
+# master's stream and the scheduler's status thread, which a loaded machine delays by up to ~1 s
+IN_FLIGHT = 1.0
 
 
 @dataclass
@@ -126,6 +130,8 @@ def check_transient(
     open_end: float,
     late: float = 1.5,
     killed_at: dict[str, float] | None = None,
+    agent_died: dict[str, tuple[float, float]] | None = None,
+    declared_lost: set[str] | None = None,
 ) -> JobVerdict:
     """``instants``: cron instants in the window; ``allowed_missing``: instants the start-up rule may
     fold into one catch-up run; ``open_end``: executions starting after it may still be going;
@@ -136,11 +142,31 @@ def check_transient(
     indeterminate outcome: the job did its work, Mesos saw a task killed by a signal (TASK_FAILED
     from the executor), which is a loss the scheduler fails over. Its shard's next execution, when a
     FAILOVER, is that failover: listed in ``reran_indeterminate``, left out of the runs (it is still
-    checked for overlaps). Anything else run twice is ``doubled``."""
+    checked for overlaps). Anything else run twice is ``doubled``.
+
+    ``agent_died``: task ID → (start, end) of the fault in which the task's agent died (removed, or
+    its machine lost with the master restarting). A task that ended within ``IN_FLIGHT`` seconds
+    before that, or during it, is indeterminate the same way: its TASK_FINISHED was still on its way
+    (or the master was down) and went with the agent, Mesos reports the task lost (at once for a
+    removed agent, after ``agent_reregister_timeout`` and the grace period for a lost machine) and
+    the scheduler fails it over. For a misfire=false job that lone FAILOVER otherwise opens a run of
+    its own and the other shards look lost there.
+
+    ``declared_lost``: the tasks the scheduler logged as ended otherwise than finished (lost, failed,
+    grace expired); when given, only those count as indeterminate: the timing alone would also take
+    the failover of a later task of the shard (one that died before its start line) for the re-run
+    of one whose end the scheduler did see."""
     verdict = JobVerdict(job, executions=len(executions), instants=instants, allowed_missing=allowed_missing)
     verdict.killed = sum(1 for e in executions if e.end is None)
     verdict.overlapping = overlaps(executions)
-    executions = _without_reruns_of_indeterminate(executions, killed_at or {}, verdict)
+    unseen = {task: (when, "killed") for task, when in (killed_at or {}).items()}
+    for e in executions:
+        span = (agent_died or {}).get(e.task_id)
+        if span is not None and e.end is not None and span[0] - IN_FLIGHT <= e.end <= span[1]:
+            unseen[e.task_id] = (span[1], "its agent died")
+    if declared_lost is not None:
+        unseen = {task: found for task, found in unseen.items() if task in declared_lost}
+    executions = _without_reruns_of_indeterminate(executions, unseen, verdict)
     runs = cut_runs(executions, late)
     verdict.runs = len(runs)
     for number, run in enumerate(runs):
@@ -164,7 +190,7 @@ def check_transient(
 
 
 def _without_reruns_of_indeterminate(
-    executions: list[Execution], killed_at: dict[str, float], verdict: JobVerdict
+    executions: list[Execution], unseen: dict[str, tuple[float, str]], verdict: JobVerdict
 ) -> list[Execution]:
     """The failover of a task killed after its end line is the shard's very next execution, and a
     FAILOVER: the job's next READY run waits until no task of it runs and its failover entries are
@@ -176,15 +202,17 @@ def _without_reruns_of_indeterminate(
     rerun: set[int] = set()
     ordered = sorted(executions, key=lambda x: x.start)
     for number, e in enumerate(ordered):
-        when = killed_at.get(e.task_id)
-        if when is None or e.end is None or e.end > when:
+        if e.task_id not in unseen or e.end is None:
+            continue
+        when, why = unseen[e.task_id]
+        if e.end > when:
             continue
         following = next((x for x in ordered[number + 1 :] if x.shard == e.shard), None)
         if following is None or following.kind != "FAILOVER" or following.start < when:
             continue
         rerun.add(id(following))
         verdict.reran_indeterminate.append(
-            f"shard {e.shard}: {e.task_id} ended at {e.end:.3f}, killed at {when:.3f} before its exit; "
+            f"shard {e.shard}: {e.task_id} ended at {e.end:.3f}, {why} at {when:.3f} before its end was seen; "
             f"failed over as {following.task_id}"
         )
     return [e for e in ordered if id(e) not in rerun]

@@ -116,3 +116,29 @@ def test_a_task_killed_after_its_process_exited_takes_no_later_failover_out_of_i
     killed = {finished.task_id: 0.4}  # after its end line; the process had exited: TASK_FINISHED
     v = check_transient("j", 2, history, 3, 0, True, True, 1000.0, killed_at=killed)
     assert (v.lost, v.doubled, v.reran_indeterminate) == ([], [], [])
+
+
+def test_a_shard_that_ended_as_its_agent_died_runs_again_indeterminate_not_lost():
+    """Seed 404 under load: shard 1 ended 13 ms after the master went down for a restart; its agent
+    never came back, so its TASK_FINISHED never reached anyone and the scheduler failed it over once
+    the grace period ran out. That lone FAILOVER is the indeterminate re-run, not a run of its own
+    that lost shard 0; a FAILOVER of a shard that ended long before its agent died is still flagged."""
+    history = [
+        ex(0, 0.0, 0.3),
+        ex(1, 0.05, 0.35),  # ended at 0.35; its agent died at 0.34-0.7
+        ex(1, 13.0, 13.3, "FAILOVER"),
+        ex(0, 18.0, 18.3),
+        ex(1, 18.05, 18.35),
+    ]
+    assert verdict(history, instants=6, misfire=False).lost  # taken alone: a run without shard 0
+    died = {history[1].task_id: (0.34, 0.7)}
+    v = check_transient("j", 2, history, 6, 0, True, False, 1000.0, agent_died=died)
+    assert (v.lost, v.doubled, len(v.reran_indeterminate)) == ([], [], 1)
+    long_before = {history[1].task_id: (5.0, 5.4)}
+    v = check_transient("j", 2, history, 6, 0, True, False, 1000.0, agent_died=long_before)
+    assert v.lost and not v.reran_indeterminate
+    declared = {history[1].task_id}
+    v = check_transient("j", 2, history, 6, 0, True, False, 1000.0, agent_died=died, declared_lost=declared)
+    assert (v.lost, len(v.reran_indeterminate)) == ([], 1)
+    v = check_transient("j", 2, history, 6, 0, True, False, 1000.0, agent_died=died, declared_lost=set())
+    assert v.lost and not v.reran_indeterminate  # its end reached the scheduler: the FAILOVER is another's

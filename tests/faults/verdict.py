@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -17,6 +18,13 @@ def judge(self: Campaign, stopped: float) -> tuple[dict[str, Any], dict[str, Any
     executions = checker.read_executions(self.log_path.read_text(errors="replace").splitlines())
     outages = _outages(self)
     killed_at = {f.detail: f.start for f in self.done if f.kind == "kill_executor"}  # executor = task ID
+    died = {f.detail: (f.start, f.end) for f in self.done if f.kind in ("remove_agent", "restart_master")}
+    agent_died = {
+        e.task_id: died[e.task_id.split(checker.DELIMITER)[3]]
+        for e in executions
+        if e.task_id.split(checker.DELIMITER)[3] in died
+    }
+    declared_lost = _declared_lost(self)
     verdicts = []
     for job in CHECKED:
         if job.daemon:
@@ -35,6 +43,8 @@ def judge(self: Campaign, stopped: float) -> tuple[dict[str, Any], dict[str, Any
                 job.misfire,
                 stopped + 5,
                 killed_at=killed_at,
+                agent_died=agent_died,
+                declared_lost=declared_lost,
             )
         )
     daemon_overlaps = checker.overlaps([e for e in executions if e.job == "daemon"])
@@ -65,6 +75,18 @@ def judge(self: Campaign, stopped: float) -> tuple[dict[str, Any], dict[str, Any
         "resume": resume,
     }
     return report, details
+
+
+# the scheduler's warning for a task that ended otherwise than finished (``mesos/statuses.py``)
+ENDED_BADLY = re.compile(r"elasticjob_cloud\.mesos\.statuses: [A-Z_]+: job \S+ shard \d+ task (\S+)")
+
+
+def _declared_lost(self: Campaign) -> set[str]:
+    """The tasks any scheduler process logged as lost, failed or past their grace period."""
+    found: set[str] = set()
+    for path in sorted((self.work / "schedulers").glob("*.log")):
+        found.update(ENDED_BADLY.findall(path.read_text(errors="replace")))
+    return found
 
 
 def _outages(self: Campaign) -> list[tuple[float, float]]:
