@@ -21,7 +21,14 @@ from ..core.planning import launch_order, pending_runs
 from ..core.ports import NoTrace, ReadyTake, TraceSink
 from ..core.taskdata import STOP_MESSAGE
 from ..core.taskinfo import TaskInfos
-from . import engine_failover, engine_prepare, engine_reconciling, engine_timers, executor_versions
+from . import (
+    engine_failover,
+    engine_prepare,
+    engine_reconciling,
+    engine_timers,
+    executor_versions,
+    launch_fence,
+)
 from .agent_fit import AgentFit
 from .catalog import Catalog, Changes
 from .dependencies import DependencyTracker
@@ -90,7 +97,8 @@ class Engine:
         self.retired_executors: set[str] = set()  # old versions' executors sent STOP
         self.reconciliation = Reconciliation(config.reconcile_no_answer_seconds)
         self.queued = QueuedRuns()  # when each queued run was queued (priority order, deadlines)
-        self.in_doubt: dict[str, float] = {}  # task → when its launch's answer was lost (asked since)
+        self.in_doubt: dict[str, float] = {}  # task → when its lost launch was fenced and asked about
+        self.fence = launch_fence.LaunchFence()  # launches in doubt not yet fenced (see launch_fence)
         self.time_limits = TimeLimits()  # timeLimitSeconds of running tasks
         self.stall_logged: set[str] = set()  # tasks in doubt already logged as stalling their job
         self.writes = registry.ledger.writes()  # this event batch's state writes (see ``flush``)

@@ -8,13 +8,14 @@ A part of ``Engine`` (its functions of the engine, on its's one thread), kept ap
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..core.models import TaskId, TaskType
 from ..core.ports import FailoverEntry
 from ..core.transitions import failover_delay
 from ..exceptions import ElasticJobError
-from . import engine_reconciling
+from . import launch_fence
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -66,26 +67,26 @@ def add_failover(engine: Engine, task: RunningTask, now: float) -> None:
     engine.dirty = True
 
 
-def doubt(engine: Engine, tasks: list[RunningTask], now: float) -> None:
+def doubt(engine: Engine, tasks: list[RunningTask], now: float, offer_ids: Sequence[str] = ()) -> None:
     """An ACCEPT's answer was lost: the master may have launched ``tasks`` or not. They stay
-    recorded as running (their shards wait) and the master is asked about them; they are
-    launched again only when it answers that it does not know them, or after
-    ``launch_doubt_seconds`` without an answer (see ``StatusHandler`` and ``timers``)."""
+    recorded as running (their shards wait) and, once the ACCEPT's offers (``offer_ids``) are
+    declined (the fence, see ``launch_fence``), the master is asked about them; they are launched
+    again only when it answers that it does not know them, or after ``launch_doubt_seconds``
+    without an answer (see ``StatusHandler`` and ``timers``)."""
     engine.stats.launches_in_doubt += len(tasks)
-    for task in tasks:
-        engine.in_doubt[task.task_id] = now
     log.warning(
         "the answer to the launch of %d task(s) (%s) was lost: asking the master before launching them again",
         len(tasks),
         ", ".join(t.task_id for t in tasks[:3]) + (" ..." if len(tasks) > 3 else ""),
     )
-    engine_reconciling.ask(engine, [(t.task_id, t.agent_id) for t in tasks], now)
+    launch_fence.doubt(engine, tasks, offer_ids, now)
 
 
 def never_launched(engine: Engine, task: RunningTask, now: float, why: str) -> None:
     """A launch in doubt that did not happen: its shard is queued again as the same run, whether
     or not its job fails over (it never ran, so nothing of it may be lost)."""
     engine.in_doubt.pop(task.task_id, None)
+    engine.fence.forget(task.task_id)
     log.warning(
         "task %s of job %s shard %s was never launched (%s): queued again",
         task.task_id,
@@ -102,6 +103,7 @@ def never_launched(engine: Engine, task: RunningTask, now: float, why: str) -> N
 
 
 def expire_doubt(engine: Engine, now: float) -> None:
+    launch_fence.retry(engine, now)
     for task_id, since in list(engine.in_doubt.items()):
         task = engine.running.get(task_id)
         if task is None:

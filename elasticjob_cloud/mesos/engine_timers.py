@@ -44,6 +44,7 @@ def next_deadline(engine: Engine) -> float | None:
         candidates.append(engine.reconcile_deadline)
     if engine.in_doubt:
         candidates.append(min(engine.in_doubt.values()) + engine.config.launch_doubt_seconds)
+    candidates.append(engine.fence.next_deadline())
     grace = [t.unreachable_since for t in engine.running if t.unreachable_since is not None]
     if grace:
         candidates.append(min(grace) + engine.config.unreachable_grace_seconds)

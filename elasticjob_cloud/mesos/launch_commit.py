@@ -83,7 +83,7 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
     for agent, accepted in zip(targets, taken, strict=True):
         launches = by_agent[agent]
         if accepted is None:  # the answer was lost: asked about before anything is repeated
-            engine_failover.doubt(engine, [t for t, _ in launches], now)
+            engine_failover.doubt(engine, [t for t, _ in launches], now, plan.used_offer_ids[agent])
         elif accepted:
             engine.stats.launched += len(launches)
             for task, _ in launches:

@@ -54,7 +54,12 @@ class StatusHandler:
         if task is None:
             self._unknown(task_id, state, status, now)
             return
-        if engine.in_doubt.pop(task_id, None) is not None:  # a launch whose answer was lost
+        if state in NEVER_LAUNCHED and not engine.fence.final(task_id, status.get("reason")):
+            log.info(
+                "%s %s for a launch in doubt not fenced yet: not final (see launch_fence)", task_id, state
+            )
+            return
+        if engine.in_doubt.pop(task_id, None) is not None or engine.fence.forget(task_id):  # answer lost
             if state in NEVER_LAUNCHED:
                 engine_failover.never_launched(engine, task, now, f"the master answered {state}")
                 return

@@ -188,14 +188,18 @@ def test_channel_reports_calls_after_a_closing_answer_as_failed():
 
 class CuttingProxy:
     """A TCP proxy in front of the local master that cuts the connection carrying the next ACCEPT:
-    after passing it on (``deliver=True``: the master launches, its answer never comes back) or
-    instead of passing it on (the master never hears of it). Every other byte passes both ways."""
+    after the master answered it (``deliver=True``: the master launched, its answer is swallowed)
+    or instead of passing it on (the master never hears of it). ``hold=True``: the ACCEPT is passed
+    on only once ``release`` is set, long after the cut (it was late on its way to the master).
+    Every other byte passes both ways."""
 
-    def __init__(self, upstream: str, deliver: bool):
+    def __init__(self, upstream: str, deliver: bool, hold: bool = False):
         self.upstream = upstream.rsplit("/", 1)[-1].replace("http://", "")
         self.deliver = deliver
+        self.hold = hold
         self.armed = threading.Event()
         self.cut = threading.Event()
+        self.release = threading.Event()
         self.server = socket.create_server(("127.0.0.1", 0))
         self.sockets: list[socket.socket] = [self.server]
         threading.Thread(target=self._accept, daemon=True).start()
@@ -213,26 +217,40 @@ class CuttingProxy:
             host, port = self.upstream.split(":")
             master = socket.create_connection((host, int(port)))
             self.sockets += [client, master]
-            link = {"cut": False}
+            link: dict[str, Any] = {"cut": False, "answered": threading.Event(), "swallow": False}
             threading.Thread(target=self._pump, args=(client, master, link, True), daemon=True).start()
             threading.Thread(target=self._pump, args=(master, client, link, False), daemon=True).start()
 
-    def _pump(self, source: socket.socket, target: socket.socket, link: dict[str, bool], up: bool) -> None:
+    def _pump(self, source: socket.socket, target: socket.socket, link: dict[str, Any], up: bool) -> None:
         try:
             while data := source.recv(65536):
                 if up and self.armed.is_set() and b'"ACCEPT"' in data:
                     self.armed.clear()
-                    if self.deliver:
+                    if self.hold:
+                        threading.Thread(target=self._late, args=(target, data), daemon=True).start()
+                    elif self.deliver:
+                        link["swallow"] = True
                         target.sendall(data)
+                        link["answered"].wait(10)  # the master took it: only its answer is lost
                     link["cut"] = True
                     self.cut.set()
                     source.shutdown(socket.SHUT_RDWR)
+                    return
+                if not up and link["swallow"]:
+                    link["answered"].set()
                     return
                 if link["cut"]:
                     return
                 target.sendall(data)
         except OSError:
             return
+
+    def _late(self, master: socket.socket, data: bytes) -> None:
+        self.release.wait(60)
+        try:
+            master.sendall(data)
+        except OSError:
+            pass
 
     def close(self) -> None:
         for sock in self.sockets:

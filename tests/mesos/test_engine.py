@@ -53,6 +53,7 @@ class RecordingDriver:
         self.calls: list[tuple[str, Any]] = []
         self.fail_launch = False
         self.lose_answer = False  # the ACCEPT went out, its answer never came
+        self.fail_decline = False  # no connection to the master
 
     def launch_many(self, launches, refuse_seconds):
         for offer_ids, tasks in launches:
@@ -61,7 +62,7 @@ class RecordingDriver:
 
     def decline(self, offer_ids, refuse_seconds):
         self.calls.append(("decline", (list(offer_ids), refuse_seconds)))
-        return True
+        return not self.fail_decline
 
     def suppress(self):
         self.calls.append(("suppress", None))
@@ -583,6 +584,9 @@ def lose_a_launch_answer(h, **job: Any) -> str:
     (sent,) = h.driver.launched()
     task_id = sent["task_id"]["value"]
     assert h.driver.of("reconcile")[-1] == [(task_id, "S0")]  # asked at once
+    # ... right after its ACCEPT's offer was declined: an ACCEPT still on its way launches nothing
+    asked = h.driver.calls.index(("reconcile", [(task_id, "S0")]))
+    assert h.driver.calls[asked - 1] == ("decline", (["o1"], 0.0))
     assert h.running_ids() == [task_id] and h.registry.failover.entries() == []
     h.give_offers("S1")  # the shard waits for the answer: nothing repeated meanwhile
     assert len(h.driver.launched()) == 1
@@ -638,6 +642,59 @@ def test_a_launch_in_doubt_the_master_never_answers_about_is_launched_again_afte
     h.give_offers("S1")
     launched = [t["task_id"]["value"] for t in h.driver.launched()]
     assert len(launched) == 2 and h.running_ids() == [launched[1]]
+
+
+def reconciled(h, task_id: str, state: str, reason: str = "REASON_RECONCILIATION") -> None:
+    agent = TaskId.parse(task_id).agent_id
+    update = {"task_id": {"value": task_id}, "state": state, "agent_id": {"value": agent}, "reason": reason}
+    h.engine.statuses.on_status(update, h.now)
+    h.step()
+
+
+def test_a_launch_in_doubt_is_asked_about_only_once_its_offers_are_declined(h):
+    """Until the master took the DECLINE of the ACCEPT's offers, the ACCEPT may still reach it and
+    launch the task: a reconciliation answer that it does not know the task is not final then
+    (issue #13)."""
+    h.lifecycle.register_job(job_body(shards=1, failover=False))
+    h.subscribe()
+    h.lifecycle.trigger("job")
+    h.driver.lose_answer = h.driver.fail_decline = True
+    h.give_offers("S0")
+    h.driver.lose_answer = False
+    (sent,) = h.driver.launched()
+    task_id = sent["task_id"]["value"]
+    assert h.driver.of("decline")[-1] == (["o1"], 0.0)
+    assert all(task_id not in dict(asked) for asked in h.driver.of("reconcile"))  # not asked yet
+    reconciled(h, task_id, "TASK_LOST")  # e.g. a periodic reconciliation: not final
+    assert h.running_ids() == [task_id] and h.registry.failover.entries() == []
+    h.now += 100  # no doubt timeout runs before the fence
+    h.step()
+    assert h.running_ids() == [task_id] and h.driver.of("decline")[-1] == (["o1"], 0.0)
+    assert h.engine.next_deadline() is not None and h.engine.next_deadline() <= h.now + 2
+    h.driver.fail_decline = False
+    h.now += 2
+    h.step()
+    asked = h.driver.calls.index(("reconcile", [(task_id, "S0")]))
+    assert h.driver.calls[asked - 1] == ("decline", (["o1"], 0.0))
+    reconciled(h, task_id, "TASK_LOST")  # asked after the fence: final
+    assert [(e.sharding_item, e.original_task_id) for e in h.registry.failover.entries()] == [(0, task_id)]
+    h.give_offers("S1")
+    assert len(h.driver.launched()) == 2 and h.running_ids() == [h.driver.launched()[1]["task_id"]["value"]]
+
+
+def test_the_masters_refusal_of_an_unfenced_launch_in_doubt_is_final(h):
+    """The master answering the ACCEPT itself (its offers were no longer valid) needs no fence."""
+    h.lifecycle.register_job(job_body(shards=1, failover=False))
+    h.subscribe()
+    h.lifecycle.trigger("job")
+    h.driver.lose_answer = h.driver.fail_decline = True
+    h.give_offers("S0")
+    h.driver.lose_answer = h.driver.fail_decline = False
+    (sent,) = h.driver.launched()
+    task_id = sent["task_id"]["value"]
+    reconciled(h, task_id, "TASK_LOST", "REASON_INVALID_OFFERS")
+    assert [e.original_task_id for e in h.registry.failover.entries()] == [task_id]
+    assert h.engine.fence.unfenced == {} and h.engine.in_doubt == {}
 
 
 def test_a_shard_failed_over_again_and_again_backs_off_and_a_new_leader_keeps_the_back_off(h):
