@@ -124,14 +124,21 @@ class Ledger:
         self.transactions += 1
         self.ops += len(ops)
 
-    def overwrite(self, parent: str, path: str, data: bytes, what: str) -> None:
+    def overwrite(
+        self, parent: str, path: str, data: bytes, what: str, then_delete: str | None = None
+    ) -> None:
         """Write ``data`` at ``path`` over whatever is there (a stale record of an earlier task),
-        creating ``parent`` when missing; re-planned on races."""
+        creating ``parent`` when missing, and delete ``then_delete`` (when there) in the same
+        transaction; re-planned on races."""
 
         def plan() -> tuple[list[Op], None]:
-            found_parent, current = self.tree.get_many([parent, path])
+            found = self.tree.get_many([parent, path] + ([then_delete] if then_delete else []))
+            found_parent, current = found[0], found[1]
             ops: list[Op] = [] if found_parent is not None else [Create(parent)]
-            return [*ops, Create(path, data) if current is None else SetData(path, data, current[1])], None
+            ops.append(Create(path, data) if current is None else SetData(path, data, current[1]))
+            if then_delete and found[2] is not None:
+                ops.append(Delete(then_delete, found[2][1]))
+            return ops, None
 
         transact(self.tree, plan, what)
         self.transactions += 1
@@ -144,12 +151,29 @@ class BatchedWrites:
         self._ledger = ledger
         # each write's ops, and how to write it over what a create found there (None: nothing to redo)
         self._groups: list[tuple[list[Op], Callable[[], None] | None]] = []
+        # outcomes queued in this batch, by the running record of their task: that record's delete
+        # joins the outcome's transaction (``finish_task``)
+        self._outcomes: dict[str, tuple[int, str, Create, str]] = {}
 
     def __len__(self) -> int:
         return len(self._groups)
 
     def finish_task(self, job_name: str, sharding_item: int) -> None:
-        self._groups.append(([Delete(paths.running_task(job_name, sharding_item))], None))
+        running = paths.running_task(job_name, sharding_item)
+        outcome = self._outcomes.pop(running, None)
+        if outcome is None:
+            self._groups.append(([Delete(running)], None))
+            return
+        # The task's outcome and the delete of its record: one transaction, so no leader can die
+        # between them with the record gone and the outcome lost (the downstream would never run).
+        at, parent, op, what = outcome
+        ops, _ = self._groups[at]
+        data = op.data
+
+        def redo() -> None:
+            self._ledger.overwrite(parent, op.path, data, what, then_delete=running)
+
+        self._groups[at] = ([*ops, Delete(running)], redo)
 
     def record_task(self, entry: RunningEntry, create_job_node: bool) -> None:
         ops = [Create(paths.running_job(entry.job_name))] if create_job_node else []
@@ -164,12 +188,15 @@ class BatchedWrites:
         self, task_id: str, item: int, succeeded: bool, now: float, create_folder: bool
     ) -> None:
         """How a task of a job others depend on ended (issue #17, ``registry.dependencies``): queued
-        before the delete of its running record, so the two reach ZooKeeper in that order."""
+        before the delete of its running record, which ``finish_task`` then puts in the same
+        transaction."""
         op = DependencyStore.outcome_op(task_id, item, succeeded, now)
         assert isinstance(op, Create)
         parent = op.path.rsplit("/", 1)[0]
         ops: list[Op] = [Create(parent)] if create_folder else []
         data, what = op.data, f"recording the outcome of {task_id}"
+        running = paths.running_task(parent.rsplit("/", 1)[1], item)
+        self._outcomes[running] = (len(self._groups), parent, op, what)
         self._groups.append(([*ops, op], lambda: self._ledger.overwrite(parent, op.path, data, what)))
 
     def forget_job(self, job_name: str) -> None:
@@ -187,6 +214,7 @@ class BatchedWrites:
         got a new child) needs nothing more, and what ZooKeeper could not take is kept for the next
         flush."""
         groups, self._groups = self._groups, []
+        self._outcomes = {}
         if not groups:
             return
         results = self._ledger._commit([ops for ops, _ in groups])

@@ -17,7 +17,7 @@ from elasticjob_cloud.core.ports import (
     TriggeredTake,
 )
 from elasticjob_cloud.core.triggers import TriggeredRun
-from elasticjob_cloud.exceptions import Conflict, Deposed, NotFound
+from elasticjob_cloud.exceptions import Conflict, Deposed, NotFound, RegistryUnavailable
 from elasticjob_cloud.registry.tree import Create, Delete
 from tests.support import clear_ready, record_running
 
@@ -188,3 +188,27 @@ def test_a_tasks_outcome_is_recorded_before_its_running_record_goes_and_overwrit
     assert reg.dependencies.jobs_with_outcomes() == ["job"]
     stored = json.loads(reg.tree.get(paths.run_outcome("job", 0))[0])
     assert stored == {"taskId": task("job", 0, "v").task_id, "ok": True, "at": 20.0}
+
+
+def test_a_tasks_outcome_and_the_delete_of_its_record_are_one_transaction(reg, monkeypatch):
+    """Were the record deleted while the outcome waits for its redo (its folder already there), a
+    leader dying in between would lose the outcome and its downstream would never run."""
+    writes = reg.ledger.writes()
+    writes.record_outcome(task("job", 1).task_id, 1, True, 5.0, create_folder=True)
+    writes.flush()  # the outcome folder now exists
+    record_running(reg, task("job", 0))
+    writes.record_outcome(task("job", 0).task_id, 0, True, 10.0, create_folder=True)  # a stale belief
+    writes.finish_task("job", 0)
+
+    def zookeeper_gone(*args, **kwargs):
+        raise RegistryUnavailable("connection lost")
+
+    monkeypatch.setattr(reg.ledger, "overwrite", zookeeper_gone)
+    writes.flush()
+    assert recorded(reg) == {("job", 0): task("job", 0).task_id}  # not gone without its outcome
+    assert reg.tree.get(paths.run_outcome("job", 0)) is None
+    monkeypatch.undo()
+    writes.flush()
+    assert len(writes) == 0 and recorded(reg) == {}
+    stored = json.loads(reg.tree.get(paths.run_outcome("job", 0))[0])
+    assert stored == {"taskId": task("job", 0).task_id, "ok": True, "at": 10.0}
