@@ -206,22 +206,7 @@ class KazooTree:
             return self._single_children(paths)
 
     def _multi_children(self, paths: list[str]) -> list[list[str]]:
-        chunks = [paths[i : i + MULTI_READ_PATHS] for i in range(0, len(paths), MULTI_READ_PATHS)]
-        with self.connection.translated():
-            pending = [multiread.send(self._client, chunk, children=True) for chunk in chunks]
-        found: list[list[str]] = []
-        for chunk, request in zip(chunks, pending, strict=True):
-            try:
-                answers = request.get(timeout=self.connection.operation_timeout)
-            except UnimplementedError:
-                raise
-            except (KazooException, KazooTimeoutError) as exc:
-                raise translate(exc, chunk[0]) from exc
-            for path, answer in zip(chunk, answers, strict=True):
-                if isinstance(answer, Exception):
-                    raise translate(answer, path)
-                found.append(sorted(answer) if answer is not None else [])
-        return found
+        return [sorted(answer) if answer is not None else [] for answer in self._read_many(paths, True)]
 
     def _single_children(self, paths: list[str]) -> list[list[str]]:
         with self.connection.translated():
@@ -279,10 +264,16 @@ class KazooTree:
         return self._single_gets(paths)
 
     def _multi_get(self, paths: list[str]) -> list[tuple[bytes, int] | None]:
+        return self._read_many(paths, False)
+
+    def _read_many(self, paths: list[str], children: bool) -> list[Any]:
+        """``paths`` read with multiRead (data, or children when ``children``), chunks pipelined;
+        ``UnimplementedError`` goes up so the caller can fall back to single reads."""
         chunks = [paths[i : i + MULTI_READ_PATHS] for i in range(0, len(paths), MULTI_READ_PATHS)]
+        kind = {"children": True} if children else {}  # a data read is send's plain call
         with self.connection.translated():
-            pending = [multiread.send(self._client, chunk) for chunk in chunks]
-        found: list[tuple[bytes, int] | None] = []
+            pending = [multiread.send(self._client, chunk, **kind) for chunk in chunks]
+        found: list[Any] = []
         for chunk, request in zip(chunks, pending, strict=True):
             try:
                 answers = request.get(timeout=self.connection.operation_timeout)
