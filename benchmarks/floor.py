@@ -167,15 +167,16 @@ def measure_floor(zk_hosts: str, master: str, rate: float, seconds: float) -> di
     }
 
 
-def percentiles(values: list[float]) -> dict[str, float | int]:
+def percentiles(values: list[float], digits: int = 2) -> dict[str, float | int]:
+    """Count, p50, p99 and max of ``values``, rounded to ``digits``: the benchmarks' one summary."""
     if not values:
         return {"count": 0}
     ordered = sorted(values)
     return {
         "count": len(ordered),
-        "p50": round(statistics.median(ordered), 2),
-        "p99": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 2),
-        "max": round(ordered[-1], 2),
+        "p50": round(statistics.median(ordered), digits),
+        "p99": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], digits),
+        "max": round(ordered[-1], digits),
     }
 
 

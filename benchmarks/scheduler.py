@@ -69,7 +69,6 @@ import math
 import os
 import re
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -87,6 +86,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 # pymesos installs a SIGINT handler when imported: import it here, on the main thread, first.
 import elasticjob_cloud.mesos.driver  # noqa: F401  isort: skip
+import floor
 from floor import measure_floor, process_cpu
 
 from elasticjob_cloud.core import paths
@@ -617,15 +617,7 @@ def register(
 
 
 def percentiles(values: list[float]) -> dict[str, float | int]:
-    if not values:
-        return {"count": 0}
-    ordered = sorted(values)
-    return {
-        "count": len(ordered),
-        "p50": round(statistics.median(ordered), 1),
-        "p99": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 1),
-        "max": round(ordered[-1], 1),
-    }
+    return floor.percentiles(values, digits=1)
 
 
 def within(spans: list[tuple[float, float]], start: float, end: float) -> list[float]:

@@ -31,7 +31,6 @@ import json
 import math
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -44,6 +43,8 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import floor
 
 from elasticjob_cloud.core import paths
 from elasticjob_cloud.core.models import AppConfig, ExecutionType, JobConfig, JobType, TaskId
@@ -185,15 +186,7 @@ def wait(condition: Any, timeout: float, what: str, interval: float = 0.05) -> A
 
 
 def percentiles(values: list[float]) -> dict[str, float | int]:
-    if not values:
-        return {"count": 0}
-    ordered = sorted(values)
-    return {
-        "count": len(ordered),
-        "p50": round(statistics.median(ordered), 3),
-        "p99": round(ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))], 3),
-        "max": round(ordered[-1], 3),
-    }
+    return floor.percentiles(values, digits=3)
 
 
 def fires(calls: list[tuple[float, list[str]]], jobs: int, start: float, end: float) -> dict[str, Any]:
