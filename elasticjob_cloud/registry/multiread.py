@@ -44,33 +44,32 @@ class MultiRead:
     """The request: ``getData`` (no watch) of every path, already prefixed with the chroot."""
 
     type = 22  # ZooDefs.OpCode.multiRead
+    op = _GET_DATA  # the read asked of every path
 
     def __init__(self, paths: list[str]):
         self.paths = paths
 
     def __repr__(self) -> str:  # kazoo logs requests at debug level
-        return f"MultiRead({len(self.paths)} paths)"
+        return f"{type(self).__name__}({len(self.paths)} paths)"
 
     def serialize(self) -> bytearray:
         body = bytearray()
         for path in self.paths:
-            body.extend(MultiHeader(_GET_DATA, False, -1).serialize())
+            body.extend(MultiHeader(self.op, False, -1).serialize())
             body.extend(write_string(path))
             body.append(0)  # watch = false
         return body + multiheader_struct.pack(-1, True, -1)
 
     @classmethod
-    def deserialize(cls, buffer: bytes, offset: int) -> list[Found | Exception]:
-        results: list[Found | Exception] = []
+    def deserialize(cls, buffer: bytes, offset: int) -> list[Any]:
+        results: list[Any] = []
         while True:
             header, offset = MultiHeader.deserialize(buffer, offset)
             if header.done:
                 return results
-            if header.type == _GET_DATA:
-                data, offset = read_buffer(buffer, offset)
-                fields = stat_struct.unpack_from(buffer, offset)
-                offset += stat_struct.size
-                results.append(((data or b""), fields[_STAT_VERSION]))
+            if header.type == cls.op:
+                found, offset = cls.read_one(buffer, offset)
+                results.append(found)
             elif header.type == _ERROR:
                 code = int_struct.unpack_from(buffer, offset)[0]
                 offset += int_struct.size
@@ -78,48 +77,29 @@ class MultiRead:
             else:
                 raise ValueError(f"unexpected result type {header.type} in a multiRead answer")
 
+    @staticmethod
+    def read_one(buffer: bytes, offset: int) -> tuple[Found, int]:
+        data, offset = read_buffer(buffer, offset)
+        fields = stat_struct.unpack_from(buffer, offset)
+        return ((data or b""), fields[_STAT_VERSION]), offset + stat_struct.size
 
-class MultiChildren:
+
+class MultiChildren(MultiRead):
     """The request: ``getChildren`` (no watch) of every path; one list of names (or None for a
-    missing node, or an exception) per path."""
+    missing node, or an exception) per path. multiRead as well: one request may mix both reads;
+    ours do not."""
 
-    type = 22  # multiRead as well: one request may mix both reads; ours do not
+    op = _GET_CHILDREN
 
-    def __init__(self, paths: list[str]):
-        self.paths = paths
-
-    def __repr__(self) -> str:
-        return f"MultiChildren({len(self.paths)} paths)"
-
-    def serialize(self) -> bytearray:
-        body = bytearray()
-        for path in self.paths:
-            body.extend(MultiHeader(_GET_CHILDREN, False, -1).serialize())
-            body.extend(write_string(path))
-            body.append(0)  # watch = false
-        return body + multiheader_struct.pack(-1, True, -1)
-
-    @classmethod
-    def deserialize(cls, buffer: bytes, offset: int) -> list[list[str] | Exception | None]:
-        results: list[list[str] | Exception | None] = []
-        while True:
-            header, offset = MultiHeader.deserialize(buffer, offset)
-            if header.done:
-                return results
-            if header.type == _GET_CHILDREN:
-                count = int_struct.unpack_from(buffer, offset)[0]
-                offset += int_struct.size
-                names = []
-                for _ in range(max(0, count)):
-                    name, offset = read_string(buffer, offset)
-                    names.append(name)
-                results.append(names)
-            elif header.type == _ERROR:
-                code = int_struct.unpack_from(buffer, offset)[0]
-                offset += int_struct.size
-                results.append(None if code == NoNodeError.code else EXCEPTIONS[code]())
-            else:
-                raise ValueError(f"unexpected result type {header.type} in a multiRead answer")
+    @staticmethod
+    def read_one(buffer: bytes, offset: int) -> tuple[list[str], int]:  # type: ignore[override]
+        count = int_struct.unpack_from(buffer, offset)[0]
+        offset += int_struct.size
+        names = []
+        for _ in range(max(0, count)):
+            name, offset = read_string(buffer, offset)
+            names.append(name)
+        return names, offset
 
 
 # ZnodeStat's fields: czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner,
