@@ -52,6 +52,7 @@ job = _named(CONFIG_JOB)
 ready = _named(READY)
 running_job = _named(RUNNING)
 running_task = _shard(RUNNING)
+running_record = _child(RUNNING)  # a task of an overlapping run (concurrencyPolicy ALLOW): by task ID
 failover_job = _named(FAILOVER)
 failover_task = _shard(FAILOVER)
 failover_backoff_job = _named(FAILOVER_BACKOFF)

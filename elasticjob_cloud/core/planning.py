@@ -6,7 +6,9 @@ queue entry its launch transaction takes (``core.ports.Take``), which the regist
 Pending work, in launch order (reference §3.3 to §3.5, improved):
 1. FAILOVER shards (one by one) whose shard is not running;
 2. READY runs of TRANSIENT jobs (all shards, or wait) when no task of the job runs: a run that fired
-   while the previous one is still going waits for it, as the original;
+   while the previous one is still going waits for it, as the original (FORBID), unless the job's
+   ``concurrencyPolicy`` is ALLOW: then it starts beside it, and a FAILOVER shard of such a job
+   runs even while a later run's task of the same shard does;
 3. DAEMON jobs: every shard of an enabled DAEMON job should run. With none running they start
    together as one READY run; a missing shard of a partly running daemon is relaunched alone
    (FAILOVER type). This is desired state, so a killed or lost daemon shard needs no queue entry.
@@ -25,6 +27,7 @@ from typing import Any, Protocol
 
 from .matching import RunRequest, ShardRequest
 from .models import JobConfig, TaskId, TaskType
+from .policies import ConcurrencyPolicy
 from .ports import FailoverEntry, FailoverTake, ReadyTake, Take, TriggeredTake
 from .taskinfo import uses_command_executor
 from .triggers import TriggeredRun
@@ -97,7 +100,7 @@ def pending_runs(
     for entry in failover:
         queued.add((entry.job_name, entry.sharding_item))
         job = catalog.launchable(entry.job_name)
-        if job is None or running.at(entry.job_name, entry.sharding_item) is not None:
+        if job is None or (running.at(entry.job_name, entry.sharding_item) is not None and not overlaps(job)):
             continue
         if entry.sharding_item >= job.sharding_total_count or entry.not_before > now:
             continue  # a shard failed over again and again waits for its back-off (see the engine)
@@ -116,7 +119,7 @@ def pending_runs(
         if job is None:
             orphans.append(name)
             continue
-        if count <= 0 or catalog.launchable(name) is None or running.is_job_running(name):
+        if count <= 0 or catalog.launchable(name) is None or _waits(job, running):
             continue
         if name in chosen:  # its run triggered with parameters was queued first
             continue
@@ -161,7 +164,7 @@ def _triggered_runs(
     for run in triggered:  # oldest first
         name = run.job_name
         job = catalog.launchable(name)
-        if name in chosen or job is None or running.is_job_running(name) or name in failover_jobs:
+        if name in chosen or job is None or _waits(job, running) or name in failover_jobs:
             continue
         counted = queued_at(name) if ready.get(name, (0, 0))[0] > 0 else None
         if counted is not None and counted < run.queued_at:
@@ -183,6 +186,16 @@ def _triggered_runs(
             )
         )
     return chosen
+
+
+def overlaps(job: JobConfig) -> bool:
+    """``concurrencyPolicy`` ALLOW: a run of the job starts even while earlier runs still run."""
+    return job.policy.concurrency_policy is ConcurrencyPolicy.ALLOW
+
+
+def _waits(job: JobConfig, running: RunningView) -> bool:
+    """A queued run of ``job`` waits for the job's running tasks (FORBID, REPLACE: killed first)."""
+    return running.is_job_running(job.job_name) and not overlaps(job)
 
 
 def launch_order(runs: list[PendingRun], queued_at: Callable[[str], float | None]) -> list[PendingRun]:

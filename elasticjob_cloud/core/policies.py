@@ -15,10 +15,12 @@ Semantics (the scheduler applies them, see ``core.planning`` and ``mesos.queued`
   field of the same name), instead of running late.
 * ``timeLimitSeconds``: a shard running longer is killed and recorded as timed out
   (``mesos.overrun``; Kubernetes' ``activeDeadlineSeconds``, per shard).
-* ``concurrencyPolicy``: FORBID (a run waits for the previous one: the original's behaviour) or
-  REPLACE (the running tasks are killed, then the queued run starts). ALLOW is refused: a shard has
-  one running record (``/state/running/{job}/{job}@-@{item}``, the original's layout), so two runs
-  of a job cannot overlap without changing what the original reads.
+* ``concurrencyPolicy``: FORBID (a run waits for the previous one: the original's behaviour),
+  REPLACE (the running tasks are killed, then the queued run starts) or ALLOW (a queued run starts
+  beside the running ones). A shard's task is recorded as the original does
+  (``/state/running/{job}/{job}@-@{item}``); a task of an overlapping run under its task ID, a name
+  the original reads as the same shard (``core.ports.RunningEntry``). Not for DAEMON jobs (they run
+  all the time), nor for jobs others depend on (a run's completion would be ambiguous).
 * ``retry``: ``{maxRetries, initialBackoffSeconds, maxBackoffSeconds}``: a shard whose job failed
   (or hit its time limit) runs again after ``retry_delay`` (``mesos.retries``); lost tasks stay
   failover's business.
@@ -97,6 +99,7 @@ def _retry_wire(policy: RetryPolicy) -> dict[str, Any]:
 class ConcurrencyPolicy(enum.StrEnum):
     FORBID = "FORBID"
     REPLACE = "REPLACE"
+    ALLOW = "ALLOW"
 
 
 @dataclass(frozen=True)
@@ -122,11 +125,6 @@ class PolicyField:
 
 
 def _concurrency(value: str) -> None:
-    if value == "ALLOW":
-        raise ValidationError(
-            "ALLOW is not supported: a shard has one running record (the original's layout), so runs "
-            "of a job cannot overlap; use FORBID or REPLACE"
-        )
     if value not in ConcurrencyPolicy.__members__:
         raise ValidationError(f"must be one of {', '.join(ConcurrencyPolicy)}, got {value[:40]!r}")
 
@@ -173,8 +171,7 @@ POLICY_FIELDS: tuple[PolicyField, ...] = (
             load_default=None,
             allow_none=True,
             validate=_concurrency,
-            # what is accepted (ALLOW is refused), and null: the document states exactly that
-            metadata={"enum": [p.value for p in ConcurrencyPolicy if p.value != "ALLOW"] + [None]},
+            metadata={"enum": [p.value for p in ConcurrencyPolicy] + [None]},
         ),
         load=ConcurrencyPolicy,
         dump=lambda policy: policy.value,

@@ -22,9 +22,15 @@ class FailoverEntry:
 
 @dataclass(frozen=True)
 class RunningEntry:
+    """One running record, ``/state/running/{job}/{record}`` = the task ID. ``record`` None is the
+    shard's own name ``{job}@-@{item}`` (the original's); a task of a run overlapping another run of
+    its job (``concurrencyPolicy`` ALLOW) is recorded under its task ID instead, a five-part name the
+    original's ``MetaInfo`` reads as the same job and shard."""
+
     job_name: str
     sharding_item: int
     task_id: str
+    record: str | None = None
 
 
 class ConfigStore(Protocol):
@@ -178,7 +184,7 @@ class StateWrites(Protocol):
     own guarded transaction, committed together by ``flush`` (status updates are acknowledged only
     once their writes are in)."""
 
-    def finish_task(self, job_name: str, sharding_item: int) -> None: ...
+    def finish_task(self, job_name: str, sharding_item: int, record: str | None = None) -> None: ...
     def record_task(self, entry: RunningEntry, create_job_node: bool) -> None: ...  # an adopted task
     def record_outcome(  # how a task of a job others depend on ended (issue #17)
         self, task_id: str, item: int, succeeded: bool, now: float, create_folder: bool

@@ -22,7 +22,7 @@ from .dependencies import NEVER_CRON
 from .fields import Boolean, Integer, Number, Text, input_bounds_apply, stored_records
 from .models import DEFAULT_JOB_PROPERTIES, AppConfig, ExecutionType, JobConfig, JobType
 from .names import NAME_MAX_LENGTH, NAME_REGEX, RESERVED_NAMES, name_problem, shown
-from .policies import PolicyFields, policy_from_wire, policy_to_wire
+from .policies import ConcurrencyPolicy, PolicyFields, policy_from_wire, policy_to_wire
 
 
 def _name_field(field: str) -> fields.String:
@@ -200,6 +200,11 @@ class JobSchema(PolicyFields, _Base):
                 errors.update(exc.errors)
         if upstreams and data.get("jobExecutionType") is ExecutionType.DAEMON:
             errors["dependsOn"] = ["a DAEMON job runs all the time: it cannot wait for other jobs"]
+        overlapping = data.get("concurrencyPolicy") == ConcurrencyPolicy.ALLOW.value
+        if overlapping and data.get("jobExecutionType") is ExecutionType.DAEMON:
+            errors["concurrencyPolicy"] = [
+                "ALLOW is for TRANSIENT jobs: a DAEMON job's shards run all the time"
+            ]
         if data.get("timeZone"):
             try:
                 validate_time_zone(data["timeZone"])

@@ -293,7 +293,7 @@ class Engine:
     def finish(self, task: RunningTask) -> None:
         """``task`` runs no more: out of the running state, its record deleted with the next flush."""
         if self.running.remove(task.task_id) is not None:
-            self.writes.finish_task(task.job_name, task.item)
+            self.writes.finish_task(task.job_name, task.item, task.record)
 
     # ------------------------------------------------------------------ timers and writes
     def next_deadline(self) -> float | None:

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from ..core.models import TaskId, TaskType
+from ..core.planning import overlaps
 from ..core.ports import FailoverEntry
 from ..core.transitions import failover_delay
 from ..exceptions import ElasticJobError
@@ -42,8 +43,9 @@ def add_failover(engine: Engine, task: RunningTask, now: float) -> None:
     """Queue the shard to run again: at once the first time, later each time it is failed over
     again in a row (its task was itself a failover launch), so a shard whose every task is lost
     cannot relaunch in a tight loop; the streak is kept in ZooKeeper for the next leader."""
-    if engine.running.at(task.job_name, task.item) is not None:
-        return  # that shard runs again already
+    job = engine.catalog.jobs.get(task.job_name)
+    if engine.running.at(task.job_name, task.item) is not None and not (job and overlaps(job)):
+        return  # that shard runs again already (under ALLOW that may be another run's task)
     engine._failover_changed = True
     try:
         attempt = 1

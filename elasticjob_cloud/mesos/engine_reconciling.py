@@ -11,6 +11,7 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
+from ..core.planning import overlaps
 from .catalog import Changes
 
 if TYPE_CHECKING:
@@ -99,8 +100,9 @@ def log_stalls(engine: Engine, ready: dict[str, tuple[int, int]]) -> None:
     """A job whose queued runs wait for a task the master has not confirmed is stalled: said
     once per such task, with when it will count as lost (the queue is ``/api/job/tasks/ready``)."""
     for name, entry in ready.items():
-        if entry[0] <= 0 or not engine.running.is_job_running(name):
-            continue
+        job = engine.catalog.jobs.get(name)
+        if entry[0] <= 0 or not engine.running.is_job_running(name) or (job and overlaps(job)):
+            continue  # nothing queued, nothing it waits for, or it does not wait (ALLOW)
         for task in engine.running.of_job(name):
             in_doubt = task.unreachable_since is not None or task.task_id in engine.reconciliation
             if not in_doubt or task.task_id in engine.stall_logged:

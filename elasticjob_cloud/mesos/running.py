@@ -2,9 +2,10 @@
 
 The original kept TRANSIENT running tasks only in memory, so a new leader did not know them and could
 launch a shard twice (its issue #2170). Here every launched task is written to
-``/state/running/{job}/{job}@-@{item}`` (value: the task ID) in the same ZooKeeper transaction that
-takes its run off the ready or failover queue, before the LAUNCH is sent; a new leader loads them all
-and reconciles them with the master before it launches anything.
+``/state/running/{job}/{job}@-@{item}`` (value: the task ID; a task of a run overlapping another
+run of its job, ``concurrencyPolicy`` ALLOW, under ``/state/running/{job}/{task ID}``) in the same
+ZooKeeper transaction that takes its run off the ready or failover queue, before the LAUNCH is sent;
+a new leader loads them all and reconciles them with the master before it launches anything.
 
 Only the leader's engine thread touches this; the engine has the registry's ledger write what changes
 here. Job nodes under ``/state/running`` are kept while the job exists (one write less per run).
@@ -32,6 +33,7 @@ class RunningTask:
     idle: bool = True
     unreachable_since: float | None = None
     killing: bool = False
+    record: str | None = None  # its running record's name when not the shard's own (``RunningEntry``)
 
     @property
     def shard(self) -> tuple[str, int]:
@@ -39,9 +41,14 @@ class RunningTask:
 
 
 class RunningTasks:
+    """Indexed by task, job and shard. A shard has one task recorded under its own name (the
+    shard's "slot", ``_by_shard``); tasks of runs overlapping it (``concurrencyPolicy`` ALLOW) are
+    recorded under their task IDs and indexed in ``_overlapping``."""
+
     def __init__(self) -> None:
         self._by_id: dict[str, RunningTask] = {}
         self._by_shard: dict[tuple[str, int], RunningTask] = {}
+        self._overlapping: dict[tuple[str, int], dict[str, RunningTask]] = {}
         self._by_job: dict[str, set[str]] = {}
         self.job_nodes: set[str] = set()  # /state/running/{job} nodes known to exist
 
@@ -72,6 +79,7 @@ class RunningTasks:
                     None,
                     None,
                     state="TASK_UNKNOWN",
+                    record=entry.record,
                 )
             )
 
@@ -79,7 +87,16 @@ class RunningTasks:
         return self._by_id.get(task_id)
 
     def at(self, job_name: str, item: int) -> RunningTask | None:
-        return self._by_shard.get((job_name, item))
+        """A task running the shard (the one in its slot first), None when no task runs it."""
+        task = self._by_shard.get((job_name, item))
+        if task is None and (job_name, item) in self._overlapping:
+            return next(iter(self._overlapping[(job_name, item)].values()))
+        return task
+
+    def record_for(self, job_name: str, item: int, task_id: str) -> str | None:
+        """The record name a new task of the shard gets: the shard's own (None) while no task holds
+        it, else its task ID (a run overlapping another, ``concurrencyPolicy`` ALLOW)."""
+        return None if (job_name, item) not in self._by_shard else task_id
 
     def is_job_running(self, job_name: str) -> bool:
         return bool(self._by_job.get(job_name))
@@ -99,6 +116,9 @@ class RunningTasks:
             return None
         if self._by_shard.get(task.shard) is task:
             del self._by_shard[task.shard]
+        others = self._overlapping.get(task.shard)
+        if others is not None and others.pop(task_id, None) is not None and not others:
+            del self._overlapping[task.shard]
         ids = self._by_job.get(task.job_name)
         if ids is not None:
             ids.discard(task_id)
@@ -108,5 +128,8 @@ class RunningTasks:
 
     def _index(self, task: RunningTask) -> None:
         self._by_id[task.task_id] = task
-        self._by_shard[task.shard] = task
+        if task.record is None:
+            self._by_shard[task.shard] = task
+        else:
+            self._overlapping.setdefault(task.shard, {})[task.task_id] = task
         self._by_job.setdefault(task.job_name, set()).add(task.task_id)

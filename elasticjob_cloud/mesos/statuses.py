@@ -18,6 +18,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from ..core.models import TaskId
+from ..core.planning import overlaps
 from ..core.ports import RunningEntry
 from ..core.transitions import ACTIVE, GRACE_EXPIRED, MAYBE_RUNNING, Action, decide
 from ..exceptions import RegistryUnavailable
@@ -143,7 +144,7 @@ class StatusHandler:
         task = RunningTask(
             task_id, parsed.job_name, parsed.sharding_item, agent, app, None, None, state=state
         )
-        if job is None or current is not None:
+        if job is None or (current is not None and not overlaps(job)):
             why = (
                 "its job is gone or disabled"
                 if job is None
@@ -156,8 +157,10 @@ class StatusHandler:
         log.info("adopting running task %s", task_id)
         create_job_node = engine.running.needs_job_node(task.job_name)
         engine.running.job_nodes.add(task.job_name)
+        task.record = engine.running.record_for(task.job_name, task.item, task_id)  # ALLOW: maybe another's
         engine.running.add(task)
-        engine.writes.record_task(RunningEntry(task.job_name, task.item, task_id), create_job_node)
+        entry = RunningEntry(task.job_name, task.item, task_id, task.record)
+        engine.writes.record_task(entry, create_job_node)
         try:  # queued for failover because we thought it never ran: it must not run twice
             if engine.registry.failover.withdraw(task.job_name, task.item, task_id):
                 log.info("failover of %s withdrawn: the task runs", task_id)

@@ -44,6 +44,7 @@ from ..core.dependencies import (
 )
 from ..core.models import JobConfig, TaskId
 from ..core.names import shown
+from ..core.policies import ConcurrencyPolicy
 from ..core.schemas import load_stored_job
 from ..exceptions import Conflict, InconsistentChange, InvalidConfig, UnknownReference
 from .atomic import absent, transact
@@ -99,6 +100,13 @@ def config_ops(tree: Tree, job: JobConfig, configs: Versioned) -> list[Op]:
         raise InconsistentChange.field(
             "dependsOn", f"DAEMON job(s) {', '.join(daemons)} run all the time: no run of them completes"
         )
+    overlapping = [up for up in upstreams if _overlaps(configs[up][0])]  # type: ignore[index,arg-type]
+    if overlapping:
+        raise InconsistentChange.field(
+            "dependsOn",
+            f"job(s) {', '.join(overlapping)} have concurrencyPolicy ALLOW: their runs overlap, so which "
+            "run completed cannot be told",
+        )
     graph = {**_graph(configs), job.job_name: upstreams}
     cycle = find_cycle(graph, job.job_name)
     if cycle is not None:
@@ -141,14 +149,32 @@ def refuse_if_depended_on(removing: list[str], configs: Versioned) -> None:
         )
 
 
-def refuse_daemon_upstream(job_name: str, configs: Versioned) -> None:
-    """A job others depend on cannot become a DAEMON job: no run of it would ever complete."""
-    dependents = downstreams(_graph(configs), job_name)
-    if dependents:
+def _overlaps(job: JobConfig) -> bool:
+    return job.policy.concurrency_policy is ConcurrencyPolicy.ALLOW
+
+
+def upstream_rules_apply(job: JobConfig, current: JobConfig) -> bool:
+    """The update makes ``job`` a DAEMON job or gives it ALLOW: only then is it checked for dependents."""
+    return (job.is_daemon and not current.is_daemon) or (_overlaps(job) and not _overlaps(current))
+
+
+def refuse_upstream_change(job: JobConfig, current: JobConfig, configs: Versioned) -> None:
+    """A job others depend on cannot become a DAEMON job (no run of it would ever complete) nor
+    take ``concurrencyPolicy`` ALLOW (overlapping runs: which one completed cannot be told)."""
+    if not upstream_rules_apply(job, current):
+        return
+    becomes_daemon = job.is_daemon and not current.is_daemon
+    dependents = downstreams(_graph(configs), job.job_name)
+    if not dependents:
+        return
+    listed = ", ".join(dependents[:20])
+    if becomes_daemon:
         raise InconsistentChange.field(
-            "jobExecutionType",
-            f"jobs {', '.join(dependents[:20])} depend on it: a DAEMON job's runs never complete",
+            "jobExecutionType", f"jobs {listed} depend on it: a DAEMON job's runs never complete"
         )
+    raise InconsistentChange.field(
+        "concurrencyPolicy", f"jobs {listed} depend on it: with ALLOW its runs would overlap"
+    )
 
 
 def state_ops(tree: Tree, job_names: list[str]) -> list[Op]:

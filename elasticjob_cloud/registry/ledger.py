@@ -49,8 +49,15 @@ def _ready_left(take: ReadyTake, runs: int) -> Op:
     return Delete(path, take.version) if left <= 0 else SetData(path, str(left).encode(), take.version)
 
 
+def _record_path(job_name: str, sharding_item: int, record: str | None) -> str:
+    """The shard's own record, or the named one of a task of an overlapping run (``RunningEntry``)."""
+    if record is None:
+        return paths.running_task(job_name, sharding_item)
+    return paths.running_record(job_name, record)
+
+
 def _task_op(entry: RunningEntry) -> Op:
-    return Create(paths.running_task(entry.job_name, entry.sharding_item), entry.task_id.encode())
+    return Create(_record_path(entry.job_name, entry.sharding_item, entry.record), entry.task_id.encode())
 
 
 class Ledger:
@@ -158,8 +165,8 @@ class BatchedWrites:
     def __len__(self) -> int:
         return len(self._groups)
 
-    def finish_task(self, job_name: str, sharding_item: int) -> None:
-        running = paths.running_task(job_name, sharding_item)
+    def finish_task(self, job_name: str, sharding_item: int, record: str | None = None) -> None:
+        running = _record_path(job_name, sharding_item, record)
         outcome = self._outcomes.pop(running, None)
         if outcome is None:
             self._groups.append(([Delete(running)], None))
@@ -178,7 +185,7 @@ class BatchedWrites:
     def record_task(self, entry: RunningEntry, create_job_node: bool) -> None:
         ops = [Create(paths.running_job(entry.job_name))] if create_job_node else []
         job_dir = paths.running_job(entry.job_name)
-        path = paths.running_task(entry.job_name, entry.sharding_item)
+        path = _record_path(entry.job_name, entry.sharding_item, entry.record)
         data, what = entry.task_id.encode(), f"recording task {entry.task_id}"
         self._groups.append(
             ([*ops, _task_op(entry)], lambda: self._ledger.overwrite(job_dir, path, data, what))

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..core import paths
-from ..core.models import DELIMITER, JobConfig
+from ..core.models import DELIMITER, JobConfig, TaskId
 from ..core.ports import FailoverEntry, RunningEntry
 from ..core.schemas import load_stored_job
 from ..exceptions import AlreadyExists, Conflict, NotFound, QueueFull
@@ -260,7 +260,25 @@ class RunningStore:
         tree.ensure(paths.RUNNING)
 
     def entries(self) -> list[RunningEntry]:
-        return list(_items_under(self.tree, paths.RUNNING, RunningEntry))
+        """Every record: the shard's own (``{job}@-@{item}``) and those of tasks of overlapping runs,
+        named by their task ID (``RunningEntry``)."""
+        return list(_items_under(self.tree, paths.RUNNING, _running_entry, _running_item))
+
+
+def _running_item(child: str, job_name: str) -> int | None:
+    item = _parse_item(child, job_name)
+    if item is not None:
+        return item
+    try:
+        parsed = TaskId.parse(child)
+    except ValueError:
+        return None
+    return parsed.sharding_item if parsed.job_name == job_name else None
+
+
+def _running_entry(job_name: str, item: int, task_id: str, child: str) -> RunningEntry:
+    own = child == f"{job_name}{DELIMITER}{item}"
+    return RunningEntry(job_name, item, task_id, None if own else child)
 
 
 def _with_streak(entry: FailoverEntry, found: tuple[bytes, int] | None) -> FailoverEntry:
@@ -276,10 +294,11 @@ def _with_streak(entry: FailoverEntry, found: tuple[bytes, int] | None) -> Failo
     return FailoverEntry(entry.job_name, entry.sharding_item, entry.original_task_id, attempt, not_before)
 
 
-def _items_under(tree: Tree, root: str, make: Any) -> Any:
+def _items_under(tree: Tree, root: str, make: Any, parse: Any = None) -> Any:
     """``{root}/{job}/{job}@-@{item}`` = task id entries: every job's children listed in one
     pipelined batch, then every entry read in another (10,000 jobs: two batches, not 10,000 round
-    trips, which made a new leader's start take seconds)."""
+    trips, which made a new leader's start take seconds). With ``parse`` (child, job → item or
+    None), other child names count too and ``make`` also gets the child's name."""
     job_names = tree.children(root)
     listed = tree.children_many([f"{root}/{job_name}" for job_name in job_names])
     shards = [
@@ -287,9 +306,10 @@ def _items_under(tree: Tree, root: str, make: Any) -> Any:
     ]
     found = tree.get_many([f"{root}/{job_name}/{child}" for job_name, child in shards])
     for (job_name, child), entry in zip(shards, found, strict=True):
-        item = _parse_item(child, job_name)
+        item = (parse or _parse_item)(child, job_name)
         if item is not None and entry is not None:
-            yield make(job_name, item, entry[0].decode())
+            task_id = entry[0].decode()
+            yield make(job_name, item, task_id, child) if parse else make(job_name, item, task_id)
 
 
 def _remove_item(tree: Tree, job_path: str, item_path: str, version: int = -1) -> bool:

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 
 from elasticjob_cloud.core.models import ExecutionType, JobConfig, JobType, TaskType
 from elasticjob_cloud.core.planning import pending_runs
+from elasticjob_cloud.core.policies import ConcurrencyPolicy, RunPolicy
 from elasticjob_cloud.core.ports import FailoverEntry, FailoverTake, ReadyTake, TriggeredTake
 from elasticjob_cloud.core.triggers import TriggeredRun
 
@@ -86,3 +87,27 @@ def test_a_triggered_run_goes_first_with_its_parameters_unless_a_counted_run_is_
     assert first.runs[0].job.job_parameter == "p=1" and first.runs[0].run_id == "r1"
     older = pending_runs({"a": (1, 4)}, [], jobs, Running(), triggered=[run], queued_at=lambda n: 10.0)
     assert summary(older) == [("a", (0, 1), TaskType.READY, ReadyTake("a", 1, 4))]
+
+
+def allowing(name: str) -> JobConfig:
+    return job(name).with_changes(policy=RunPolicy(concurrency_policy=ConcurrencyPolicy.ALLOW))
+
+
+def test_under_allow_a_queued_run_starts_beside_the_running_one_and_under_forbid_it_waits():
+    jobs = Jobs({"a": allowing("a"), "f": job("f")})
+    both_running = Running({("a", 0), ("a", 1), ("f", 0), ("f", 1)})
+    pending = pending_runs({"a": (1, 4), "f": (1, 2)}, [], jobs, both_running)
+    assert summary(pending) == [("a", (0, 1), TaskType.READY, ReadyTake("a", 1, 4))]
+    triggered = [TriggeredRun("a", "r1", 5.0), TriggeredRun("f", "r2", 5.0)]
+    pending = pending_runs({}, [], jobs, both_running, triggered=triggered)
+    assert summary(pending) == [("a", (0, 1), TaskType.READY, TriggeredTake("a", "r1"))]
+
+
+def test_under_allow_a_lost_shard_runs_again_while_a_later_runs_task_of_that_shard_runs():
+    jobs = Jobs({"a": allowing("a"), "f": job("f")})
+    failover = [
+        FailoverEntry("a", 1, "a@-@1@-@READY@-@S0@-@u"),
+        FailoverEntry("f", 1, "f@-@1@-@READY@-@S0@-@v"),
+    ]
+    pending = pending_runs({}, failover, jobs, Running({("a", 1), ("f", 1)}))
+    assert summary(pending) == [("a", (1,), TaskType.FAILOVER, FailoverTake("a", 1))]

@@ -423,6 +423,36 @@ def test_an_unknown_running_task_is_adopted_when_its_shard_is_free_and_killed_wh
     assert h.running_ids() == [stray]
 
 
+def test_under_allow_an_unknown_task_of_a_taken_shard_is_adopted_under_its_own_record(h):
+    """Its job's runs may overlap: a second task of the shard is another run's, not a duplicate."""
+    h.lifecycle.register_job(job_body(shards=1, concurrencyPolicy="ALLOW"))
+    h.subscribe()
+    first, second = "job@-@0@-@READY@-@S0@-@first", "job@-@0@-@READY@-@S1@-@second"
+    h.status(first, "TASK_RUNNING")
+    h.status(second, "TASK_RUNNING")
+    assert h.driver.of("kill") == [] and sorted(h.running_ids()) == [first, second]
+    assert sorted(h.registry.tree.children(paths.running_job("job"))) == ["job@-@0", second]
+    h.status(second, "TASK_FINISHED")
+    assert h.registry.tree.children(paths.running_job("job")) == ["job@-@0"]
+
+
+def test_under_allow_a_lost_shard_runs_again_while_a_later_runs_task_of_it_runs(h):
+    h.lifecycle.register_job(job_body(shards=1, concurrencyPolicy="ALLOW", failover=True))
+    h.subscribe()
+    for _ in range(2):
+        h.lifecycle.trigger("job")
+        h.give_offers("S0")
+    first, second = [t["task_id"]["value"] for t in h.driver.launched()]
+    assert sorted(h.running_ids()) == sorted([first, second])  # overlapping: no wait for the first
+    h.status(first, "TASK_LOST")
+    assert [e.original_task_id for e in h.registry.failover.entries()] == [first]
+    h.give_offers("S1")
+    again = h.driver.launched()[-1]["task_id"]["value"]
+    assert again.split("@-@")[2] == "FAILOVER" and sorted(h.running_ids()) == sorted([second, again])
+    assert sorted(h.registry.tree.children(paths.running_job("job"))) == sorted(["job@-@0", second])
+    assert h.registry.failover.entries() == []
+
+
 def test_a_launch_the_master_refused_puts_the_shards_on_the_failover_queue(h):
     h.lifecycle.register_job(job_body(shards=2, failover=False))
     h.subscribe()

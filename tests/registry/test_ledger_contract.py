@@ -212,3 +212,34 @@ def test_a_tasks_outcome_and_the_delete_of_its_record_are_one_transaction(reg, m
     assert len(writes) == 0 and recorded(reg) == {}
     stored = json.loads(reg.tree.get(paths.run_outcome("job", 0))[0])
     assert stored == {"taskId": task("job", 0).task_id, "ok": True, "at": 10.0}
+
+
+def test_a_task_of_an_overlapping_run_is_recorded_under_its_task_id_read_back_and_finished(reg):
+    """``concurrencyPolicy`` ALLOW: the shard's own record is taken, so the second run's task of the
+    shard is recorded under its task ID (five parts: the original reads it as the same shard)."""
+    first, second = task("job", 0, "first"), task("job", 0, "second")
+    overlapping = RunningEntry("job", 0, second.task_id, second.task_id)
+    reg.ledger.record_launches([LaunchRecord(None, (first,), create_job_node=True)])
+    (result,) = reg.ledger.record_launches([LaunchRecord(None, (overlapping,))])
+    assert result.error is None
+    assert sorted(reg.tree.children(paths.running_job("job"))) == sorted(["job@-@0", second.task_id])
+    assert sorted(reg.running.entries(), key=lambda e: e.task_id) == [first, overlapping]
+    writes = reg.ledger.writes()
+    writes.finish_task("job", 0, second.task_id)
+    writes.flush()
+    assert reg.running.entries() == [first]
+    writes.finish_task("job", 0)
+    writes.flush()
+    assert reg.running.entries() == []
+
+
+def test_a_record_whose_name_is_another_jobs_task_id_is_not_read_as_this_jobs(reg):
+    reg.ledger.prepare_jobs(["job"])
+    stray = task("other", 0).task_id
+    reg.tree.commit(
+        [
+            Create(paths.running_record("job", stray), stray.encode()),
+            Create(paths.running_record("job", "job@-@x")),
+        ]
+    )
+    assert reg.running.entries() == []

@@ -47,6 +47,22 @@ def test_an_unknown_upstream_is_a_404_and_a_cycle_a_409_naming_them(chain):
     assert response.status_code == 400 and "DAEMON" in response.json()["errors"]["dependsOn"][0]
 
 
+def test_an_allow_job_cannot_be_an_upstream_nor_an_upstream_become_one(chain):
+    """Runs of a ``concurrencyPolicy`` ALLOW job overlap: which one completed cannot be told."""
+    allowing = body("free", concurrencyPolicy="ALLOW")
+    assert requests.post(chain + "/api/job/register", json=allowing, timeout=10).status_code == 204
+    response = requests.post(chain + "/api/job/register", json=body("d", "a", "free"), timeout=10)
+    assert response.status_code == 409, response.text
+    assert "free" in response.json()["errors"]["dependsOn"][0] and "ALLOW" in response.text
+    assert "d" not in [j["jobName"] for j in requests.get(chain + "/api/job/jobs", timeout=10).json()]
+    update = {"jobName": "b", "concurrencyPolicy": "ALLOW"}  # c depends on b
+    response = requests.put(chain + "/api/job/update", json=update, timeout=10)
+    assert response.status_code == 409 and "c" in response.json()["errors"]["concurrencyPolicy"][0]
+    assert "concurrencyPolicy" not in requests.get(chain + "/api/job/jobs/b", timeout=10).json()
+    update = {"jobName": "c", "concurrencyPolicy": "ALLOW"}  # nothing depends on c: a downstream may
+    assert requests.put(chain + "/api/job/update", json=update, timeout=10).status_code == 204
+
+
 def test_deregistering_an_upstream_is_a_409_listing_its_dependents_unless_cascade(chain):
     response = requests.delete(chain + "/api/job/a/deregister", timeout=10)
     assert response.status_code == 409 and "b, c" in response.json()["message"]

@@ -34,7 +34,7 @@ def stored(api, name):
         ("startingDeadlineSeconds", 10**9),
         ("timeLimitSeconds", 0),
         ("timeLimitSeconds", 2.5),
-        ("concurrencyPolicy", "ALLOW"),
+        ("concurrencyPolicy", "SOMETIMES"),
         ("concurrencyPolicy", "forbid"),
         ("concurrencyPolicy", 1),
     ],
@@ -77,13 +77,31 @@ def test_policies_are_stored_shown_updated_and_cleared(seeded):
     assert stored(seeded, "foo_job")["priority"] == -3
 
 
+def test_allow_is_stored_for_a_transient_job_and_refused_for_a_daemon_job(seeded):
+    body = {**FOO_JOB, "concurrencyPolicy": "ALLOW"}
+    assert requests.post(seeded.base_url + "/api/job/register", json=body, timeout=10).status_code == 204
+    assert stored(seeded, "foo_job")["concurrencyPolicy"] == "ALLOW"
+    daemon = {**FOO_JOB, "jobName": "daemon_job", "jobExecutionType": "DAEMON", "concurrencyPolicy": "ALLOW"}
+    response = requests.post(seeded.base_url + "/api/job/register", json=daemon, timeout=10)
+    assert response.status_code == 400, response.text
+    assert "concurrencyPolicy" in response.json()["errors"] and "DAEMON" in response.text
+    update = {"jobName": "foo_job", "jobExecutionType": "DAEMON"}  # ALLOW is stored: the merge breaks it
+    response = requests.put(seeded.base_url + "/api/job/update", json=update, timeout=10)
+    assert response.status_code == 409, response.text
+    assert "concurrencyPolicy" in response.json()["errors"]
+    assert stored(seeded, "foo_job")["jobExecutionType"] == "TRANSIENT"
+    assert [j["jobName"] for j in requests.get(seeded.base_url + "/api/job/jobs", timeout=10).json()] == [
+        "foo_job"
+    ]
+
+
 def test_the_openapi_document_states_the_policy_fields(seeded):
     job = requests.get(seeded.base_url + "/api/openapi.json", timeout=10).json()["components"]["schemas"][
         "Job"
     ]
     assert job["properties"]["startingDeadlineSeconds"]["minimum"] == 1
     assert "priority" in job["properties"]
-    assert job["properties"]["concurrencyPolicy"]["enum"] == ["FORBID", "REPLACE", None]
+    assert job["properties"]["concurrencyPolicy"]["enum"] == ["FORBID", "REPLACE", "ALLOW", None]
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """End to end, run policies (issue #17): each proved from the jobs' own execution records.
 
 Real ZooKeeper, the local Mesos, the pymesos drivers, the executor subprocess and the packed example
-app (see ``schedkit``).
+app (see ``schedkit``); the leader-change test runs two real ``elasticjob-cloud scheduler`` processes.
 """
 
 from __future__ import annotations
@@ -10,8 +10,10 @@ import logging
 import time
 
 import pytest
+import requests
 
-from tests.scheduler.schedkit import FAR_FUTURE
+from elasticjob_cloud.core import paths
+from tests.scheduler.schedkit import FAR_FUTURE, app_body, job_body, master_frameworks, read_records
 from tests.support import wait_until
 
 pytestmark = pytest.mark.slow
@@ -170,3 +172,67 @@ def test_a_failing_shard_is_retried_with_growing_gaps_then_fails_for_good(schedu
     assert scheduler.engine.stats.counters["retries"] == 2
     assert scheduler.registry.failover.entries() == []
     assert scheduler.registry.failover.streak("flaky", 1) == 0  # the count is cleared once it stands
+
+
+def test_allow_lets_runs_overlap_where_forbid_makes_the_next_run_wait(scheduler) -> None:
+    """Both jobs run 5 s and are triggered again while running. The ALLOW job's second run starts at
+    once beside the first (its tasks recorded under their task IDs while the shard's own record is
+    taken); the FORBID job's waits for the first to end. Every run executes once and leaves no record."""
+    sleep = 5.0
+    scheduler.job("allowed", cron=FAR_FUTURE, jobParameter=f"sleep={sleep:g}", concurrencyPolicy="ALLOW")
+    scheduler.job("forbidden", cron=FAR_FUTURE, jobParameter=f"sleep={sleep:g}")
+    for name in ("allowed", "forbidden"):
+        scheduler.lifecycle.trigger(name)
+    wait_until(
+        lambda: scheduler.records("allowed") and scheduler.records("forbidden"), 20, message="first runs"
+    )
+    for name in ("allowed", "forbidden"):
+        scheduler.lifecycle.trigger(name)
+    recorded = lambda: scheduler.registry.tree.children(paths.running_job("allowed"))  # noqa: E731
+    wait_until(lambda: len(recorded()) == 2, 20, 0.02, message="both runs recorded as running at once")
+    records = recorded()
+    wait_until(lambda: len(scheduler.records("allowed")) == 2, 20, message="the overlapping run")
+    first, second = scheduler.records("allowed")
+    assert second.start - first.start < sleep, "the second run did not start while the first ran"
+    assert first.task_id != second.task_id and first.item == second.item == 0
+    assert sorted(records) == sorted(["allowed@-@0", second.task_id]), records
+    wait_until(lambda: len(scheduler.records("forbidden")) == 2, 20, message="the waiting run (FORBID)")
+    early, late = scheduler.records("forbidden")
+    assert late.start - early.start >= sleep, "FORBID let the runs overlap"
+    wait_until(lambda: not scheduler.running("allowed"), 15, message="both ALLOW runs to end")
+    for record in (first, second):
+        assert scheduler.events.states(record.task_id)[-1] == "TASK_FINISHED", record.task_id
+    assert scheduler.registry.tree.children(paths.running_job("allowed")) == []
+    assert len(scheduler.records("allowed")) == 2 and not scheduler.registry.failover.entries()
+
+
+def test_overlapping_runs_are_taken_over_by_a_new_leader_and_each_ends_once(stack, packed_app) -> None:
+    """Two runs of an ALLOW job overlap (the shard's own record and one under the second task's ID)
+    when the leader is SIGKILLed: the new leader loads both records, reconciles both tasks with the
+    master, kills neither, relaunches neither, and deletes each record when its task finishes."""
+    one, two = stack.scheduler("one"), stack.scheduler("two")
+    wait_until(lambda: one.is_leader() or two.is_leader(), 20, message="a leader")
+    leader, standby = (one, two) if one.is_leader() else (two, one)
+    url = standby.url
+    assert requests.post(url + "/api/app", json=app_body(packed_app), timeout=10).status_code == 204
+    body = job_body("overlap", cron=FAR_FUTURE, jobParameter="sleep=6", concurrencyPolicy="ALLOW")
+    assert requests.post(url + "/api/job/register", json=body, timeout=10).status_code == 204
+    wait_until(lambda: (leader.health() or {}).get("mesos", {}).get("subscribed"), 20, message="subscribed")
+    records = lambda: [r for r in read_records(stack.record_dir) if r.job == "overlap"]  # noqa: E731
+    for runs in (1, 2):
+        assert (
+            requests.post(url + "/api/job/trigger", json={"jobName": "overlap"}, timeout=10).status_code
+            == 204
+        )
+        wait_until(lambda n=runs: len(records()) == n, 20, message=f"run {runs} to start")
+    entries = stack.registry.running.entries()
+    assert sorted(e.record is None for e in entries) == [False, True], entries
+    leader.kill()
+    wait_until(lambda: standby.is_leader(), 20, message="the standby to take over")
+    wait_until(
+        lambda: not stack.registry.running.entries(), 30, message="both runs to end under the new leader"
+    )
+    assert {r.task_id for r in records()} == {e.task_id for e in entries}  # none relaunched
+    (framework,) = master_frameworks(stack.cluster.master_url)
+    ended = {t["id"]: t["state"] for t in framework["completed_tasks"]}
+    assert {ended.get(e.task_id) for e in entries} == {"TASK_FINISHED"}, ended  # none killed
