@@ -257,10 +257,13 @@ class ConfigStore:
         """The dependency checks and writes of registering or updating ``job`` (``registry.dependencies``);
         nothing read for a job without ``dependsOn`` that had none."""
         had = current is not None and bool(current.policy.depends_on)
-        if current is not None and dependencies.upstream_rules_apply(job, current):
-            if self.tree.exists(paths.run_outcomes_job(job.job_name)):  # an upstream?
-                configs = self.get_jobs_versioned(self.job_names())
-                dependencies.refuse_upstream_change(job, current, configs)
+        if (
+            current is not None
+            and dependencies.upstream_rules_apply(job, current)
+            and self.tree.exists(paths.run_outcomes_job(job.job_name))  # an upstream?
+        ):
+            configs = self.get_jobs_versioned(self.job_names())
+            dependencies.refuse_upstream_change(job, current, configs)
         if not job.policy.depends_on and not had:
             return []
         configs = self.get_jobs_versioned(self.job_names()) if job.policy.depends_on else {}
