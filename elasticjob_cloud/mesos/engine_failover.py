@@ -53,7 +53,9 @@ def add_failover(engine: Engine, task: RunningTask, now: float) -> None:
             attempt = max(engine.registry.failover.streak(task.job_name, task.item), 1) + 1
         delay = failover_delay(attempt)
         entry = FailoverEntry(task.job_name, task.item, task.task_id, attempt, now + delay)
-        if engine.registry.failover.add(entry):
+        if not engine.registry.failover.add(entry):
+            folded(engine, task, "failover")
+        else:
             engine.stats.failovers += 1
             if attempt > 1:
                 engine.streaks.add(task.shard)
@@ -67,6 +69,22 @@ def add_failover(engine: Engine, task: RunningTask, now: float) -> None:
     except ElasticJobError as exc:
         log.error("shard %s of %s could not be queued for failover: %s", task.item, task.job_name, exc)
     engine.dirty = True
+
+
+def folded(engine: Engine, task: RunningTask, why: str) -> None:
+    """``task``'s shard is queued to run again already (one failover node per shard, the original's
+    layout): under ``concurrencyPolicy`` ALLOW that entry may be another run's, and this failure is
+    folded into it, the shard running once more for both. Said and counted, never silent."""
+    if task.job_name not in engine.catalog.jobs:
+        return  # the job is gone: nothing to run again
+    engine.stats.counters["failovers_folded"] += 1
+    log.warning(
+        "shard %s of %s is queued to run again already: the %s of %s is folded into that run",
+        task.item,
+        task.job_name,
+        why,
+        task.task_id,
+    )
 
 
 def doubt(engine: Engine, tasks: list[RunningTask], now: float, offer_ids: Sequence[str] = ()) -> None:

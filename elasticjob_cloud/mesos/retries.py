@@ -23,6 +23,7 @@ from ..core.policies import retry_delay
 from ..core.ports import FailoverEntry
 from ..core.transitions import job_failed
 from ..exceptions import ElasticJobError
+from . import engine_failover
 
 if TYPE_CHECKING:
     from .engine import Engine
@@ -67,7 +68,9 @@ def retry_if_failed(
             return
         delay = retry_delay(policy, number, jitter())
         entry = FailoverEntry(task.job_name, task.item, task.task_id, number + 1, now + delay)
-        if engine.registry.failover.add(entry):
+        if not engine.registry.failover.add(entry):
+            engine_failover.folded(engine, task, f"retry {number}")
+        else:
             counters["retries"] += 1
             engine.streaks.add(task.shard)
             engine.failover_changed()

@@ -6,6 +6,7 @@ the real drivers, local Mesos and executors is in tests/scheduler/.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 import pytest
@@ -451,6 +452,36 @@ def test_under_allow_a_lost_shard_runs_again_while_a_later_runs_task_of_it_runs(
     assert again.split("@-@")[2] == "FAILOVER" and sorted(h.running_ids()) == sorted([second, again])
     assert sorted(h.registry.tree.children(paths.running_job("job"))) == sorted(["job@-@0", second])
     assert h.registry.failover.entries() == []
+
+
+def test_under_allow_a_second_loss_of_a_shard_already_queued_is_folded_said_and_counted(h, caplog):
+    """One failover node per shard (the original's layout): the shard runs once more for both."""
+    caplog.set_level(logging.WARNING, logger="elasticjob_cloud.mesos.engine_failover")
+    h.lifecycle.register_job(job_body(shards=1, concurrencyPolicy="ALLOW", failover=True))
+    h.subscribe()
+    for _ in range(2):
+        h.lifecycle.trigger("job")
+        h.give_offers("S0")
+    first, second = [t["task_id"]["value"] for t in h.driver.launched()]
+    h.status(first, "TASK_LOST")
+    h.status(second, "TASK_LOST")
+    assert [e.original_task_id for e in h.registry.failover.entries()] == [first]
+    assert h.engine.stats.counters["failovers_folded"] == 1
+    assert any(second in r.getMessage() and "folded" in r.getMessage() for r in caplog.records)
+
+
+def test_under_allow_a_failure_whose_shard_waits_for_its_retry_is_folded_into_it(h):
+    retry = {"maxRetries": 3, "initialBackoffSeconds": 30}
+    h.lifecycle.register_job(job_body(shards=1, concurrencyPolicy="ALLOW", retry=retry))
+    h.subscribe()
+    for _ in range(2):
+        h.lifecycle.trigger("job")
+        h.give_offers("S0")
+    first, second = [t["task_id"]["value"] for t in h.driver.launched()]
+    h.status(first, "TASK_FAILED", f"{JOB_FAILURE_PREFIX}boom")
+    h.status(second, "TASK_FAILED", f"{JOB_FAILURE_PREFIX}boom")
+    assert [e.original_task_id for e in h.registry.failover.entries()] == [first]
+    assert (h.engine.stats.counters["retries"], h.engine.stats.counters["failovers_folded"]) == (1, 1)
 
 
 def test_a_launch_the_master_refused_puts_the_shards_on_the_failover_queue(h):
