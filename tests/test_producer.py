@@ -7,6 +7,7 @@ import pytest
 from elasticjob_cloud.core import paths
 from elasticjob_cloud.core.cron import CronSchedule
 from elasticjob_cloud.core.models import AppConfig, ExecutionType, JobConfig, JobType
+from elasticjob_cloud.core.policies import RunPolicy
 from elasticjob_cloud.exceptions import RegistryUnavailable
 from elasticjob_cloud.producer.job_schedules import FireKind, ScheduledJob, count_due, next_fire
 from elasticjob_cloud.producer.schedule import Producer
@@ -164,6 +165,28 @@ def test_restart_settles_the_gap_with_the_misfire_rule(registry, misfire, ready_
     assert second.records[0].missed == 4
     second.run_until(T0 + 36)
     assert second.ready() == (2 if misfire else 1)  # :35 as usual
+
+
+@pytest.mark.parametrize(("deadline", "catch_up"), [(3, False), (4, False), (5, True)])
+def test_a_gap_whose_latest_fire_is_older_than_the_starting_deadline_queues_no_catch_up(
+    registry, deadline, catch_up
+):
+    """:15 :20 :25 :30 fell in the gap; the latest is 4 s old at the restart (:34): a catch-up run
+    with ``startingDeadlineSeconds`` 3 or 4 would start past it (Kubernetes CronJob's rule for missed
+    schedules), none is queued and the fire record says why; with 5 it runs."""
+    registry.config.add_job(job(policy=RunPolicy(starting_deadline_seconds=deadline)))
+    first = Harness(registry)
+    first.run_until(T0 + 11)
+    clear_ready(registry, "job")
+    for unwatch in first.unwatch:
+        unwatch()
+    second = Harness(registry, start=T0 + 34)
+    second.producer.tick(second.clock.t)
+    assert second.ready() == (1 if catch_up else None)
+    assert second.kinds() == [FireKind.CATCH_UP if catch_up else FireKind.DEADLINE_EXCEEDED]
+    assert second.records[0].missed == 4 and second.records[0].runs == (1 if catch_up else 0)
+    second.run_until(T0 + 36)
+    assert second.ready() == (2 if catch_up else 1)  # :35 as usual
 
 
 def test_new_job_starts_at_registration_without_catch_up(registry):

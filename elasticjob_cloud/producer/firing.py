@@ -101,8 +101,8 @@ class Firing:
         misfire = job.config.misfire
         kind: FireKind | None
         if job.catch_up:
-            kind = None if count == 0 else FireKind.CATCH_UP if misfire else FireKind.SKIP
-            runs, missed = (1 if misfire and count else 0), count
+            kind = _gap_kind(job, count, latest, now)
+            runs, missed = (1 if kind is FireKind.CATCH_UP else 0), count
         elif count:
             kind, runs, missed = FireKind.FIRE, count, 0
         else:
@@ -134,7 +134,7 @@ class Firing:
                 "producer: %s missed %s fire(s) while no producer ran; %s",
                 job.name,
                 missed,
-                "one catch-up run queued" if kind is FireKind.CATCH_UP else "skipped (misfire=false)",
+                _gap_outcome(kind),
             )
         self._report(FireRecord(job.name, kind, write.last_fire, write.runs, missed, result.ready_count, at))
 
@@ -170,16 +170,41 @@ def _log_gaps(gaps: list[_Planned]) -> None:
     once: 1,670 lines at 10,000 jobs); each job's own line is at DEBUG."""
     instants = [p.earliest for p in gaps if p.earliest is not None] + [p.write.last_fire for p in gaps]
     catch_ups = sum(1 for p in gaps if p.kind is FireKind.CATCH_UP)
+    stale = sum(1 for p in gaps if p.kind is FireKind.DEADLINE_EXCEEDED)
     log.warning(
         "producer: %d job(s) missed %d fire(s) while no producer ran, scheduled from %s to %s; "
-        "%d catch-up run(s) queued, %d skipped (misfire=false)",
+        "%d catch-up run(s) queued, %d skipped (misfire=false)%s",
         len(gaps),
         sum(p.missed for p in gaps),
         _utc(min(instants)),
         _utc(max(instants)),
         catch_ups,
-        len(gaps) - catch_ups,
+        len(gaps) - catch_ups - stale,
+        f", {stale} not queued: past their startingDeadlineSeconds" if stale else "",
     )
+
+
+def _gap_kind(job: ScheduledJob, count: int, latest: float | None, now: float) -> FireKind | None:
+    """How a gap of ``count`` missed instants (the latest at ``latest``) settles: none missed; the
+    misfire rule (one catch-up run, or none with misfire=false); or no run when the latest missed
+    instant is older than the job's ``startingDeadlineSeconds`` (a catch-up run would start later
+    than the job allows; the fire's record says so)."""
+    if count == 0 or latest is None:
+        return None
+    if not job.config.misfire:
+        return FireKind.SKIP
+    deadline = job.config.policy.starting_deadline_seconds
+    return (
+        FireKind.DEADLINE_EXCEEDED if deadline is not None and now - latest >= deadline else FireKind.CATCH_UP
+    )
+
+
+def _gap_outcome(kind: FireKind) -> str:
+    if kind is FireKind.CATCH_UP:
+        return "one catch-up run queued"
+    if kind is FireKind.DEADLINE_EXCEEDED:
+        return "no catch-up run: the latest is older than its startingDeadlineSeconds"
+    return "skipped (misfire=false)"
 
 
 def _utc(instant: float) -> str:

@@ -23,6 +23,9 @@ class FireKind(enum.StrEnum):
     SKIP = "SKIP"  # misfire=false after a gap: the missed fires are recorded, no run
     ANCHOR = "ANCHOR"  # the schedule starts here (new job, enable, cron change): nothing before counts
     REFUSED = "REFUSED"  # job_state_queue_size reached: the run was refused (counted, logged)
+    # misfire=true after a gap, but the latest missed instant is older than the job's
+    # startingDeadlineSeconds: no catch-up run (Kubernetes CronJob's rule for missed schedules)
+    DEADLINE_EXCEEDED = "DEADLINE_EXCEEDED"
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ fire_log = Table(
     metadata,
     Column("id", String(40), primary_key=True),
     Column("job_name", String(100), nullable=False),
-    Column("kind", String(20), nullable=False),  # FIRE / CATCH_UP / SKIP / REFUSED / ANCHOR
+    Column("kind", String(20), nullable=False),  # FIRE CATCH_UP SKIP REFUSED ANCHOR DEADLINE_EXCEEDED
     Column("fire_time", DateTime, nullable=False),  # the latest scheduled instant the write accounted for
     Column("runs", Integer, nullable=False),
     Column("missed", Integer, nullable=False),
