@@ -238,12 +238,22 @@ class Metrics:
             family = CounterMetricFamily(f"{PREFIX}_{name.removesuffix('_total')}", help_text)
             family.add_metric([], counters.get(key, 0.0))
             yield family
+        # The engine counts status updates by state and its run-policy events (retries, time-outs,
+        # drops by deadline…) in one dict: Mesos task states are the TASK_* keys.
         states_family = CounterMetricFamily(
             f"{PREFIX}_task_status_updates", "Status updates of tracked tasks, by state", labels=["state"]
         )
-        for state, value in sorted(states.items()):
-            states_family.add_metric([state], value)
+        events_family = CounterMetricFamily(
+            f"{PREFIX}_run_policy_events",
+            "What the run policies did (retries, retries_exhausted, timed_out, replaced, "
+            "runs_dropped_by_deadline, failovers_folded, dependency_runs_*)",
+            labels=["event"],
+        )
+        for key, value in sorted(states.items()):
+            family = states_family if key.startswith("TASK_") else events_family
+            family.add_metric([key], value)
         yield states_family
+        yield events_family
         for name, (help_text, value) in sorted(gauges.items()):
             gauge = GaugeMetricFamily(f"{PREFIX}_{name}", help_text)
             gauge.add_metric([], value)

@@ -95,6 +95,17 @@ def test_engine_counters_stay_monotonic_across_leaderships():
     assert found[("elasticjob_cloud_task_status_updates_total", (("state", "TASK_FINISHED"),))] == 4
 
 
+def test_run_policy_events_are_their_own_family_not_task_states():
+    metrics = Metrics()
+    metrics.add_source(lambda: Vitals(object(), {}, {"TASK_FAILED": 2.0, "retries": 1.0, "timed_out": 3.0}))
+    found = samples(metrics)
+    assert found[("elasticjob_cloud_task_status_updates_total", (("state", "TASK_FAILED"),))] == 2
+    assert found[("elasticjob_cloud_run_policy_events_total", (("event", "retries"),))] == 1
+    assert found[("elasticjob_cloud_run_policy_events_total", (("event", "timed_out"),))] == 3
+    states = {labels for name, labels in found if name == "elasticjob_cloud_task_status_updates_total"}
+    assert states == {(("state", "TASK_FAILED"),)}
+
+
 def test_zookeeper_latency_and_trace_backlog_hook():
     metrics = Metrics()
     metrics.zookeeper_operation("get", 0.002)
