@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 
 from ..exceptions import AlreadyExists, Conflict, ElasticJobError, NotFound
-from .tree import Check, Create, Delete, Op, SetData, Watcher, check_write
+from .tree import Check, Create, Delete, Op, SetData, Stamped, Watcher, check_write
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,7 @@ class MemoryTree:
         self._nodes: dict[str, tuple[bytes, int]] = {"/": (b"", 0)}
         self._lock = threading.Lock()
         self._watchers: list[tuple[str, Watcher]] = []
+        self._times: dict[str, tuple[float, float]] = {}  # path → (created, modified), as ZooKeeper's stat
 
     def get(self, path: str) -> tuple[bytes, int] | None:
         with self._lock:
@@ -52,6 +54,7 @@ class MemoryTree:
                 node = "/" + "/".join(parts[:i])
                 if node not in self._nodes:
                     self._nodes[node] = (b"", 0)
+                    self._times[node] = (time.time(), time.time())
                     created.append(node)
         self._notify(created)
 
@@ -61,6 +64,11 @@ class MemoryTree:
     def get_many(self, paths: list[str]) -> list[tuple[bytes, int] | None]:
         with self._lock:
             return [self._nodes.get(path) for path in paths]
+
+    def get_many_stamped(self, paths: list[str]) -> list[Stamped | None]:
+        with self._lock:
+            found = [(self._nodes.get(path), self._times.get(path, (0.0, 0.0))) for path in paths]
+        return [Stamped(*node, *times) if node is not None else None for node, times in found]
 
     def commit_many(self, batches: list[list[Op]]) -> list[Exception | None]:
         results: list[Exception | None] = []
@@ -113,6 +121,14 @@ class MemoryTree:
             for op in ops:
                 self._apply(nodes, op)
             self._nodes = nodes
+            now = time.time()
+            for op in ops:
+                if isinstance(op, Create):
+                    self._times[op.path] = (now, now)
+                elif isinstance(op, SetData):
+                    self._times[op.path] = (self._times.get(op.path, (now, now))[0], now)
+                elif isinstance(op, Delete):
+                    self._times.pop(op.path, None)
         self._notify([op.path for op in ops if not isinstance(op, Check)])
 
     @staticmethod

@@ -33,6 +33,8 @@ from kazoo.protocol.serialization import (
     write_string,
 )
 
+from .tree import Stamped
+
 _GET_DATA = 4
 _GET_CHILDREN = 8
 _ERROR = -1
@@ -102,17 +104,32 @@ class MultiChildren(MultiRead):
         return names, offset
 
 
+class MultiReadStamped(MultiRead):
+    """``getData`` answered with the stat times too (``tree.Stamped``): the same request on the wire,
+    only more of each answer's stat is kept."""
+
+    @staticmethod
+    def read_one(buffer: bytes, offset: int) -> tuple[Stamped, int]:  # type: ignore[override]
+        data, offset = read_buffer(buffer, offset)
+        fields = stat_struct.unpack_from(buffer, offset)
+        found = Stamped(
+            data or b"", fields[_STAT_VERSION], fields[_STAT_CTIME] / 1000, fields[_STAT_MTIME] / 1000
+        )
+        return found, offset + stat_struct.size
+
+
 # ZnodeStat's fields: czxid, mzxid, ctime, mtime, version, cversion, aversion, ephemeralOwner,
-# dataLength, numChildren, pzxid: ``version`` is the fifth.
+# dataLength, numChildren, pzxid: ``version`` is the fifth; ctime and mtime are milliseconds.
+_STAT_CTIME = 2
+_STAT_MTIME = 3
 _STAT_VERSION = 4
 
 
-def send(client: KazooClient, paths: list[str], children: bool = False) -> Any:
+def send(client: KazooClient, paths: list[str], request: type[MultiRead] = MultiRead) -> Any:
     """Queue one multiRead of ``paths`` (relative to the client's chroot); returns kazoo's async
-    result, whose value is one ``(data, version)`` (``children``: a list of child names), ``None`` or
-    exception per path, in order."""
+    result, whose value is one answer per path in order (``request``'s: ``(data, version)``, a list
+    of child names, a ``Stamped``), ``None`` or an exception."""
     root = (client.chroot or "").rstrip("/")
     result = client.handler.async_result()
-    request = MultiChildren if children else MultiRead
     client._call(request([(root + path).rstrip("/") or "/" for path in paths]), result)
     return result

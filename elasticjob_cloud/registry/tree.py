@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from ..core.limits import MAX_WRITE_BYTES
 from ..exceptions import InvalidConfig, PayloadTooLarge
@@ -47,6 +47,16 @@ class Check:
 
 
 Op = Create | SetData | Delete | Check
+
+
+class Stamped(NamedTuple):
+    """A node's data and version with its stat times (epoch seconds, the ZooKeeper server's clock):
+    ``created`` (ctime) and ``modified`` (mtime). They come with every read of the node, free."""
+
+    data: bytes
+    version: int
+    created: float
+    modified: float
 
 
 def check_path(path: str) -> str:
@@ -122,6 +132,10 @@ class Tree(Protocol):
 
     def get_many(self, paths: list[str]) -> list[tuple[bytes, int] | None]:
         """``get`` of every path, pipelined where the backend can."""
+
+    def get_many_stamped(self, paths: list[str]) -> list[Stamped | None]:
+        """``get_many`` with each node's stat times (the ready counters: when a queue last became
+        non-empty and last changed, ``core.queued_at``)."""
 
     def commit_many(self, batches: list[list[Op]]) -> list[Exception | None]:
         """Commit each batch atomically and independently, pipelined where the backend can.

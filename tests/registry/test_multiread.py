@@ -4,6 +4,8 @@ Single pipelined gets are the oracle: the same paths must read the same data and
 across the chunk boundary, with missing nodes as None.
 """
 
+import time
+
 import pytest
 from kazoo.exceptions import UnimplementedError
 
@@ -42,7 +44,7 @@ def test_a_server_without_multiread_is_read_node_by_node(tree, monkeypatch):
         def get(self, timeout=None):
             raise UnimplementedError()
 
-    monkeypatch.setattr(multiread, "send", lambda client, paths: Unimplemented())
+    monkeypatch.setattr(multiread, "send", lambda client, paths, kind=None: Unimplemented())
     assert tree.get_many(["/m/a", "/m/b"]) == [(b"x", 0), None]
     assert tree._multi_read is False
     assert zookeeper.KazooTree(tree.connection)._multi_read  # a new tree tries again
@@ -74,3 +76,19 @@ def test_a_server_without_multiread_is_listed_node_by_node(tree, monkeypatch):
     monkeypatch.setattr(multiread, "send", lambda client, paths, children=False: Unimplemented())
     assert tree.children_many(["/c/a", "/c/b"]) == [["x"], []]
     assert tree._multi_read is False
+
+
+def test_a_stamped_read_carries_each_nodes_ctime_and_mtime_as_single_gets_would(tree):
+    tree.ensure("/s")
+    before = time.time()
+    tree.commit([Create("/s/a", b"1"), Create("/s/b", b"2")])
+    time.sleep(0.05)  # so the change's mtime can differ from the creation's ctime
+    tree.commit([SetData("/s/a", b"3")])
+    asked = ["/s/a", "/s/missing", "/s/b"]
+
+    found = tree.get_many_stamped(asked)
+
+    assert found == tree._single_gets(asked, stamped=True)
+    a, missing, b = found
+    assert missing is None and (a.data, a.version, b.data, b.version) == (b"3", 1, b"2", 0)
+    assert before - 1 <= a.created == b.created == b.modified < a.modified <= time.time() + 1
