@@ -6,6 +6,9 @@ fell in the gap and never produces one instant twice (see README.rst, "The cron 
 Another: ``/state/failover_backoff/{job}/{job}@-@{item}`` holds a shard's failover streak, so the
 back-off of a shard that keeps failing over survives a leader change (the failover nodes themselves
 keep the original's content, the task ID).
+And ``/state/ready_queued_at/{job}``: when the counted runs of a job with ``startingDeadlineSeconds``
+were queued (``[[epoch seconds, runs], ...]``, oldest first; see ``core.queued_at``), so a new leader
+drops a stale run at its real deadline; ``/state/ready/{job}`` keeps the original's bare count.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from .models import DELIMITER
 CONFIG_APP = "/config/app"
 CONFIG_JOB = "/config/job"
 READY = "/state/ready"
+READY_QUEUED_AT = "/state/ready_queued_at"
 RUNNING = "/state/running"
 FAILOVER = "/state/failover"
 FAILOVER_BACKOFF = "/state/failover_backoff"
@@ -50,6 +54,7 @@ def _child(root: str) -> Callable[[str, str | int], str]:
 app = _named(CONFIG_APP)
 job = _named(CONFIG_JOB)
 ready = _named(READY)
+ready_queued_at = _named(READY_QUEUED_AT)  # instants of a deadline job's counted runs (core.queued_at)
 running_job = _named(RUNNING)
 running_task = _shard(RUNNING)
 running_record = _child(RUNNING)  # a task of an overlapping run (concurrencyPolicy ALLOW): by task ID

@@ -236,8 +236,9 @@ class Engine:
         engine_prepare.prepare(self, changes.jobs)
         if not self.subscribed or self.driver is None or self.awaiting is not None:
             return
-        ready = self.registry.ready.snapshot()
-        self.queued.observe(ready, now)
+        counters = self.registry.ready.counters(self.queued.wants_record(self.catalog.jobs))
+        ready = {name: (counter.count, counter.version) for name, counter in counters.items()}
+        self.queued.observe(ready, now, counters)
         ready = drop_late_runs(self, ready, now)
         triggered = drop_late_triggered(self, self.triggered_runs.entries(), now)
         replace_running(

@@ -4,8 +4,15 @@ The ready queue is the original's counter (``/state/ready/{job}`` = how many run
 instants are learnt by watching it: each round, a counter that grew by ``n`` gained ``n`` runs queued
 now, one that shrank lost its oldest runs (a launch or a drop always takes the oldest). The engine
 runs a round at every change of the queue (its watch), so an instant is the queueing time to within
-a round. A new leader starts counting at the moment it loads the queue: a run queued under the
-previous leader is never dropped early, at worst a leader change later than it should.
+a round. That in-memory observation is the fast path.
+
+A job the leader knows nothing of yet (every queued job when a new leader loads the queue, a job
+whose queue just became non-empty) starts from what ZooKeeper keeps (``core.queued_at``): a job with
+``startingDeadlineSeconds`` from the record its runs' writers keep (exact; runs it does not cover
+count from the counter's last change, late rather than early), so a run queued under the previous
+leader is dropped at its own deadline, not one counted from the take-over; any job's oldest run,
+for the order of equal priorities, from the counter node's creation (exact unless some of the job's
+runs were taken since and others left, then earlier than it). Both come with the round's one read.
 
 Deciding is pure (``expired``); the engine writes the drop (a guarded ready-counter change) and
 reports it (``mesos.engine``).
@@ -14,12 +21,13 @@ reports it (``mesos.engine``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..core.models import JobConfig
 from ..core.ports import ReadyTake, TriggeredTake
+from ..core.queued_at import QueuedCounter, covers_all, waiting_instants
 from ..core.triggers import TriggeredRun
 
 if TYPE_CHECKING:
@@ -45,23 +53,52 @@ class Expired:
 class QueuedRuns:
     def __init__(self) -> None:
         self.instants: dict[str, list[float]] = {}  # job → when each queued run was queued, oldest first
+        self.first_queued: dict[str, float] = {}  # job → its oldest run's instant for the order only
         self.triggered_expiry: float | None = None  # the next deadline of a run triggered with parameters
 
-    def observe(self, ready: Mapping[str, tuple[int, int]], now: float) -> None:
+    def wants_record(self, jobs: Mapping[str, JobConfig]) -> Callable[[str], bool]:
+        """Which queued jobs' records of instants the round reads: those with a deadline that this
+        leader has not observed yet."""
+
+        def wanted(name: str) -> bool:
+            job = jobs.get(name)
+            return (
+                name not in self.instants
+                and job is not None
+                and job.policy.starting_deadline_seconds is not None
+            )
+
+        return wanted
+
+    def observe(
+        self,
+        ready: Mapping[str, tuple[int, int]],
+        now: float,
+        counters: Mapping[str, QueuedCounter] | None = None,
+    ) -> None:
         for name in [n for n in self.instants if ready.get(n, (0, 0))[0] <= 0]:
             del self.instants[name]
+            self.first_queued.pop(name, None)
         for name, (count, _) in ready.items():
             if count <= 0:
+                continue
+            counter = (counters or {}).get(name)
+            if name not in self.instants and counter is not None and counter.count == count:
+                self.instants[name] = waiting_instants(counter)
+                if not covers_all(counter):
+                    self.first_queued[name] = min(counter.created, self.instants[name][0])
                 continue
             known = self.instants.setdefault(name, [])
             if count > len(known):
                 known.extend([now] * (count - len(known)))
             elif count < len(known):
                 del known[: len(known) - count]
+                self.first_queued.pop(name, None)  # the oldest run went: its instant no longer applies
 
     def oldest(self, job_name: str) -> float | None:
+        """When the job's oldest queued run was queued, for the launch order."""
         known = self.instants.get(job_name)
-        return known[0] if known else None
+        return self.first_queued.get(job_name, known[0]) if known else None
 
     def expired(
         self, ready: Mapping[str, tuple[int, int]], jobs: Mapping[str, JobConfig], now: float

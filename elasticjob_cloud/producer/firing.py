@@ -110,7 +110,10 @@ class Firing:
         if kind is None:
             job.catch_up = job.anchor_unsaved = False
         instant = latest if latest is not None else job.anchor
-        write = FireWrite(job.name, job.config_version, instant, job.last_fire_version, runs, misfire)
+        deadline = job.config.policy.starting_deadline_seconds is not None
+        write = FireWrite(
+            job.name, job.config_version, instant, job.last_fire_version, runs, misfire, deadline
+        )
         return kind, write, missed, following
 
     def _written(self, p: _Planned, result: FireResult, at: float) -> None:

@@ -42,14 +42,21 @@ def decode(data: bytes, path: str, loader: Any) -> Any:
 
 
 def job_state_ops(tree: Tree, job_names: list[str]) -> list[Op]:
-    """Deletes of every state node of these jobs that exists now: disable mark, ready counter, last
-    fire, failover entries and back-off streaks, triggered runs and their idempotency keys, and an
+    """Deletes of every state node of these jobs that exists now: disable mark, ready counter and its
+    record of instants, last fire, failover entries and back-off streaks, triggered runs and their idempotency keys, and an
     empty ``/state/running/{job}`` (tasks still running are the engine's: it kills them, then
     forgets the node; a task recorded meanwhile fails the delete)."""
     if not job_names:
         return []
     singles = [
-        p for name in job_names for p in (paths.disabled_job(name), paths.ready(name), paths.last_fire(name))
+        p
+        for name in job_names
+        for p in (
+            paths.disabled_job(name),
+            paths.ready(name),
+            paths.ready_queued_at(name),
+            paths.last_fire(name),
+        )
     ]
     ops: list[Op] = [
         Delete(path) for path, found in zip(singles, tree.get_many(singles), strict=True) if found

@@ -48,6 +48,7 @@ from ..core.policies import ConcurrencyPolicy
 from ..core.schemas import load_stored_job
 from ..exceptions import Conflict, InconsistentChange, InvalidConfig, UnknownReference
 from .atomic import absent, transact
+from .queued_at import record_op
 from .tree import Check, Create, Delete, Op, SetData, Tree
 
 log = logging.getLogger(__name__)
@@ -316,6 +317,9 @@ class DependencyStore:
                 if ready is None
                 else SetData(paths.ready(name), counter, ready[1])
             )
+            if job.policy.starting_deadline_seconds is not None:  # when it was queued (core.queued_at)
+                instants = self.tree.get(paths.ready_queued_at(name))
+                ops += [op for op in [record_op(name, ready, instants, count, now)] if op is not None]
             edges = {up: {"state": EdgeState.WAITING.value, "at": now} for up in job.policy.depends_on}
             data["queued"] = int(data.get("queued", 0)) + 1
             data["queuedAt"] = now

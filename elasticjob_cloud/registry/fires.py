@@ -2,7 +2,8 @@
 
 A job's fire is three guarded ops: check the job's config node is still the version the producer
 scheduled, move the last-fire node from the version the producer last saw (create it when absent)
-and change the ready counter from the version it was last seen at. Two producers racing for one
+and change the ready counter from the version it was last seen at (a job with
+``startingDeadlineSeconds`` adds a fourth: the record of its runs' instants, ``core.queued_at``). Two producers racing for one
 instant both expect the same last-fire version; only one can succeed, the other gets ``Conflict`` /
 ``AlreadyExists`` and learns the instant was produced. A write whose answer is lost in a connection
 loss is retried the same way, so it cannot be applied twice either.
@@ -18,11 +19,14 @@ conflicting job is decided alone.
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..core import paths
 from ..exceptions import RegistryUnavailable
+from .queued_at import record_op
 from .stores import ReadyQueue
 from .tree import Check, Create, Op, SetData, Tree
 
@@ -61,6 +65,7 @@ class FireWrite:
     last_fire_version: int  # -1: the node is absent, create it
     runs: int
     misfire: bool
+    deadline: bool = False  # the job has startingDeadlineSeconds: its record of instants is kept
 
 
 @dataclass(frozen=True)
@@ -83,9 +88,10 @@ class _Plan:
 
 
 class FireStore:
-    def __init__(self, tree: Tree, queue_size: int = 10000):
-        self.tree, self.queue_size = tree, queue_size
+    def __init__(self, tree: Tree, queue_size: int = 10000, clock: Callable[[], float] = time.time):
+        self.tree, self.queue_size, self.clock = tree, queue_size, clock
         tree.ensure(paths.PRODUCER)
+        tree.ensure(paths.READY_QUEUED_AT)
 
     def last_fires(self, job_names: list[str]) -> dict[str, LastFire | None]:
         found = self.tree.get_many([paths.last_fire(name) for name in job_names])
@@ -123,9 +129,13 @@ class FireStore:
 
     def _plan(self, writes: list[FireWrite]) -> list[_Plan]:
         with_runs = [w.job_name for w in writes if w.runs > 0]
-        ready_nodes = dict(
-            zip(with_runs, self.tree.get_many([paths.ready(n) for n in with_runs]), strict=True)
+        recorded = [w.job_name for w in writes if w.runs > 0 and w.deadline]
+        read = self.tree.get_many(
+            [paths.ready(n) for n in with_runs] + [paths.ready_queued_at(n) for n in recorded]
         )
+        ready_nodes = dict(zip(with_runs, read[: len(with_runs)], strict=True))
+        records = dict(zip(recorded, read[len(with_runs) :], strict=True))
+        now = self.clock()
         creates = any(node is None for node in ready_nodes.values())
         occupied = self.tree.child_count(paths.READY) if creates else 0
         plans = []
@@ -148,6 +158,9 @@ class FireStore:
                 else:
                     occupied += 1
                     ops.append(Create(paths.ready(w.job_name), counter))
+                if w.job_name in records and count is not None:  # one more op, deadline jobs only
+                    record = record_op(w.job_name, found, records[w.job_name], count, now)
+                    ops += [record] if record is not None else []
             plans.append(_Plan(ops, count, refused))
         return plans
 

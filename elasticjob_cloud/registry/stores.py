@@ -11,16 +11,20 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
 from ..core import paths
 from ..core.models import DELIMITER, JobConfig, TaskId
 from ..core.ports import FailoverEntry, RunningEntry
+from ..core.queued_at import QueuedCounter
 from ..core.schemas import load_stored_job
 from ..exceptions import AlreadyExists, Conflict, NotFound, QueueFull
 from .atomic import transact
 from .config import ConfigStore, decode, encode_json
+from .queued_at import counter_value as _to_int
+from .queued_at import read_counters, record_op
 from .tree import Check, Create, Delete, Op, SetData, Tree
 
 __all__ = [
@@ -116,11 +120,14 @@ class ReadyQueue:
     def __init__(self, tree: Tree, queue_size: int = 10000):
         self.tree = tree
         self._root = _CountedChildren(tree, paths.READY, queue_size)
+        tree.ensure(paths.READY_QUEUED_AT)
 
     def trigger(self, job_name: str, misfire_of: Callable[[JobConfig], bool]) -> int:
         """One run queued for a job that exists at commit time (the check is in the transaction: a
         run is never queued for a job deregistered meanwhile); ``misfire_of`` gives the job's rule
-        (and raises for a job that cannot be triggered). Returns the new count."""
+        (and raises for a job that cannot be triggered). A job with ``startingDeadlineSeconds`` gets
+        the run's instant in its record in the same transaction (``core.queued_at``). Returns the new
+        count."""
         path = paths.ready(job_name)
 
         def plan() -> tuple[list[Op], int]:
@@ -129,12 +136,21 @@ class ReadyQueue:
             if found is None or job is None:
                 raise NotFound(f"job '{job_name}' not found")
             misfire = misfire_of(job)
-            current = self.tree.get(path)
+            deadline = job.policy.starting_deadline_seconds is not None
+            current, record = (
+                self.tree.get_many([path, paths.ready_queued_at(job_name)])
+                if deadline
+                else (self.tree.get(path), None)
+            )
             count = self.next_count(current, misfire)
+            ops: list[Op] = [Check(paths.job(job_name))]
             if current is None:
                 self._root.refuse_if_full(f"queueing a run of '{job_name}'")
-                return [Check(paths.job(job_name)), Create(path, str(count).encode())], count
-            return [Check(paths.job(job_name)), SetData(path, str(count).encode(), current[1])], count
+                ops.append(Create(path, str(count).encode()))
+            else:
+                ops.append(SetData(path, str(count).encode(), current[1]))
+            instants = record_op(job_name, current, record, count, time.time()) if deadline else None
+            return ops + ([instants] if instants is not None else []), count
 
         return transact(self.tree, plan, f"triggering job '{job_name}'")
 
@@ -151,6 +167,11 @@ class ReadyQueue:
     def counts(self) -> dict[str, int]:
         return {name: count for name, (count, _) in self.snapshot().items()}
 
+    def counters(self, with_record: Callable[[str], bool]) -> dict[str, QueuedCounter]:
+        """Every queued job's counter with its stat times, and the record of when its runs were
+        queued for the jobs ``with_record`` names (``core.queued_at``), in one pipelined read."""
+        return read_counters(self.tree, with_record)
+
     def snapshot(self) -> dict[str, tuple[int, int]]:
         """Every queued job's count and node version (a launch's take is guarded by it: the
         ledger's ``ReadyTake``), in one pipelined read."""
@@ -161,13 +182,6 @@ class ReadyQueue:
             for name, entry in zip(names, found, strict=True)
             if entry is not None
         }
-
-
-def _to_int(data: bytes) -> int:
-    try:
-        return int(data.decode().strip() or 0)
-    except ValueError:
-        return 0
 
 
 class FailoverQueue:

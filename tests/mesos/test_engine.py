@@ -845,19 +845,19 @@ def test_a_launch_whose_ready_mark_vanished_keeps_the_jobs_running_node_known(h)
     h.subscribe()
     assert h.registry.tree.exists(paths.running_job("job"))
     h.lifecycle.trigger("job")
-    snapshot = h.registry.ready.snapshot
+    counters = h.registry.ready.counters
 
-    def read_then_vanish():
-        found = snapshot()
+    def read_then_vanish(with_record):
+        found = counters(with_record)
         clear_ready(h.registry, "job")  # e.g. its run dropped by another writer meanwhile
         return found
 
-    h.registry.ready.snapshot = read_then_vanish
+    h.registry.ready.counters = read_then_vanish
     h.engine.dirty = True
     h.give_offers("S0")
     assert h.driver.launched() == []  # its transaction failed: nothing launched
     assert "job" in h.engine.running.job_nodes
-    h.registry.ready.snapshot = snapshot
+    h.registry.ready.counters = counters
     h.lifecycle.trigger("job")
     h.engine.dirty = True
     written = h.engine.stats.zk_ops
