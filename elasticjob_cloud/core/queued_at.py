@@ -73,8 +73,15 @@ def after_adding(entries: Entries, count_before: int, added: int, now: float) ->
 
 def waiting_instants(counter: QueuedCounter) -> list[float]:
     """When each of the counter's waiting runs was queued, oldest first, never earlier than it was:
-    the record's newest ``count`` runs, and ``modified`` for runs the record does not cover."""
-    known = [t for t, runs in newest(counter.recorded or (), counter.count) for _ in range(runs)]
+    the record's newest ``count`` runs, and ``modified`` for runs the record does not cover. None
+    is earlier than the node's creation: a writer notes the instant just before its transaction
+    commits, and an entry older than the node is not one of its runs (a record left by a writer
+    that emptied the queue without keeping it)."""
+    known = [
+        max(t, counter.created)
+        for t, runs in newest(counter.recorded or (), counter.count)
+        for _ in range(runs)
+    ]
     return sorted([counter.modified] * (counter.count - len(known)) + known)
 
 

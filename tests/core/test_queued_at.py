@@ -68,6 +68,8 @@ def test_instants_come_from_the_record_and_uncovered_runs_count_from_the_last_ch
     partial = QueuedCounter(5, 6, 1.0, 50.0, ((10.0, 1), (20.0, 1), (30.0, 1)))
     assert waiting_instants(partial) == [10.0, 20.0, 30.0, 50.0, 50.0] and not covers_all(partial)
     assert waiting_instants(QueuedCounter(2, 0, 1.0, 50.0)) == [50.0, 50.0]
+    # an entry noted just before the node's creation committed, or left from an earlier queue
+    assert waiting_instants(QueuedCounter(2, 0, 15.0, 50.0, ((10.0, 1), (20.0, 1)))) == [15.0, 20.0]
 
 
 @pytest.mark.parametrize("data", [b"", b"{}", b"[[1]]", b'[["x", 1]]', b"[[1, 0]]", b"\xff", b"5"])
@@ -84,7 +86,7 @@ def test_a_new_leader_starts_from_the_record_and_drops_at_the_real_deadline():
     jobs = {"a": job("a", starting_deadline_seconds=60)}
     assert queued.wants_record(jobs)("a") and not queued.wants_record(jobs)("unknown")
     # queued at 950 under the old leader; this leader loads the queue at 1000
-    counter = QueuedCounter(1, 0, created=950.5, modified=950.5, recorded=((950.0, 1),))
+    counter = QueuedCounter(1, 0, created=949.9, modified=949.9, recorded=((950.0, 1),))
     queued.observe({"a": (1, 0)}, 1000.0, {"a": counter})
     assert not queued.wants_record(jobs)("a")  # observed from now on: no record read
     assert queued.next_expiry(jobs) == 1010.0
