@@ -103,7 +103,9 @@ class Campaign:
         self.registered = time.time()
 
     def job_body(self, job: CheckedJob) -> dict[str, Any]:
+        policy = {"concurrencyPolicy": "ALLOW"} if job.overlapping else {}
         return {
+            **policy,
             "jobName": job.name,
             "appName": "demo",
             "jobType": "SCRIPT",

@@ -17,6 +17,8 @@ FAILOVER execution belongs to the run being repaired (``cut_runs``). Then:
 * lost: (failover=true) a run in which some shard never completed; (misfire=true) fewer runs than
   cron instants beyond what the documented start-up rule allows (a leader that takes over settles
   the instants missed while no leader was up with ONE catch-up run: README, "The cron producer");
+* jobs whose runs may overlap (``concurrencyPolicy`` ALLOW) are not cut by time: their runs come
+  from what the scheduler recorded in ZooKeeper (``overlapping_runs``, ``zkhistory``);
 * API writes: each answer constrains the job's state (exists, disabled, description); a 2xx must
   have applied, a 4xx must not, a 5xx or no answer either fully or not at all; the final stored
   state must be one the sequence allows.
@@ -117,6 +119,14 @@ class JobVerdict:
     # FAILOVER re-runs of an execution whose process the nemesis killed after it wrote its end
     # (between its last line and its exit): Mesos saw the task killed, not finished
     reran_indeterminate: list[str] = field(default_factory=list)
+    # concurrencyPolicy ALLOW only (``overlapping_runs``): runs that overlapped an earlier run of the
+    # job, executions of a shard overlapping one of another run (both allowed), executions the
+    # scheduler never recorded in ZooKeeper (a violation), and those of ``lost`` that are the known
+    # limit of one failover entry per shard (README, "Run policies")
+    runs_overlapping: int = 0
+    shard_overlaps_across_runs: int = 0
+    unrecorded: list[str] = field(default_factory=list)
+    lost_to_one_entry_per_shard: list[str] = field(default_factory=list)
 
 
 def check_transient(
@@ -159,13 +169,7 @@ def check_transient(
     verdict = JobVerdict(job, executions=len(executions), instants=instants, allowed_missing=allowed_missing)
     verdict.killed = sum(1 for e in executions if e.end is None)
     verdict.overlapping = overlaps(executions)
-    unseen = {task: (when, "killed") for task, when in (killed_at or {}).items()}
-    for e in executions:
-        span = (agent_died or {}).get(e.task_id)
-        if span is not None and e.end is not None and span[0] - IN_FLIGHT <= e.end <= span[1]:
-            unseen[e.task_id] = (span[1], "its agent died")
-    if declared_lost is not None:
-        unseen = {task: found for task, found in unseen.items() if task in declared_lost}
+    unseen = unseen_ends(executions, killed_at, agent_died, declared_lost)
     executions = _without_reruns_of_indeterminate(executions, unseen, verdict)
     runs = cut_runs(executions, late)
     verdict.runs = len(runs)
@@ -187,6 +191,25 @@ def check_transient(
     if misfire and verdict.runs < instants - allowed_missing:
         verdict.lost.append(f"{verdict.runs} runs for {instants} instants ({allowed_missing} may fold)")
     return verdict
+
+
+def unseen_ends(
+    executions: list[Execution],
+    killed_at: dict[str, float] | None,
+    agent_died: dict[str, tuple[float, float]] | None,
+    declared_lost: set[str] | None,
+) -> dict[str, tuple[float, str]]:
+    """Task → (when, why) for the tasks whose end the scheduler may not have seen (see
+    ``check_transient``): killed by the nemesis, or ended just before their agent died; when
+    ``declared_lost`` is given, only those the scheduler logged as ended otherwise than finished."""
+    unseen = {task: (when, "killed") for task, when in (killed_at or {}).items()}
+    for e in executions:
+        span = (agent_died or {}).get(e.task_id)
+        if span is not None and e.end is not None and span[0] - IN_FLIGHT <= e.end <= span[1]:
+            unseen[e.task_id] = (span[1], "its agent died")
+    if declared_lost is not None:
+        unseen = {task: found for task, found in unseen.items() if task in declared_lost}
+    return unseen
 
 
 def _without_reruns_of_indeterminate(
@@ -311,6 +334,10 @@ def summary(
         "doubled": sum(len(v.doubled) for v in verdicts),
         "reran_indeterminate": sum(len(v.reran_indeterminate) for v in verdicts),
         "overlapping": sum(len(v.overlapping) for v in verdicts),
+        "unrecorded": sum(len(v.unrecorded) for v in verdicts),
+        "allow_runs_overlapping": sum(v.runs_overlapping for v in verdicts),
+        "allow_shard_overlaps_across_runs": sum(v.shard_overlaps_across_runs for v in verdicts),
+        "lost_to_one_entry_per_shard": sum(len(v.lost_to_one_entry_per_shard) for v in verdicts),
         "jobs": {
             v.job: f"{v.runs} runs / {v.instants} instants ({v.allowed_missing} may fold)" for v in verdicts
         },

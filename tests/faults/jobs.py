@@ -21,6 +21,7 @@ class CheckedJob:
     failover: bool
     daemon: bool = False
     sleep: float = 0.3
+    overlapping: bool = False  # concurrencyPolicy ALLOW: each run sleeps past the next fire
 
 
 CHECKED = (
@@ -28,6 +29,9 @@ CHECKED = (
     CheckedJob("fire_once", "0/3 * * * * ?", 2, misfire=False, failover=True),
     CheckedJob("fire_nofo", "0/2 * * * * ?", 1, misfire=True, failover=False),
     CheckedJob("daemon", "0/2 * * * * ?", 2, misfire=False, failover=True, daemon=True),
+    # runs overlap by construction: two or three of each run at once
+    CheckedJob("allow_fo", "0/2 * * * * ?", 2, misfire=True, failover=True, sleep=4.5, overlapping=True),
+    CheckedJob("allow_nofo", "0/3 * * * * ?", 1, misfire=False, failover=False, sleep=4.0, overlapping=True),
 )
 API_JOBS = ("api0", "api1", "api2")
 FAULTS = (

@@ -1,5 +1,6 @@
 """The short fault campaign (the long one is ``benchmarks/nemesis.py``): at least ten faults, each
-kind at least once, against real processes; nothing lost, doubled or overlapping, every API answer
+kind at least once, against real processes; nothing lost, doubled or overlapping (jobs with
+``concurrencyPolicy`` ALLOW: their runs overlap, each run's shards once), every API answer
 honoured, DAEMON shards back, every cron job running again within seconds of each scheduler fault.
 
 ``NEMESIS_SEED`` replays a run (the seed is printed and part of every failure message).
@@ -51,8 +52,15 @@ def test_short_campaign(tmp_path, campaign_app):
     )
     context = f"seed {seed} (evidence in {tmp_path / 'campaign'}): {json.dumps(report)}\n{json.dumps(details, indent=1, default=str)[:6000]}"
     assert report["faults"] >= FAULTS, context
-    assert (report["lost"], report["doubled"], report["overlapping"]) == (0, 0, 0), context
+    # less the known limit of one failover node per shard (README, "Run policies"): with ALLOW, an
+    # agent that dies under two overlapping runs' tasks of one shard loses the second one's re-run
+    lost = report["lost"] - report["lost_to_one_entry_per_shard"]
+    assert (lost, report["doubled"], report["overlapping"]) == (0, 0, 0), context
     assert report["daemon_overlapping"] == 0, context
+    # the jobs whose runs may overlap: each execution in a run the scheduler recorded, none left
+    # recorded as running at the end, and their runs did overlap
+    assert (report["unrecorded"], report["allow_records_left"]) == (0, []), context
+    assert report["allow_runs_overlapping"] > 0, context
     assert report["api_violations"] == 0, context
     assert report["resume_seconds_max"] <= RESUME_BOUND, context
     assert report["resume_after_master_restart_max"] <= MASTER_RESUME_BOUND, context

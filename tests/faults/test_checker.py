@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from tests.faults.checker import Execution, Write, check_transient, check_writes, cut_runs, read_executions
+from tests.faults.overlapping_runs import check_overlapping
+from tests.faults.zkhistory import Change, Transaction, job_history
 
 
 def ex(shard: int, start: float, end: float | None, kind: str = "READY", job: str = "j") -> Execution:
@@ -142,3 +144,105 @@ def test_a_shard_that_ended_as_its_agent_died_runs_again_indeterminate_not_lost(
     assert (v.lost, len(v.reran_indeterminate)) == ([], 1)
     v = check_transient("j", 2, history, 6, 0, True, False, 1000.0, agent_died=died, declared_lost=set())
     assert v.lost and not v.reran_indeterminate  # its end reached the scheduler: the FAILOVER is another's
+
+
+# ------------------------------------------------------------- concurrencyPolicy ALLOW: overlapping runs
+
+
+def tid(shard: int, name: str, kind: str = "READY") -> str:
+    return f"j@-@{shard}@-@{kind}@-@S0@-@{name}"
+
+
+def at(task_id: str, start: float, end: float | None) -> Execution:
+    return Execution("j", int(task_id.split("@-@")[1]), task_id, 1, start, end)
+
+
+def launched(zxid: int, time: float, *tasks: str) -> Transaction:
+    return Transaction(
+        zxid, time, tuple(Change("create", f"/c/state/running/j/{t}", t.encode()) for t in tasks)
+    )
+
+
+def lost_and_queued(zxid: int, time: float, task_id: str) -> Transaction:
+    """The lost task's record goes and its shard's failover entry is created."""
+    entry = f"/c/state/failover/j/j@-@{task_id.split('@-@')[1]}"
+    return Transaction(
+        zxid,
+        time,
+        (Change("delete", f"/c/state/running/j/{task_id}", None), Change("create", entry, task_id.encode())),
+    )
+
+
+def failed_over(zxid: int, time: float, task_id: str) -> Transaction:
+    """A launch transaction that takes the shard's failover entry and records ``task_id``."""
+    entry = f"/c/state/failover/j/j@-@{task_id.split('@-@')[1]}"
+    return Transaction(
+        zxid,
+        time,
+        (Change("delete", entry, None), Change("create", f"/c/state/running/j/{task_id}", task_id.encode())),
+    )
+
+
+# runs fired every 2 s, each shard sleeping 5 s: every run overlaps the one before
+A0, A1, B0, B1 = tid(0, "a0"), tid(1, "a1"), tid(0, "b0"), tid(1, "b1")
+OVERLAPPING = [at(A0, 0.0, 5.0), at(A1, 0.1, 5.1), at(B0, 2.0, 7.0), at(B1, 2.1, 7.1)]
+LOG = [launched(1, 0.0, A0, A1), launched(2, 2.0, B0, B1)]
+
+
+def allow(executions, log, instants=2, **kwargs):
+    history = job_history(log, "j", "/c")
+    return check_overlapping("j", 2, executions, history, instants, 0, True, True, 1000.0, **kwargs)
+
+
+def test_overlapping_runs_are_accepted_for_allow_and_refused_for_forbid():
+    v = allow(OVERLAPPING, LOG)
+    assert (v.runs, v.doubled, v.lost, v.overlapping, v.unrecorded) == (2, [], [], [], [])
+    assert (v.runs_overlapping, v.shard_overlaps_across_runs) == (1, 2)
+    forbid = check_transient("j", 2, OVERLAPPING, 2, 0, True, True, open_end=1000.0)
+    assert forbid.overlapping  # the same history is a violation for a job that may not overlap
+
+
+def test_a_doubled_shard_of_an_overlapping_run_is_flagged():
+    again = tid(1, "a1x", "FAILOVER")  # the first run's shard 1 failed over though it completed
+    log = [*LOG, lost_and_queued(3, 5.2, A1), failed_over(4, 5.3, again)]
+    v = allow([*OVERLAPPING, at(again, 5.4, 10.4)], log)
+    assert v.doubled == [f"run 0 shard 1: again as {again} at 5.400 after {A1}"]
+    assert (v.lost, v.overlapping) == ([], [])
+    # the same second execution while the first still ran: a shard run twice at once
+    v = allow([*OVERLAPPING, at(again, 3.0, 8.0)], log)
+    assert v.doubled and v.overlapping
+    # a task no launch recorded is a violation of its own
+    assert allow([*OVERLAPPING, at(tid(0, "zz"), 4.0, 9.0)], LOG).unrecorded
+
+
+def test_a_lost_shard_of_an_overlapping_run_runs_again_in_its_own_run():
+    killed = [at(A0, 0.0, 5.0), at(A1, 0.1, None), at(B0, 2.0, 7.0), at(B1, 2.1, 7.1)]
+    assert allow(killed, LOG).lost == ["run 0 (launched 0.000): shard 1 never completed"]
+    again = tid(1, "a1x", "FAILOVER")  # starts while run 1's shard 1 runs: allowed, it is run 0's
+    log = [*LOG, lost_and_queued(3, 3.0, A1), failed_over(4, 3.1, again)]
+    v = allow([*killed, at(again, 3.2, 8.2)], log)
+    assert (v.lost, v.doubled, v.overlapping) == ([], [], [])
+    assert not allow(killed, LOG, instants=2).lost_to_one_entry_per_shard
+
+
+def test_a_shard_lost_in_two_overlapping_runs_while_one_entry_waits_is_the_known_limit():
+    """Both runs' shard 1 die with their agent; the shard has one failover node, so only the first
+    loss is queued: the second run's shard 1 never runs again (README, "Run policies")."""
+    killed = [at(A0, 0.0, 5.0), at(A1, 0.1, None), at(B0, 2.0, 7.0), at(B1, 2.1, None)]
+    again = tid(1, "a1x", "FAILOVER")
+    b1_gone = Transaction(4, 3.0, (Change("delete", f"/c/state/running/j/{B1}", None),))
+    log = [*LOG, lost_and_queued(3, 3.0, A1), b1_gone, failed_over(5, 3.4, again)]
+    v = allow([*killed, at(again, 3.5, 8.5)], log)
+    assert v.lost == ["run 1 (launched 2.000): shard 1 never completed"]
+    assert v.lost_to_one_entry_per_shard == v.lost
+
+
+def test_the_failover_of_an_overlapping_shard_whose_end_went_unseen_is_indeterminate():
+    again = tid(1, "a1x", "FAILOVER")
+    log = [*LOG, lost_and_queued(3, 5.3, A1), failed_over(4, 5.4, again)]
+    history = [*OVERLAPPING, at(again, 5.5, 10.5)]
+    killed_after_end = {A1: 5.15}  # the nemesis killed it after it wrote its end line
+    v = allow(history, log, killed_at=killed_after_end, declared_lost={A1})
+    assert (v.doubled, v.lost, len(v.reran_indeterminate)) == ([], [], 1)
+    assert allow(history, log, killed_at=killed_after_end, declared_lost=set()).doubled  # its end was seen
+    assert allow(history, log, killed_at={A1: 5.05}, declared_lost={A1}).doubled  # killed before its end

@@ -6,9 +6,11 @@ import re
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from elasticjob_cloud.core import paths
 from elasticjob_cloud.core.cron import CronSchedule
-from tests.faults import checker
+from tests.faults import checker, zkhistory
 from tests.faults.jobs import API_JOBS, CHECKED, FAULTS, SESSION_TIMEOUT
+from tests.faults.overlapping_runs import check_overlapping
 
 if TYPE_CHECKING:
     from tests.faults.campaign import Campaign
@@ -25,6 +27,9 @@ def judge(self: Campaign, stopped: float) -> tuple[dict[str, Any], dict[str, Any
         if e.task_id.split(checker.DELIMITER)[3] in died
     }
     declared_lost = _declared_lost(self)
+    # what the scheduler's ledger committed, from ZooKeeper's own transaction log: the runs of the
+    # jobs whose runs overlap (see ``overlapping_runs``)
+    logged = zkhistory.read_log(self.zk.data_dir)
     verdicts = []
     for job in CHECKED:
         if job.daemon:
@@ -32,21 +37,13 @@ def judge(self: Campaign, stopped: float) -> tuple[dict[str, Any], dict[str, Any
         mine = [e for e in executions if e.job == job.name]
         instants = _instants(job.cron, self.registered, stopped)
         folded = sum(max(0, _instants(job.cron, a, b) - 1) for a, b in outages) + 2
-        verdicts.append(
-            checker.check_transient(
-                job.name,
-                job.shards,
-                mine,
-                instants,
-                folded,
-                job.failover,
-                job.misfire,
-                stopped + 5,
-                killed_at=killed_at,
-                agent_died=agent_died,
-                declared_lost=declared_lost,
-            )
-        )
+        rules = (instants, folded, job.failover, job.misfire, stopped + 5)
+        common: dict[str, Any] = dict(killed_at=killed_at, agent_died=agent_died, declared_lost=declared_lost)
+        if job.overlapping:
+            history = zkhistory.job_history(logged, job.name, self.connection.root)
+            verdicts.append(check_overlapping(job.name, job.shards, mine, history, *rules, **common))
+        else:
+            verdicts.append(checker.check_transient(job.name, job.shards, mine, *rules, **common))
     daemon_overlaps = checker.overlaps([e for e in executions if e.job == "daemon"])
     final = {}
     for name in API_JOBS:
@@ -59,6 +56,7 @@ def judge(self: Campaign, stopped: float) -> tuple[dict[str, Any], dict[str, Any
         "seed": self.seed,
         "faults_by_kind": {k: sum(1 for f in self.done if f.kind == k) for k in FAULTS},
         "daemon_overlapping": len(daemon_overlaps),
+        "allow_records_left": _records_left(self),
         "api_answers": _answer_classes(self.writes),
         "resume_seconds_max": _worst(resume, master=False),
         # jobs with a task on the agent that never came back wait for agent_reregister_timeout
@@ -79,6 +77,23 @@ def judge(self: Campaign, stopped: float) -> tuple[dict[str, Any], dict[str, Any
 
 # the scheduler's warning for a task that ended otherwise than finished (``mesos/statuses.py``)
 ENDED_BADLY = re.compile(r"elasticjob_cloud\.mesos\.statuses: [A-Z_]+: job \S+ shard \d+ task (\S+)")
+
+
+def _records_left(self: Campaign) -> list[str]:
+    """Running records of the jobs whose runs overlap, under either name (the shard's own or a task
+    ID), whose task the master does not know as running: none may be left behind."""
+    live = self.live_tasks()
+    left = []
+    for job in CHECKED:
+        if not job.overlapping:
+            continue
+        folder = paths.running_job(job.name)
+        for child in self.registry.tree.children(folder) if self.registry.tree.exists(folder) else []:
+            found = self.registry.tree.get(f"{folder}/{child}")
+            task = found[0].decode() if found else ""
+            if task not in live:
+                left.append(f"{job.name}/{child} = {task}")
+    return left
 
 
 def _declared_lost(self: Campaign) -> set[str]:
