@@ -246,3 +246,18 @@ def test_the_failover_of_an_overlapping_shard_whose_end_went_unseen_is_indetermi
     assert (v.doubled, v.lost, len(v.reran_indeterminate)) == ([], [], 1)
     assert allow(history, log, killed_at=killed_after_end, declared_lost=set()).doubled  # its end was seen
     assert allow(history, log, killed_at={A1: 5.05}, declared_lost={A1}).doubled  # killed before its end
+
+
+def test_a_failover_entry_kept_per_task_links_its_failover_to_the_run_too():
+    """Entries named by the task they run again (one per task, not per shard) link the same way."""
+    again = tid(1, "a1x", "FAILOVER")
+    entry = f"/c/state/failover/j/{A1}"
+    queued = Transaction(3, 3.0, (Change("create", entry, json.dumps({"attempt": 1}).encode()),))
+    taken = Transaction(
+        4,
+        3.1,
+        (Change("delete", entry, None), Change("create", f"/c/state/running/j/{again}", again.encode())),
+    )
+    killed = [at(A0, 0.0, 5.0), at(A1, 0.1, None), at(B0, 2.0, 7.0), at(B1, 2.1, 7.1)]
+    v = allow([*killed, at(again, 3.2, 8.2)], [*LOG, queued, taken])
+    assert (v.lost, v.doubled, v.unrecorded) == ([], [], [])

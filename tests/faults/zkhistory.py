@@ -17,6 +17,7 @@ transaction cut short by a server killed while writing.
 
 from __future__ import annotations
 
+import json
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -167,6 +168,20 @@ def _shard_of(task_id: str, job: str) -> tuple[int, str] | None:
     return int(parts[1]), parts[2]
 
 
+def _failed_over(change: Change, job: str) -> str:
+    """The task a failover entry runs again: its value (the original's layout), else its name, else
+    a task ID among the values of a JSON object (entries kept per task)."""
+    text = (change.data or b"").decode("utf-8", "replace")
+    candidates = [text, change.path.rsplit("/", 1)[-1]]
+    try:
+        found = json.loads(text)
+    except ValueError:
+        found = None
+    if isinstance(found, dict):
+        candidates += [v for v in found.values() if isinstance(v, str)]
+    return next((c for c in candidates if _shard_of(c, job) is not None), text)
+
+
 def job_history(transactions: Iterable[Transaction], job: str, root: str = "") -> JobHistory:
     """``job``'s history from the log (``root``: the scheduler's chroot, e.g. ``/campaign``).
 
@@ -194,7 +209,7 @@ def job_history(transactions: Iterable[Transaction], job: str, root: str = "") -
                         shard, _, created, _ = history.failover_entries[row]
                         history.failover_entries[row] = (shard, original, created, transaction.time)
                 else:
-                    original = (change.data or b"").decode()
+                    original = _failed_over(change, job)
                     values[change.path] = original
                     parsed = _shard_of(original, job)
                     if change.op == "create" and parsed is not None:
