@@ -83,6 +83,13 @@ class QueuedRuns:
             if count <= 0:
                 continue
             counter = (counters or {}).get(name)
+            known = self.instants.get(name)
+            if known and counter is not None and counter.created > known[0]:
+                # the node is younger than the oldest run remembered: the queue emptied and filled
+                # again between two rounds (a launch took the last run, then a fire came), so what
+                # is remembered is of runs gone; the new runs would inherit their age
+                del self.instants[name]
+                self.first_queued.pop(name, None)
             if name not in self.instants and counter is not None and counter.count == count:
                 self.instants[name] = waiting_instants(counter)
                 if not covers_all(counter):

@@ -113,3 +113,17 @@ def test_equal_priorities_keep_their_order_by_the_counters_creation_across_a_lea
     assert [r.job.job_name for r in launch_order(runs, queued.oldest)] == ["b-earlier", "a-later"]
     queued.observe({"a-later": (1, 0), "b-earlier": (2, 3)}, 1001.0)  # b's oldest run taken
     assert queued.oldest("b-earlier") == 930.0  # the creation no longer names its oldest run
+
+
+def test_a_queue_emptied_and_filled_again_between_two_rounds_forgets_the_runs_gone():
+    queued = QueuedRuns()
+    jobs = {"a": job("a", starting_deadline_seconds=60)}
+    queued.observe({"a": (1, 0)}, 1000.0, {"a": QueuedCounter(1, 0, 999.9, 999.9, ((999.9, 1),))})
+    # launched at 1050 (the node deleted), and a fire queued a new run at 1050.2, before the next
+    # round read the counter: the same count, a younger node
+    fresh = QueuedCounter(1, 0, created=1050.2, modified=1050.2)
+    queued.observe({"a": (1, 0)}, 1050.3, {"a": fresh})
+    assert queued.instants["a"] == [1050.2]
+    assert queued.expired({"a": (1, 0)}, jobs, 1100.0) == []  # not dropped at 60 s after the old run
+    queued.observe({"a": (2, 1)}, 1051.0, {"a": QueuedCounter(2, 1, 1050.2, 1051.0)})  # same node
+    assert queued.instants["a"] == [1050.2, 1051.0]
