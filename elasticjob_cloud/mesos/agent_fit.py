@@ -10,7 +10,9 @@
   job must not be called unschedulable for lack of an agent that is already offering;
 * each round judges the pending runs against the totals (one count per distinct shape), logs a
   WARNING once when a job becomes unschedulable, an INFO line when its mark goes, and the REST API,
-  ``/health`` and ``/metrics`` read ``marked()``.
+  ``/health`` and ``/metrics`` read ``marked()``;
+* the marks are published to ZooKeeper (``registry.unschedulable``) when they change and once when
+  the engine starts judging, so a standby's REST API shows them too.
 
 A run that fits is launched by the offers whatever its mark says; the mark only explains a wait.
 """
@@ -25,7 +27,7 @@ from typing import Any, Protocol
 from ..core.fit import Marks, Shape, Totals, Unfit
 from ..core.models import AppConfig, JobConfig
 from ..core.taskinfo import uses_command_executor
-from ..exceptions import ElasticJobError
+from ..exceptions import ElasticJobError, RegistryUnavailable
 from .master_state import State, fetch_json
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,7 @@ SOONEST_SECONDS = 5.0  # and never more often than this, whatever the offers say
 FETCH_TIMEOUT = 5.0
 
 FetchTotals = Callable[[str], Totals]  # master "host:port" → agent totals
+Publish = Callable[[dict[str, dict[str, object]]], None]  # the marks, where every instance reads them
 
 
 class PendingLike(Protocol):
@@ -78,9 +81,16 @@ def shape_of(run: PendingLike, apps: Mapping[str, AppConfig]) -> Shape:
 class AgentFit:
     """Inert without ``fetch`` (no totals, no marks): the engine's unit tests run without a master."""
 
-    def __init__(self, fetch: FetchTotals | None = None, wake: Callable[[], None] = lambda: None):
+    def __init__(
+        self,
+        fetch: FetchTotals | None = None,
+        wake: Callable[[], None] = lambda: None,
+        publish: Publish | None = None,
+    ):
         self.fetch = fetch
         self.wake = wake  # a refresh ended: the engine runs a round to judge again
+        self.publish = publish
+        self._published = False  # the marks as they are now are stored (see ``_publish``)
         self.marks = Marks()
         self.fetched_at: float | None = None  # the last attempt's start (engine time)
         self.fetches = 0  # attempts started (a bound the tests check)
@@ -116,6 +126,20 @@ class AgentFit:
             )
         for name in cleared:
             log.info("job %s is no longer unschedulable", name)
+        if new or cleared:
+            self._published = False
+        self._publish()
+
+    def _publish(self) -> None:
+        """Store the marks when they changed since last stored (first: whatever a dead leader left
+        is replaced); ZooKeeper away: tried again next round."""
+        if self._published or self.publish is None:
+            return
+        try:
+            self.publish({name: mark.as_dict() for name, mark in self.marks.marked.items()})
+            self._published = True
+        except RegistryUnavailable as exc:
+            log.info("unschedulable marks not published yet: %s", exc)
 
     def marked(self) -> dict[str, Unfit]:
         """The unschedulable jobs now (any thread: the dict is replaced, never changed in place)."""

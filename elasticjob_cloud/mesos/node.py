@@ -181,10 +181,10 @@ class SchedulerNode:
 
     def unschedulable(self) -> dict[str, dict[str, object]]:
         """Jobs whose runs no agent can hold, as the leader's engine judged them in its last round
-        (``core.fit``); empty on a standby (it has no engine)."""
+        (``core.fit``); a standby reads what the leader published (``registry.unschedulable``)."""
         service = self.service
         if service is None:
-            return {}
+            return self.registry.unschedulable.read()
         return {name: mark.as_dict() for name, mark in service.engine.fit.marked().items()}
 
     def sandbox(self, app_name: str) -> list[dict[str, str]]:

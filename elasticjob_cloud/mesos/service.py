@@ -16,6 +16,7 @@ from ..core import paths
 from ..core.ports import NoTrace, TraceSink
 from ..producer.schedule import ProducerStores
 from ..producer.service import ProducerService
+from ..registry.unschedulable import UnschedulableMarks
 from ..registry.warm import WarmJobs
 from ..settings import Settings, effective_time_zone
 from . import master_state
@@ -31,6 +32,8 @@ log = logging.getLogger(__name__)
 
 class SchedulerStores(EngineStores, ProducerStores, Protocol):
     """Everything the leader's parts use (``registry.Registry`` is the implementation)."""
+
+    unschedulable: UnschedulableMarks
 
 
 def engine_config(settings: Settings) -> EngineConfig:
@@ -65,7 +68,7 @@ class SchedulerService:
         self.listener = listener
         self.trace: TraceSink = trace or NoTrace()
         self.producer = ProducerService(registry, effective_time_zone(settings), listener=self._fired)
-        fit = AgentFit(master_totals, self.inbox.wake)
+        fit = AgentFit(master_totals, self.inbox.wake, registry.unschedulable.publish)
         self.engine = Engine(registry, engine_config(settings), self._next_fire, listener, self.trace, fit)
         self.engine.find_executors = self._app_executors
         self.engine.catalog.warm = warm  # the standby's decoded configs (``registry.warm``)

@@ -12,6 +12,7 @@ from .memory import MemoryTree
 from .stores import ConfigStore, DisableStore, FailoverQueue, FrameworkIdStore, ReadyQueue, RunningStore
 from .tree import Tree
 from .triggers import TriggeredRuns
+from .unschedulable import UnschedulableMarks
 from .zookeeper import KazooTree, ZooKeeperConnection
 
 
@@ -30,6 +31,7 @@ class Registry:
     triggered: TriggeredRuns
     dependencies: DependencyStore
     ledger: Ledger
+    unschedulable: UnschedulableMarks
 
     @classmethod
     def over(cls, tree: Tree, queue_size: int = 10000) -> Registry:
@@ -45,6 +47,7 @@ class Registry:
             triggered=TriggeredRuns(tree, queue_size),
             dependencies=DependencyStore(tree),
             ledger=Ledger(tree),
+            unschedulable=UnschedulableMarks(tree),
         )
 
     def fenced(self, election_node: str) -> Registry:

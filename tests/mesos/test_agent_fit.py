@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from elasticjob_cloud.core.fit import Totals
-from elasticjob_cloud.exceptions import MesosUnavailable
+from elasticjob_cloud.exceptions import MesosUnavailable, RegistryUnavailable
 from elasticjob_cloud.mesos.agent_fit import REFRESH_SECONDS, SOONEST_SECONDS, AgentFit, totals_of
 from tests.mesos.test_engine import APP, Harness, job_body
 from tests.support import wait_until
@@ -183,3 +183,37 @@ def test_the_master_s_agent_list_is_read_as_totals() -> None:
     }
     assert totals_of(slaves) == {"S0": (4.0, 4096.0), "S1": (0.5, 0.0)}
     assert totals_of({}) == {}
+
+
+def test_the_marks_are_published_once_at_start_then_only_when_they_change(h) -> None:
+    published: list[dict[str, Any]] = []
+    down = {"now": True}
+
+    def publish(marks: dict[str, Any]) -> None:
+        if down["now"]:
+            raise RegistryUnavailable("ZooKeeper away")
+        published.append(marks)
+
+    h.engine.fit.publish = publish
+    h.lifecycle.register_job(job_body("big", shards=1, cpuCount=4))
+    h.subscribe()
+    h.engine.dirty = True
+    h.step()
+    assert published == []  # ZooKeeper away: tried again next round
+    down["now"] = False
+    h.engine.dirty = True
+    h.step()
+    assert published == [{}]  # what a dead leader left is replaced, once
+    h.lifecycle.trigger("big")
+    h.engine.dirty = True
+    h.step()
+    answered(h)
+    assert [set(m) for m in published] == [set(), {"big"}]
+    assert published[-1]["big"] == h.engine.fit.marked()["big"].as_dict()
+    for _ in range(5):  # rounds that change nothing write nothing
+        h.now += 1.0
+        h.give_offers("S0", cpus=2, mem=4096)
+    assert len(published) == 2
+    h.now += SOONEST_SECONDS
+    h.give_offers("S2", cpus=8, mem=8192)  # launched: the mark goes
+    assert published[-1] == {} and len(published) == 3

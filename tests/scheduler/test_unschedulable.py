@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import requests
 
+from elasticjob_cloud.mesos.node import SchedulerNode
 from tests.scheduler.schedkit import CLUSTER_OPTIONS, FAR_FUTURE, app_body, job_body, read_records
 from tests.support import wait_until
 
@@ -92,6 +93,8 @@ def test_a_job_larger_than_every_agent_is_reported_once_and_runs_when_a_larger_a
     assert get(url, "/health")["mesos"]["unschedulableJobs"] == 1
     assert gauge(url, "elasticjob_cloud_unschedulable_jobs") == 1.0
     assert {r.job for r in read_records(record_dir)} == {"small"}
+    standby = SchedulerNode(small_stack.settings, small_stack.registry, 0)  # no engine: reads ZooKeeper
+    assert standby.unschedulable() == {"huge": listed}
 
     master = "http://" + small_stack.cluster.master_url.removeprefix("http://")
     added = post(f"{master}/faults/add_agent", json={"resources": LARGE_AGENT}, timeout=10)
@@ -104,6 +107,7 @@ def test_a_job_larger_than_every_agent_is_reported_once_and_runs_when_a_larger_a
     assert "unschedulable" not in (ready_entry(url, "huge") or {})
     assert get(url, "/health")["mesos"]["unschedulableJobs"] == 0
     assert gauge(url, "elasticjob_cloud_unschedulable_jobs") == 0.0
+    assert standby.unschedulable() == {}
     # many rounds went by between the mark and the launch: one warning in all
     assert len(warnings_of(caplog, "huge")) == 1
     assert warnings_of(caplog, "small") == []
