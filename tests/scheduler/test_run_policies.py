@@ -233,6 +233,13 @@ def test_overlapping_runs_are_taken_over_by_a_new_leader_and_each_ends_once(stac
         lambda: not stack.registry.running.entries(), 30, message="both runs to end under the new leader"
     )
     assert {r.task_id for r in records()} == {e.task_id for e in entries}  # none relaunched
-    (framework,) = master_frameworks(stack.cluster.master_url)
-    ended = {t["id"]: t["state"] for t in framework["completed_tasks"]}
-    assert {ended.get(e.task_id) for e in entries} == {"TASK_FINISHED"}, ended  # none killed
+
+    def states() -> dict[str, str]:  # a task moves to completed_tasks once its end is acknowledged
+        (framework,) = master_frameworks(stack.cluster.master_url)
+        return {t["id"]: t["state"] for t in framework["tasks"] + framework["completed_tasks"]}
+
+    wait_until(
+        lambda: {states().get(e.task_id) for e in entries} == {"TASK_FINISHED"},  # none killed
+        10,
+        message=f"both tasks FINISHED in the master's state: {states()}",
+    )
