@@ -58,15 +58,18 @@ export function clearErrors(form) {
 }
 
 // The server's 400 body names the fields: each message goes next to its field, the rest on top.
+// A dotted name finds its own slot, else its last part's (jobProperties.x), else its head's
+// (dependsOn.0: the list's field).
 export function showErrors(form, error) {
   clearErrors(form);
   const leftovers = [];
   for (const [name, messages] of Object.entries(error.errors || {})) {
-    const key = name.split('.').pop();
-    const slot = form.querySelector(`[data-error-for="${CSS.escape(name)}"]`) || form.querySelector(`[data-error-for="${CSS.escape(key)}"]`);
+    const parts = name.split('.');
+    const heads = parts.slice(1).map((_, i) => parts.slice(0, parts.length - 1 - i).join('.'));
+    const slot = [name, parts.at(-1), ...heads].map((key) => form.querySelector(`[data-error-for="${CSS.escape(key)}"]`)).find(Boolean);
     const text = [].concat(messages).map((m) => (typeof m === 'string' ? m : JSON.stringify(m))).join(' ');
     if (slot) {
-      slot.textContent = text;
+      slot.textContent = slot.textContent ? `${slot.textContent} ${text}` : text; // dependsOn.0, dependsOn.1
       slot.closest('.field')?.classList.add('invalid');
     } else {
       leftovers.push(`${name}: ${text}`);
