@@ -1,12 +1,15 @@
 // Add / modify a job. The form follows jobType (SIMPLE: jobClass; DATAFLOW: jobClass and
 // streamingProcess; SCRIPT: scriptCommandLine); while the cron is typed, its next fires are shown in
-// the job's time zone (/api/cron/preview). The server's 400 messages appear next to their fields.
+// the job's time zone (/api/cron/preview). The run policies are a group of their own
+// (runpolicies.js); with dependsOn the cron may stay empty. The server's 400/404/409 messages appear
+// next to their fields.
 
 import { api } from '../api.js';
 import { h, clear, debounce } from '../dom.js';
 import { t } from '../i18n.js';
 import { clearErrors, field, showErrors } from '../widgets.js';
 import { numberOrText } from './apps.js';
+import { NEVER_CRON, policyGroup } from './runpolicies.js';
 
 const DEFAULTS = {
   jobType: 'SIMPLE', jobExecutionType: 'TRANSIENT', cron: '0/30 * * * * ?', shardingTotalCount: 1,
@@ -24,12 +27,13 @@ export async function renderJobForm(root, name) {
   const current = editing ? await api('GET', `/api/job/jobs/${encodeURIComponent(name)}`) : { ...DEFAULTS };
   const apps = await api('GET', '/api/app/list', { query: { page: 1, per_page: 1000 } });
   const props = current.jobProperties || {};
+  const afterUpstreamsOnly = current.cron === NEVER_CRON && (current.dependsOn || []).length > 0;
   const inputs = {
     jobName: h('input', { value: current.jobName || '', readonly: editing, required: true }),
     appName: h('input', { value: current.appName || '', list: 'app-names', required: true }),
     jobType: select(['SIMPLE', 'DATAFLOW', 'SCRIPT'], current.jobType),
     jobExecutionType: select(['TRANSIENT', 'DAEMON'], current.jobExecutionType),
-    cron: h('input', { value: current.cron || '', class: 'mono', required: true, autocomplete: 'off' }),
+    cron: h('input', { value: afterUpstreamsOnly ? '' : current.cron || '', class: 'mono', required: true, autocomplete: 'off' }),
     timeZone: h('input', { value: current.timeZone || '', placeholder: t('cron.zoneDefault') }),
     shardingTotalCount: h('input', { type: 'number', step: '1', value: current.shardingTotalCount }),
     shardingItemParameters: h('input', { value: current.shardingItemParameters || '', placeholder: '0=a,1=b' }),
@@ -47,6 +51,7 @@ export async function renderJobForm(root, name) {
     job_exception_handler: h('input', { value: props.job_exception_handler || '' }),
     executor_service_handler: h('input', { value: props.executor_service_handler || '' }),
   };
+  const policies = policyGroup(current, editing ? name : null);
   const preview = h('ul', { class: 'cron-preview', id: 'cron-preview', 'aria-live': 'polite' });
   const fields = Object.fromEntries(
     Object.entries(inputs).map(([key, input]) => [key, field(key, input, key === 'cron' ? { hint: preview } : {})]),
@@ -57,6 +62,7 @@ export async function renderJobForm(root, name) {
     h('h1', {}, editing ? t('jobs.edit', { name }) : t('jobs.new')),
     h('datalist', { id: 'app-names' }, apps.rows.map((app) => h('option', { value: app.appName }))),
     h('div', { class: 'columns' }, Object.values(fields)),
+    policies.element,
     h('div', { class: 'form-error', role: 'alert' }),
     h('div', { class: 'buttons' }, h('button', { type: 'submit', class: 'primary' }, t('save')), h('a', { class: 'button', href: editing ? `#/jobs/${encodeURIComponent(name)}` : '#/jobs' }, t('cancel'))),
   );
@@ -68,6 +74,13 @@ export async function renderJobForm(root, name) {
   };
   inputs.jobType.addEventListener('change', followType);
   followType();
+  const followUpstreams = () => {
+    const after = policies.dependsOn().length > 0;
+    inputs.cron.required = !after;
+    inputs.cron.placeholder = after ? t('cron.afterUpstreams') : '';
+  };
+  policies.inputs.dependsOn.addEventListener('input', followUpstreams);
+  followUpstreams();
 
   let asked = 0; // only the answer to the latest question is shown
   const showPreview = debounce(async () => {
@@ -91,12 +104,19 @@ export async function renderJobForm(root, name) {
     preview.append(...items.flat());
   }, 250);
   inputs.cron.addEventListener('input', showPreview);
+  inputs.cron.addEventListener('change', showPreview);
   inputs.timeZone.addEventListener('input', showPreview);
   showPreview();
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
     clearErrors(form);
+    // a number field holding what is no number reads as empty, which would mean "not set": say so instead
+    const unreadable = [...form.querySelectorAll('input[type=number]')].filter((input) => input.validity.badInput);
+    if (unreadable.length) {
+      showErrors(form, { errors: Object.fromEntries(unreadable.map((input) => [input.name, [t('form.notNumber')]])) });
+      return;
+    }
     const type = inputs.jobType.value;
     const text = (key) => inputs[key].value.trim();
     const body = {
@@ -118,6 +138,9 @@ export async function renderJobForm(root, name) {
     const handlers = {};
     for (const key of ['job_exception_handler', 'executor_service_handler']) if (text(key)) handlers[key] = text(key);
     if (Object.keys(handlers).length) body.jobProperties = handlers;
+    Object.assign(body, policies.changes(editing));
+    // the server takes an empty cron only beside the upstreams: they go along even when unchanged
+    if (!body.cron && body.dependsOn === undefined && policies.dependsOn().length) body.dependsOn = policies.dependsOn();
     try {
       await api(editing ? 'PUT' : 'POST', editing ? '/api/job/update' : '/api/job/register', { body });
       location.hash = `#/jobs/${encodeURIComponent(body.jobName)}`;

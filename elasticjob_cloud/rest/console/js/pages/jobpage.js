@@ -1,6 +1,6 @@
-// One job: its configuration, state and actions, next fires, recent runs (durations, results),
-// the sandboxes of its app's executors, the output of its tasks, and the jobs it depends on or
-// that depend on it.
+// One job: its configuration and the run policies it has, state and actions, next fires, recent
+// runs (durations, results), the sandboxes of its app's executors, the output of its tasks, and the
+// jobs it depends on or that depend on it.
 
 import { api } from '../api.js';
 import { h, clear } from '../dom.js';
@@ -9,6 +9,7 @@ import { canWrite, session } from '../state.js';
 import { formatTime, noTrace, resultText, table } from '../widgets.js';
 import { jobActions } from './jobs.js';
 import { leaderHint, taskOutput } from './taskoutput.js';
+import { NEVER_CRON, POLICY_KEYS, policyDetails } from './runpolicies.js';
 
 export async function renderJobPage(root, name, params = {}) {
   const path = encodeURIComponent(name);
@@ -17,14 +18,16 @@ export async function renderJobPage(root, name, params = {}) {
   const fires = h('section', { class: 'card', id: 'next-fires' });
   const sandbox = h('section', { class: 'card', id: 'sandbox' }, h('h2', {}, t('job.sandbox', { name: job.appName })));
   const dependencies = h('section', { class: 'card', id: 'dependencies' });
-  const config = Object.entries(job).filter(([, v]) => v !== null && v !== '' && typeof v !== 'object');
+  const config = Object.entries(job).filter(([k, v]) => v !== null && v !== '' && typeof v !== 'object' && !POLICY_KEYS.includes(k));
+  const cronText = (value) => (value === NEVER_CRON && job.dependsOn?.length ? t('cron.afterUpstreams') : String(value));
   root.append(
     h('div', { class: 'toolbar' }, h('h1', {}, t('job.title', { name })),
       h('span', { class: disabled ? 'tag off' : 'tag on' }, t(disabled ? 'disabled' : 'enabled')),
       canWrite() ? jobActions(root, job, disabled) : null),
     h('div', { class: 'two' },
       h('section', { class: 'card' }, h('h2', {}, t('job.config')),
-        h('dl', { class: 'props' }, config.flatMap(([key, value]) => [h('dt', {}, t(`f.${key}`)), h('dd', { class: key === 'cron' ? 'mono' : '' }, String(value))]))),
+        h('dl', { class: 'props' }, config.flatMap(([key, value]) => [h('dt', {}, t(`f.${key}`)), h('dd', { class: key === 'cron' ? 'mono' : '' }, key === 'cron' ? cronText(value) : String(value))])),
+        policyDetails(job)),
       h('div', {}, fires, sandbox)),
     taskOutput(name, params),
     dependencies,
@@ -52,9 +55,13 @@ export async function renderJobPage(root, name, params = {}) {
       );
     })
     .catch((error) => dependencies.append(h('p', {}, error.message)));
-  api('GET', `/api/job/jobs/${path}/next-fire-times`, { query: { count: 5 } })
-    .then((answer) => fires.append(h('h2', {}, t('job.nextFires', { zone: answer.timeZone })), h('ul', { class: 'cron-preview' }, answer.next.map((when) => h('li', {}, when)))))
-    .catch((error) => fires.append(h('p', {}, error.message)));
+  if (cronText(job.cron) !== job.cron) {
+    fires.append(h('h2', {}, t('cron.preview')), h('p', {}, t('cron.afterUpstreams')));
+  } else {
+    api('GET', `/api/job/jobs/${path}/next-fire-times`, { query: { count: 5 } })
+      .then((answer) => fires.append(h('h2', {}, t('job.nextFires', { zone: answer.timeZone })), h('ul', { class: 'cron-preview' }, answer.next.map((when) => h('li', {}, when)))))
+      .catch((error) => fires.append(h('p', {}, error.message)));
+  }
   api('GET', '/api/operate/sandbox', { query: { appName: job.appName } })
     .then((rows) => sandbox.append(rows.length ? table([{ key: 'hostname', label: 'c.hostname' }, { key: 'path', label: 'c.path', class: 'mono wrap' }], rows) : h('p', { class: 'empty' }, t('job.nosandbox'))))
     .catch((error) => leaderHint(sandbox, error));
