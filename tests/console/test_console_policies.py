@@ -3,7 +3,7 @@ over ZooKeeper with authentication on (no Mesos: nothing here runs).
 
 Through the job form: a job registered with every policy and no cron (it depends on another job) is
 stored with them; the server's refusals (ALLOW or dependsOn on a DAEMON job, a retry whose longest
-wait is shorter than its first, a name that is no job name, a cycle) appear next to their fields and store nothing; an edit
+wait is shorter than its first, a name that is no job name, an unknown upstream, a cycle) appear next to their fields and store nothing; an edit
 changes policies, clears one (its key leaves the stored JSON) and leaves an untouched one alone,
 even when it was changed meanwhile by someone else; the job page lists the policies that are
 set, in English and in Chinese.
@@ -181,10 +181,18 @@ def test_run_policies_through_the_job_form_and_the_job_page(server, browser):
     driver.get(server.url + f"/#/jobs/{UP}/edit")
     fill(driver, "dependsOn", f"{JOB}, not a name", "#job-form")  # the server names it dependsOn.1
     submit_and_see_error(driver, "dependsOn", "'not a name': must be")
+    fill(driver, "dependsOn", "ghost_job", "#job-form")
+    submit_and_see_error(driver, "dependsOn", "unknown upstream job(s): 'ghost_job'")  # a 404
     fill(driver, "dependsOn", JOB, "#job-form")
     cycle = submit_and_see_error(driver, "dependsOn", "cycle")
     assert f"{UP} → {JOB} → {UP}" in cycle or f"{JOB} → {UP} → {JOB}" in cycle
     assert "dependsOn" not in stored(server, UP)
+
+    # The jobs list keeps its columns.
+    driver.get(server.url + "/#/jobs")
+    text_of(driver, "table.grid thead", contains="Job name")
+    headers = [th.text for th in driver.find_elements(By.CSS_SELECTOR, "table.grid thead th")]
+    assert "Cron" in headers and not {"Priority", "Depends on", "Retry", "Concurrency policy"} & set(headers)
 
     # The job page in Chinese, then back.
     driver.get(server.url + f"/#/jobs/{JOB}")
