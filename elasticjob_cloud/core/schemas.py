@@ -193,7 +193,8 @@ class JobSchema(PolicyFields, _Base):
         given = isinstance(original, dict) and bool(original.get("dependsOn"))  # refused on its own
         if cron is None and not upstreams and not given and not self.partial:
             errors["cron"] = ["Missing data for required field."]
-        elif isinstance(cron, str) and (cron.strip() or not upstreams):
+        elif isinstance(cron, str) and (cron.strip() or not (upstreams or self.partial)):
+            # a partial update's empty cron is judged with the stored fields (its stored dependsOn)
             try:
                 validate_cron(cron)
             except InvalidConfig as exc:

@@ -63,6 +63,20 @@ def test_an_allow_job_cannot_be_an_upstream_nor_an_upstream_become_one(chain):
     assert requests.put(chain + "/api/job/update", json=update, timeout=10).status_code == 204
 
 
+def test_an_update_may_clear_the_cron_of_a_job_with_stored_upstreams_and_not_of_one_without(chain):
+    """The empty cron of a partial update is judged with the stored fields (b has dependsOn, a has none)."""
+    b_before = requests.get(chain + "/api/job/jobs/b", timeout=10).json()
+    update = {"jobName": "b", "cron": "0 0 4 * * ?"}
+    assert requests.put(chain + "/api/job/update", json=update, timeout=10).status_code == 204
+    update = {"jobName": "b", "cron": ""}
+    response = requests.put(chain + "/api/job/update", json=update, timeout=10)
+    assert response.status_code == 204, response.text
+    assert requests.get(chain + "/api/job/jobs/b", timeout=10).json()["cron"] == b_before["cron"]
+    response = requests.put(chain + "/api/job/update", json={"jobName": "a", "cron": ""}, timeout=10)
+    assert response.status_code == 409 and "cron" in response.json()["errors"], response.text
+    assert requests.get(chain + "/api/job/jobs/a", timeout=10).json()["cron"] == "0 0 3 * * ?"
+
+
 def test_deregistering_an_upstream_is_a_409_listing_its_dependents_unless_cascade(chain):
     response = requests.delete(chain + "/api/job/a/deregister", timeout=10)
     assert response.status_code == 409 and "b, c" in response.json()["message"]
