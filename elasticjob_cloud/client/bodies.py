@@ -34,8 +34,11 @@ def scalar(text: str) -> Any:
     return value if isinstance(value, str | int | float | bool) or value is None else text
 
 
-def build_body(file: str | None, named: dict[str, Any], sets: list[str] | None) -> dict[str, Any]:
-    """The file's object, then named flags, then ``--set`` pairs (later wins)."""
+def build_body(
+    file: str | None, named: dict[str, Any], sets: list[str] | None, cleared: list[str] | None = None
+) -> dict[str, Any]:
+    """The file's object, then named flags (``cleared`` keys: null, the API's "back to the
+    default"), then ``--set`` pairs (later wins)."""
     body: dict[str, Any] = {}
     if file:
         document = read_document(file)
@@ -43,6 +46,7 @@ def build_body(file: str | None, named: dict[str, Any], sets: list[str] | None) 
             raise BodyError(f"{file} must hold one object (a mapping), not {type(document).__name__}")
         body.update(document)
     body.update({key: value for key, value in named.items() if value is not None})
+    body.update(dict.fromkeys(cleared or []))
     for pair in sets or []:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():

@@ -16,6 +16,7 @@ from urllib.parse import quote
 from .bodies import BodyError, build_body
 from .http import DEFAULT_API, Api, ApiError
 from .output import as_json, fields, table
+from .policies import POLICY_FLAGS, cleared_keys
 
 Handler = Callable[[Api, argparse.Namespace], Any]
 
@@ -46,6 +47,7 @@ JOB_FLAGS = {
     "streaming_process": "streamingProcess",
     "description": "description",
     "time_zone": "timeZone",
+    **POLICY_FLAGS,
 }
 APP_COLUMNS = [
     ("NAME", lambda a: a["appName"]),
@@ -145,7 +147,7 @@ def named_body(
     named = {wire: getattr(args, attr, None) for attr, wire in flags.items()}
     if positional and getattr(args, "target", None):
         named[positional] = args.target
-    return build_body(args.file, named, args.set)
+    return build_body(args.file, named, args.set, cleared_keys(args, flags))
 
 
 def lister(path: str, key: str, columns: list[Any]) -> Handler:

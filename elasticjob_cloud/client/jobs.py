@@ -21,7 +21,9 @@ from .commands import (
     show,
     shower,
 )
-from .http import Api
+from .http import Api, ApiError
+from .output import as_json
+from .policies import add_policy_options
 
 DURATION_COLUMN = ("MS", lambda r: r.get("durationMs"))
 
@@ -60,6 +62,7 @@ def add_job_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
         sub.add_argument("--streaming-process", action=argparse.BooleanOptionalAction, default=None)
         sub.add_argument("--description")
         sub.add_argument("--time-zone", help="IANA zone of the cron")
+        add_policy_options(sub, clearable=name == "update")
     deregister = command(
         group, "deregister", job_deregister, common, "deregister a job (its tasks are killed)"
     )
@@ -74,9 +77,26 @@ def add_job_commands(subparsers: Any, common: argparse.ArgumentParser) -> None:
     for name, handler, help_text in (
         ("disable", job_disable, "disable a job"),
         ("enable", job_enable, "enable a job"),
-        ("trigger", job_trigger, "queue one run of a TRANSIENT job now"),
     ):
         command(group, name, handler, common, help_text).add_argument("name")
+    trigger = command(
+        group,
+        "trigger",
+        job_trigger,
+        common,
+        "queue one run of a TRANSIENT job now; with --parameter, --sharding-parameters or "
+        "--idempotency-key, a run with its own parameters, answered with its run ID",
+    )
+    trigger.add_argument("name")
+    trigger.add_argument("--parameter", help="jobParameter of this run only")
+    trigger.add_argument(
+        "--sharding-parameters", help="shardingItemParameters of this run only, e.g. 0=a,1=b"
+    )
+    trigger.add_argument(
+        "--idempotency-key",
+        metavar="KEY",
+        help="the same KEY within 24 h answers the run it queued instead of queueing another",
+    )
     cron = command(group, "cron", job_cron, common, "next fire times of a job, or of --expression")
     cron.add_argument("name", nargs="?", help="a registered job")
     cron.add_argument("--expression", help="preview this cron expression instead")
@@ -129,9 +149,37 @@ job_disable = action("POST", "/api/job/{}/disable", "job {} disabled")
 job_enable = action("POST", "/api/job/{}/enable", "job {} enabled")
 
 
+TRIGGER_FLAGS = {
+    "parameter": "jobParameter",
+    "sharding_parameters": "shardingItemParameters",
+    "idempotency_key": "idempotencyKey",
+}
+
+
 def job_trigger(api: Api, args: argparse.Namespace) -> None:
-    api.request("POST", "/api/job/trigger", text=args.name)
-    done(args, f"job {args.name} triggered")
+    """Without parameters the original's body (the name); with any, the JSON form (issue #17),
+    whose answer names the run: ``run ID queued …`` (the ID is the second word, for scripts)."""
+    given = {
+        wire: getattr(args, attr) for attr, wire in TRIGGER_FLAGS.items() if getattr(args, attr) is not None
+    }
+    if not given:
+        api.request("POST", "/api/job/trigger", text=args.name)
+        done(args, f"job {args.name} triggered")
+        return
+    answer = api.request("POST", "/api/job/trigger", {"jobName": args.name, **given})
+    if not isinstance(answer, dict) or "runId" not in answer:
+        raise ApiError(
+            0, "the API queued a run without naming it: it does not take run parameters (older scheduler?)"
+        )
+    if args.json:
+        as_json(answer)
+    elif answer.get("queued", True):
+        print(f"run {answer['runId']} queued for job {args.name}")
+    else:
+        print(
+            f"run {answer['runId']} of job {args.name} was queued before for idempotency key "
+            f"{args.idempotency_key!r}: not queued again"
+        )
 
 
 def job_cron(api: Api, args: argparse.Namespace) -> None:
