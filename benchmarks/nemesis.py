@@ -6,7 +6,8 @@ nemesis (SIGKILL / SIGSTOP of the leader, ZooKeeper paused 15 s or restarted, an
 executor killed, the Mesos master restarted with an agent that never comes back) and a writer issuing
 API writes during the faults. Prints one JSON report (faults,
 executions checked, lost, doubled, overlapping, API answers and violations, the longest time a job
-took to run again after a scheduler fault) and writes the details next to the run's files.
+took to run again after a scheduler fault, how often the ALLOW jobs' runs overlapped) and writes
+the details next to the run's files.
 
     .venv/bin/python benchmarks/nemesis.py [--faults 100] [--seed N] [--work DIR]
 
@@ -64,12 +65,11 @@ def main() -> int:
     report["seconds"] = round(time.time() - started)
     (work / "details.json").write_text(json.dumps(details, indent=1, default=str))
     print(json.dumps(report, indent=1))
-    clean = (report["lost"], report["doubled"], report["overlapping"], report["api_violations"]) == (
-        0,
-        0,
-        0,
-        0,
-    )
+    # losses from one failover node per shard (a known limit under ALLOW, README) are reported
+    # apart and, as in the short run, not counted against the run
+    lost = report["lost"] - report["lost_to_one_entry_per_shard"]
+    found = (lost, report["doubled"], report["overlapping"], report["api_violations"], report["unrecorded"])
+    clean = found == (0, 0, 0, 0, 0) and not report["allow_records_left"]
     return 0 if clean else 1
 
 
