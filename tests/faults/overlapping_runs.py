@@ -45,8 +45,11 @@ def check_overlapping(
     killed_at: dict[str, float] | None = None,
     agent_died: dict[str, tuple[float, float]] | None = None,
     declared_lost: set[str] | None = None,
+    folded: set[str] | None = None,
 ) -> JobVerdict:
-    """Arguments as ``checker.check_transient``, with the job's recorded ``history``."""
+    """Arguments as ``checker.check_transient``, with the job's recorded ``history``; ``folded``: the
+    tasks whose failover a scheduler logged as folded into a waiting entry of their shard (when
+    given, a loss counts as the known limit only for such a task)."""
     verdict = JobVerdict(job, executions=len(executions), instants=instants, allowed_missing=allowed_missing)
     verdict.killed = sum(1 for e in executions if e.end is None)
     unseen = unseen_ends(executions, killed_at, agent_died, declared_lost)
@@ -82,7 +85,7 @@ def check_overlapping(
             if not done and failover and not still_going:
                 lost = f"run {number} (launched {launched.time:.3f}): shard {shard} never completed"
                 verdict.lost.append(lost)
-                if _one_entry_per_shard(history, number, shard):
+                if _one_entry_per_shard(history, number, shard, folded):
                     verdict.lost_to_one_entry_per_shard.append(lost)
     if verdict.runs > instants:
         verdict.doubled.append(f"{verdict.runs} runs for {instants} cron instants")
@@ -107,15 +110,16 @@ def _reruns_unseen_end(
     return False
 
 
-def _one_entry_per_shard(history: JobHistory, run: int, shard: int) -> bool:
+def _one_entry_per_shard(history: JobHistory, run: int, shard: int, folded: set[str] | None) -> bool:
     """The run's shard was lost because its failover entry could not be added: its last task's
-    record went while an entry of the shard for another task waited, and none was added for it."""
+    record went while an entry of the shard for another task waited, none was added for it, and
+    (``folded`` given) the scheduler said it folded that task's failover into the waiting one."""
     chain = [t for t, r in history.run_of.items() if r == run and _item(t) == shard]
     originals = set(history.failover_of.values())
     with_entry = {original for _, original, _, _ in history.failover_entries}
     for task in (t for t in chain if t not in originals):  # the chain's last task
         ended = history.finished_at.get(task)
-        if task in with_entry or ended is None:
+        if task in with_entry or ended is None or (folded is not None and task not in folded):
             continue
         for item, original, created, taken in history.failover_entries:
             waiting = created <= ended and (taken is None or taken >= ended - ASKED_BEFORE_FINISH)

@@ -235,6 +235,9 @@ def test_a_shard_lost_in_two_overlapping_runs_while_one_entry_waits_is_the_known
     v = allow([*killed, at(again, 3.5, 8.5)], log)
     assert v.lost == ["run 1 (launched 2.000): shard 1 never completed"]
     assert v.lost_to_one_entry_per_shard == v.lost
+    # only when the scheduler said it folded that task's failover, if its word is asked for
+    assert allow([*killed, at(again, 3.5, 8.5)], log, folded={B1}).lost_to_one_entry_per_shard == v.lost
+    assert allow([*killed, at(again, 3.5, 8.5)], log, folded=set()).lost_to_one_entry_per_shard == []
 
 
 def test_the_failover_of_an_overlapping_shard_whose_end_went_unseen_is_indeterminate():

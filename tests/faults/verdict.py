@@ -27,6 +27,7 @@ def judge(self: Campaign, stopped: float) -> tuple[dict[str, Any], dict[str, Any
         if e.task_id.split(checker.DELIMITER)[3] in died
     }
     declared_lost = _declared_lost(self)
+    folded_tasks = _folded(self)  # failovers the scheduler folded into a waiting entry
     # what the scheduler's ledger committed, from ZooKeeper's own transaction log: the runs of the
     # jobs whose runs overlap (see ``overlapping_runs``)
     logged = zkhistory.read_log(self.zk.data_dir)
@@ -41,7 +42,9 @@ def judge(self: Campaign, stopped: float) -> tuple[dict[str, Any], dict[str, Any
         common: dict[str, Any] = dict(killed_at=killed_at, agent_died=agent_died, declared_lost=declared_lost)
         if job.overlapping:
             history = zkhistory.job_history(logged, job.name, self.connection.root)
-            verdicts.append(check_overlapping(job.name, job.shards, mine, history, *rules, **common))
+            verdicts.append(
+                check_overlapping(job.name, job.shards, mine, history, *rules, **common, folded=folded_tasks)
+            )
         else:
             verdicts.append(checker.check_transient(job.name, job.shards, mine, *rules, **common))
     daemon_overlaps = checker.overlaps([e for e in executions if e.job == "daemon"])
@@ -94,6 +97,20 @@ def _records_left(self: Campaign) -> list[str]:
             if task not in live:
                 left.append(f"{job.name}/{child} = {task}")
     return left
+
+
+# the scheduler's warning for a failover folded into its shard's waiting entry (``mesos/engine_failover.py``)
+FOLDED = re.compile(
+    r"elasticjob_cloud\.mesos\.engine: shard \d+ of \S+ is queued to run again already: the \S+ of (\S+) is folded"
+)
+
+
+def _folded(self: Campaign) -> set[str]:
+    """The tasks whose failover (or retry) any scheduler process folded into a waiting one."""
+    found: set[str] = set()
+    for path in sorted((self.work / "schedulers").glob("*.log")):
+        found.update(FOLDED.findall(path.read_text(errors="replace")))
+    return found
 
 
 def _declared_lost(self: Campaign) -> set[str]:
