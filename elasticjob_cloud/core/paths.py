@@ -60,6 +60,7 @@ running_task = _shard(RUNNING)
 running_record = _child(RUNNING)  # a task of an overlapping run (concurrencyPolicy ALLOW): by task ID
 failover_job = _named(FAILOVER)
 failover_task = _shard(FAILOVER)
+failover_record = _child(FAILOVER)  # a lost task of an overlapping run (concurrencyPolicy ALLOW): by task ID
 failover_backoff_job = _named(FAILOVER_BACKOFF)
 failover_backoff = _shard(FAILOVER_BACKOFF)  # the shard's streak and when it may run again (JSON)
 disabled_app = _named(DISABLE_APP)

@@ -98,6 +98,8 @@ def pending_runs(
     queued: set[tuple[str, int]] = set()
     failover_jobs = {entry.job_name for entry in failover}
     for entry in failover:
+        if (entry.job_name, entry.sharding_item) in queued:
+            continue  # an entry beside the shard's own (ALLOW): one launch of a shard per round
         queued.add((entry.job_name, entry.sharding_item))
         job = catalog.launchable(entry.job_name)
         if job is None or (running.at(entry.job_name, entry.sharding_item) is not None and not overlaps(job)):
@@ -109,7 +111,7 @@ def pending_runs(
                 job,
                 (entry.sharding_item,),
                 TaskType.FAILOVER,
-                FailoverTake(entry.job_name, entry.sharding_item),
+                FailoverTake(entry.job_name, entry.sharding_item, entry.record),
                 {entry.sharding_item: entry.original_task_id},
             )
         )

@@ -18,6 +18,9 @@ class FailoverEntry:
     original_task_id: str
     attempt: int = 1  # failovers of the shard in a row, this one included
     not_before: float = 0.0  # epoch seconds: not launched before (back-off of repeated failovers)
+    # None: the shard's own entry ``{job}@-@{item}`` (the original's); else the child name of an
+    # entry beside it, the lost task's ID (a run overlapping another, ``concurrencyPolicy`` ALLOW)
+    record: str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,7 @@ class FailoverTake:
 
     job_name: str
     sharding_item: int
+    record: str | None = None  # the entry's child name when not the shard's own (``FailoverEntry``)
 
 
 @dataclass(frozen=True)

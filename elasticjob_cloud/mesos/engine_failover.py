@@ -53,8 +53,12 @@ def add_failover(engine: Engine, task: RunningTask, now: float) -> None:
             attempt = max(engine.registry.failover.streak(task.job_name, task.item), 1) + 1
         delay = failover_delay(attempt)
         entry = FailoverEntry(task.job_name, task.item, task.task_id, attempt, now + delay)
-        if not engine.registry.failover.add(entry):
-            folded(engine, task, "failover")
+        # a job whose runs overlap may lose one shard in two runs at once: each runs again (for it,
+        # False means this very task is queued already)
+        beside = job is not None and overlaps(job)
+        if not engine.registry.failover.add(entry, beside=beside):
+            if not beside:
+                folded(engine, task, "failover")
         else:
             engine.stats.failovers += 1
             if attempt > 1:
@@ -73,8 +77,9 @@ def add_failover(engine: Engine, task: RunningTask, now: float) -> None:
 
 def folded(engine: Engine, task: RunningTask, why: str) -> None:
     """``task``'s shard is queued to run again already (one failover node per shard, the original's
-    layout): under ``concurrencyPolicy`` ALLOW that entry may be another run's, and this failure is
-    folded into it, the shard running once more for both. Said and counted, never silent."""
+    layout), and this loss or failure is folded into that entry: the shard runs once more for both.
+    Under ``concurrencyPolicy`` ALLOW only a retry can fold (a lost task's entry is queued beside);
+    said and counted, never silent."""
     if task.job_name not in engine.catalog.jobs:
         return  # the job is gone: nothing to run again
     engine.stats.counters["failovers_folded"] += 1

@@ -39,6 +39,8 @@ def take_op(take: Take) -> Op:
     if isinstance(take, ReadyTake):
         return _ready_left(take, 1)
     if isinstance(take, FailoverTake):
+        if take.record is not None:
+            return Delete(paths.failover_record(take.job_name, take.record))
         return Delete(paths.failover_task(take.job_name, take.sharding_item))
     return Delete(paths.triggered_run(take.job_name, take.run_id))
 

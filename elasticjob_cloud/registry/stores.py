@@ -191,26 +191,38 @@ class FailoverQueue:
     (``{"attempt": n, "notBefore": epoch seconds}``): kept in ZooKeeper, the back-off survives a
     leader change. It is rewritten by every failover of the shard and removed when the shard runs
     to its end (``end_streak``) or the job goes.
+
+    A job whose runs overlap (``concurrencyPolicy`` ALLOW) may lose the same shard in two runs
+    (one agent's loss takes both): the second loss is queued beside the shard's own entry, under
+    ``/state/failover/{job}/{lost task ID}`` (a five-part name the original reads as the same shard),
+    run again at once and without a back-off streak of its own.
     """
 
     def __init__(self, tree: Tree, queue_size: int = 10000):
         self.tree = tree
         self._root = _CountedChildren(tree, paths.FAILOVER, queue_size)
 
-    def add(self, entry: FailoverEntry) -> bool:
+    def add(self, entry: FailoverEntry, beside: bool = False) -> bool:
         """Queue the shard; False when it is queued already or its job does not exist any more (a
-        deregistered job has nothing to fail over: the job check is part of the transaction)."""
+        deregistered job has nothing to fail over: the job check is part of the transaction). With
+        ``beside``, a shard queued already for another task gets this one's entry beside it."""
         job_dir = paths.failover_job(entry.job_name)
         path = paths.failover_task(entry.job_name, entry.sharding_item)
         backoff_dir = paths.failover_backoff_job(entry.job_name)
         backoff = paths.failover_backoff(entry.job_name, entry.sharding_item)
+        own = paths.failover_record(entry.job_name, entry.original_task_id)
 
         def plan() -> tuple[list[Op], bool]:
-            job, parent, current, streak_dir, streak = self.tree.get_many(
-                [paths.job(entry.job_name), job_dir, path, backoff_dir, backoff]
+            job, parent, current, streak_dir, streak, mine = self.tree.get_many(
+                [paths.job(entry.job_name), job_dir, path, backoff_dir, backoff, own]
             )
-            if current is not None or job is None:
+            if job is None or mine is not None:  # gone, or this task queued beside already
                 return [], False
+            if current is not None:
+                if not beside or current[0].decode() == entry.original_task_id:
+                    return [], False
+                self._root.refuse_if_full(f"failing over '{entry.job_name}' shard {entry.sharding_item}")
+                return [Check(paths.job(entry.job_name)), Create(own, entry.original_task_id.encode())], True
             self._root.refuse_if_full(f"failing over '{entry.job_name}' shard {entry.sharding_item}")
             ops: list[Op] = [Check(paths.job(entry.job_name))]
             if parent is None:
@@ -229,11 +241,14 @@ class FailoverQueue:
         return transact(self.tree, plan, f"failing over '{entry.job_name}' shard {entry.sharding_item}")
 
     def entries(self) -> list[FailoverEntry]:
-        entries = list(_items_under(self.tree, paths.FAILOVER, FailoverEntry))
+        """Every entry: the shards' own, then those queued beside them (``add``)."""
+        found = list(_items_under(self.tree, paths.FAILOVER, _failover_entry, _record_item))
+        entries = [e for e in found if e.record is None]
+        beside = [e for e in found if e.record is not None]
         if not entries or not self.tree.exists(paths.FAILOVER_BACKOFF):
-            return entries
+            return entries + beside
         streaks = self.tree.get_many([paths.failover_backoff(e.job_name, e.sharding_item) for e in entries])
-        return [_with_streak(entry, found) for entry, found in zip(entries, streaks, strict=True)]
+        return [_with_streak(entry, s) for entry, s in zip(entries, streaks, strict=True)] + beside
 
     def streak(self, job_name: str, sharding_item: int) -> int:
         found = self.tree.get(paths.failover_backoff(job_name, sharding_item))
@@ -259,11 +274,11 @@ class FailoverQueue:
     def withdraw(self, job_name: str, sharding_item: int, task_id: str) -> bool:
         """Remove the shard's entry only if it fails over ``task_id``: that task turned out to run
         (a LAUNCH whose answer was lost, an agent that came back), so the shard must not run again."""
-        path = paths.failover_task(job_name, sharding_item)
-        found = self.tree.get(path)
-        if found is None or found[0].decode() != task_id:
-            return False
-        return _remove_item(self.tree, paths.failover_job(job_name), path, found[1])
+        for path in (paths.failover_task(job_name, sharding_item), paths.failover_record(job_name, task_id)):
+            found = self.tree.get(path)
+            if found is not None and found[0].decode() == task_id:
+                return _remove_item(self.tree, paths.failover_job(job_name), path, found[1])
+        return False
 
 
 class RunningStore:
@@ -276,10 +291,11 @@ class RunningStore:
     def entries(self) -> list[RunningEntry]:
         """Every record: the shard's own (``{job}@-@{item}``) and those of tasks of overlapping runs,
         named by their task ID (``RunningEntry``)."""
-        return list(_items_under(self.tree, paths.RUNNING, _running_entry, _running_item))
+        return list(_items_under(self.tree, paths.RUNNING, _running_entry, _record_item))
 
 
-def _running_item(child: str, job_name: str) -> int | None:
+def _record_item(child: str, job_name: str) -> int | None:
+    """The shard of a record: named ``{job}@-@{item}`` (the shard's own) or by a task ID of the job."""
     item = _parse_item(child, job_name)
     if item is not None:
         return item
@@ -293,6 +309,11 @@ def _running_item(child: str, job_name: str) -> int | None:
 def _running_entry(job_name: str, item: int, task_id: str, child: str) -> RunningEntry:
     own = child == f"{job_name}{DELIMITER}{item}"
     return RunningEntry(job_name, item, task_id, None if own else child)
+
+
+def _failover_entry(job_name: str, item: int, task_id: str, child: str) -> FailoverEntry:
+    own = child == f"{job_name}{DELIMITER}{item}"
+    return FailoverEntry(job_name, item, task_id, record=None if own else child)
 
 
 def _with_streak(entry: FailoverEntry, found: tuple[bytes, int] | None) -> FailoverEntry:

@@ -111,3 +111,15 @@ def test_under_allow_a_lost_shard_runs_again_while_a_later_runs_task_of_that_sha
     ]
     pending = pending_runs({}, failover, jobs, Running({("a", 1), ("f", 1)}))
     assert summary(pending) == [("a", (1,), TaskType.FAILOVER, FailoverTake("a", 1))]
+
+
+def test_a_shards_entry_queued_beside_its_own_waits_for_the_next_round_and_is_taken_by_name():
+    jobs = Jobs({"a": allowing("a")})
+    own = FailoverEntry("a", 0, "a@-@0@-@READY@-@S0@-@u")
+    beside = FailoverEntry("a", 0, "a@-@0@-@READY@-@S0@-@v", record="a@-@0@-@READY@-@S0@-@v")
+    assert summary(pending_runs({}, [own, beside], jobs, Running())) == [
+        ("a", (0,), TaskType.FAILOVER, FailoverTake("a", 0))
+    ]
+    assert summary(pending_runs({}, [beside], jobs, Running({("a", 0)}))) == [
+        ("a", (0,), TaskType.FAILOVER, FailoverTake("a", 0, beside.record))
+    ]

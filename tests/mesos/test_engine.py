@@ -6,7 +6,6 @@ the real drivers, local Mesos and executors is in tests/scheduler/.
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 import pytest
@@ -454,9 +453,9 @@ def test_under_allow_a_lost_shard_runs_again_while_a_later_runs_task_of_it_runs(
     assert h.registry.failover.entries() == []
 
 
-def test_under_allow_a_second_loss_of_a_shard_already_queued_is_folded_said_and_counted(h, caplog):
-    """One failover node per shard (the original's layout): the shard runs once more for both."""
-    caplog.set_level(logging.WARNING, logger="elasticjob_cloud.mesos.engine_failover")
+def test_under_allow_one_shard_lost_in_two_runs_at_once_runs_again_for_each(h):
+    """One agent's loss takes the shard of both overlapping runs: the second entry is queued beside
+    the shard's own (under the lost task's ID) and each runs again, one launch per round."""
     h.lifecycle.register_job(job_body(shards=1, concurrencyPolicy="ALLOW", failover=True))
     h.subscribe()
     for _ in range(2):
@@ -465,9 +464,16 @@ def test_under_allow_a_second_loss_of_a_shard_already_queued_is_folded_said_and_
     first, second = [t["task_id"]["value"] for t in h.driver.launched()]
     h.status(first, "TASK_LOST")
     h.status(second, "TASK_LOST")
-    assert [e.original_task_id for e in h.registry.failover.entries()] == [first]
-    assert h.engine.stats.counters["failovers_folded"] == 1
-    assert any(second in r.getMessage() and "folded" in r.getMessage() for r in caplog.records)
+    entries = h.registry.failover.entries()
+    assert [(e.original_task_id, e.record) for e in entries] == [(first, None), (second, second)]
+    h.status(second, "TASK_LOST")  # resent: the task is queued already, nothing more
+    assert len(h.registry.failover.entries()) == 2
+    assert h.engine.stats.counters["failovers_folded"] == 0
+    h.give_offers("S1")
+    h.give_offers("S1")
+    again = [t["task_id"]["value"] for t in h.driver.launched()[2:]]
+    assert [t.split("@-@")[2] for t in again] == ["FAILOVER", "FAILOVER"]
+    assert sorted(h.running_ids()) == sorted(again) and h.registry.failover.entries() == []
 
 
 def test_under_allow_a_failure_whose_shard_waits_for_its_retry_is_folded_into_it(h):

@@ -243,3 +243,24 @@ def test_a_record_whose_name_is_another_jobs_task_id_is_not_read_as_this_jobs(re
         ]
     )
     assert reg.running.entries() == []
+
+
+def test_a_second_loss_of_a_queued_shard_is_queued_beside_it_taken_and_withdrawn_alone(reg):
+    """``concurrencyPolicy`` ALLOW: the shard's own entry holds the first lost task, the second is
+    queued under its task ID; a launch takes one, a withdrawal removes the other, a repeat is refused."""
+    first, second = task("job", 0, "first").task_id, task("job", 0, "second").task_id
+    assert reg.failover.add(FailoverEntry("job", 0, first), beside=True)
+    assert not reg.failover.add(FailoverEntry("job", 0, second))  # without beside: refused as before
+    assert reg.failover.add(FailoverEntry("job", 0, second), beside=True)
+    assert not reg.failover.add(FailoverEntry("job", 0, second), beside=True)  # queued already
+    assert not reg.failover.add(FailoverEntry("job", 0, first), beside=True)
+    assert sorted(reg.tree.children(paths.failover_job("job"))) == sorted(["job@-@0", second])
+    entries = reg.failover.entries()
+    assert [(e.original_task_id, e.record) for e in entries] == [(first, None), (second, second)]
+    launch = LaunchRecord(FailoverTake("job", 0, second), (task("job", 0, "again"),), create_job_node=True)
+    (result,) = reg.ledger.record_launches([launch])
+    assert result.error is None
+    assert [e.original_task_id for e in reg.failover.entries()] == [first]
+    assert reg.failover.add(FailoverEntry("job", 0, second), beside=True)
+    assert reg.failover.withdraw("job", 0, second)  # it ran after all: only its own entry goes
+    assert [e.original_task_id for e in reg.failover.entries()] == [first]
