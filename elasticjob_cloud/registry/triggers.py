@@ -16,7 +16,7 @@ import logging
 from ..core import paths
 from ..core.triggers import IDEMPOTENCY_SECONDS, TriggeredRun, key_digest
 from ..exceptions import AlreadyExists, Conflict, NotFound
-from .stores import _CountedChildren
+from .shard_nodes import CountedChildren
 from .tree import Create, Delete, Op, SetData, Tree
 
 log = logging.getLogger(__name__)
@@ -31,7 +31,7 @@ class TriggeredRuns:
         """Queue ``run``; with a key already used within the window, nothing is queued. Returns the
         run ID answered and whether it is a new run."""
         job = run.job_name
-        _CountedChildren(self.tree, paths.triggered_job(job), self.queue_size).refuse_if_full(
+        CountedChildren(self.tree, paths.triggered_job(job), self.queue_size).refuse_if_full(
             f"triggering '{job}'"
         )
         self.tree.ensure(paths.triggered_job(job))
