@@ -191,19 +191,9 @@ class KazooTree:
     def children_many(self, paths: list[str]) -> list[list[str]]:
         """``multiRead`` ``getChildren`` requests of ``MULTI_READ_PATHS`` paths each, pipelined (10,000
         job nodes: 20 requests instead of 10,000); single calls, pipelined, without ``multiRead``."""
-        self._require_connected()
-        if not paths:
-            return []
-        for path in paths:
-            check_path(path)
-        with self.connection.timed("children_many"):
-            if self._multi_read:
-                try:
-                    return self._multi_children(paths)
-                except UnimplementedError:
-                    log.warning("this ZooKeeper has no multiRead (3.6+): listing node by node")
-                    self._multi_read = False
-            return self._single_children(paths)
+        return self._batch_read(
+            paths, "children_many", lambda: self._multi_children(paths), lambda: self._single_children(paths)
+        )
 
     def _multi_children(self, paths: list[str]) -> list[list[str]]:
         answers = self._read_many(paths, multiread.MultiChildren)
@@ -247,41 +237,40 @@ class KazooTree:
     def get_many(self, paths: list[str]) -> list[tuple[bytes, int] | None]:
         """``multiRead`` requests of ``MULTI_READ_PATHS`` paths each, pipelined (see ``multiread``);
         single gets, pipelined, on a server without ``multiRead``."""
+        return self._batch_read(
+            paths, "get_many", lambda: self._multi_get(paths), lambda: self._single_gets(paths)
+        )
+
+    def _batch_read(
+        self, paths: list[str], timer: str, multi: Callable[[], list[Any]], single: Callable[[], list[Any]]
+    ) -> list[Any]:
+        """The frame of every batch read: ``multi`` (``multiRead`` requests) or, on a server without
+        ``multiRead`` (before 3.6), ``single`` (one request per path, pipelined) from then on."""
         self._require_connected()
         if not paths:
             return []
         for path in paths:
             check_path(path)
-        with self.connection.timed("get_many"):
-            return self._get_many(paths)
-
-    def _get_many(self, paths: list[str]) -> list[tuple[bytes, int] | None]:
-        if self._multi_read:
-            try:
-                return self._multi_get(paths)
-            except UnimplementedError:
-                log.warning("this ZooKeeper has no multiRead (3.6+): reading node by node")
-                self._multi_read = False
-        return self._single_gets(paths)
+        with self.connection.timed(timer):
+            if self._multi_read:
+                try:
+                    return multi()
+                except UnimplementedError:
+                    log.warning("this ZooKeeper has no multiRead (3.6+): reading node by node")
+                    self._multi_read = False
+            return single()
 
     def _multi_get(self, paths: list[str]) -> list[tuple[bytes, int] | None]:
         return self._read_many(paths, multiread.MultiRead)
 
     def get_many_stamped(self, paths: list[str]) -> list[Stamped | None]:
         """``get_many`` keeping each answer's ctime and mtime (the same requests on the wire)."""
-        self._require_connected()
-        if not paths:
-            return []
-        for path in paths:
-            check_path(path)
-        with self.connection.timed("get_many"):
-            if self._multi_read:
-                try:
-                    return self._read_many(paths, multiread.MultiReadStamped)
-                except UnimplementedError:
-                    log.warning("this ZooKeeper has no multiRead (3.6+): reading node by node")
-                    self._multi_read = False
-            return self._single_gets(paths, stamped=True)
+        return self._batch_read(
+            paths,
+            "get_many",
+            lambda: self._read_many(paths, multiread.MultiReadStamped),
+            lambda: self._single_gets(paths, stamped=True),
+        )
 
     def _read_many(self, paths: list[str], kind: type[multiread.MultiRead]) -> list[Any]:
         """``paths`` read with multiRead (``kind``: data, children, data with stat times), chunks

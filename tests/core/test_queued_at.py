@@ -3,9 +3,8 @@ a leader's ``QueuedRuns`` starts from it (``mesos.queued``)."""
 
 import pytest
 
-from elasticjob_cloud.core.models import ExecutionType, JobConfig, JobType, TaskType
+from elasticjob_cloud.core.models import TaskType
 from elasticjob_cloud.core.planning import PendingRun, launch_order
-from elasticjob_cloud.core.policies import RunPolicy
 from elasticjob_cloud.core.ports import ReadyTake
 from elasticjob_cloud.core.queued_at import (
     MAX_ENTRIES,
@@ -18,20 +17,7 @@ from elasticjob_cloud.core.queued_at import (
     waiting_instants,
 )
 from elasticjob_cloud.mesos.queued import QueuedRuns
-
-
-def job(name, **policy):
-    return JobConfig(
-        name,
-        "app",
-        JobType.SIMPLE,
-        ExecutionType.TRANSIENT,
-        "0 * * * * ?",
-        1,
-        1.0,
-        1.0,
-        policy=RunPolicy(**policy),
-    )
+from tests.mesos.test_queued_runs import job
 
 
 def test_the_waiting_runs_are_the_records_newest():

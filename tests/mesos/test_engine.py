@@ -436,13 +436,18 @@ def test_under_allow_an_unknown_task_of_a_taken_shard_is_adopted_under_its_own_r
     assert h.registry.tree.children(paths.running_job("job")) == ["job@-@0"]
 
 
-def test_under_allow_a_lost_shard_runs_again_while_a_later_runs_task_of_it_runs(h):
-    h.lifecycle.register_job(job_body(shards=1, concurrencyPolicy="ALLOW", failover=True))
+def two_overlapping_runs(h, **fields: Any) -> list[str]:
+    """A one-shard ALLOW job triggered twice, each run launched on S0 while the other runs."""
+    h.lifecycle.register_job(job_body(shards=1, concurrencyPolicy="ALLOW", **fields))
     h.subscribe()
     for _ in range(2):
         h.lifecycle.trigger("job")
         h.give_offers("S0")
-    first, second = [t["task_id"]["value"] for t in h.driver.launched()]
+    return [t["task_id"]["value"] for t in h.driver.launched()]
+
+
+def test_under_allow_a_lost_shard_runs_again_while_a_later_runs_task_of_it_runs(h):
+    first, second = two_overlapping_runs(h, failover=True)
     assert sorted(h.running_ids()) == sorted([first, second])  # overlapping: no wait for the first
     h.status(first, "TASK_LOST")
     assert [e.original_task_id for e in h.registry.failover.entries()] == [first]
@@ -456,12 +461,7 @@ def test_under_allow_a_lost_shard_runs_again_while_a_later_runs_task_of_it_runs(
 def test_under_allow_one_shard_lost_in_two_runs_at_once_runs_again_for_each(h):
     """One agent's loss takes the shard of both overlapping runs: the second entry is queued beside
     the shard's own (under the lost task's ID) and each runs again, one launch per round."""
-    h.lifecycle.register_job(job_body(shards=1, concurrencyPolicy="ALLOW", failover=True))
-    h.subscribe()
-    for _ in range(2):
-        h.lifecycle.trigger("job")
-        h.give_offers("S0")
-    first, second = [t["task_id"]["value"] for t in h.driver.launched()]
+    first, second = two_overlapping_runs(h, failover=True)
     h.status(first, "TASK_LOST")
     h.status(second, "TASK_LOST")
     entries = h.registry.failover.entries()
@@ -477,13 +477,7 @@ def test_under_allow_one_shard_lost_in_two_runs_at_once_runs_again_for_each(h):
 
 
 def test_under_allow_a_failure_whose_shard_waits_for_its_retry_is_folded_into_it(h):
-    retry = {"maxRetries": 3, "initialBackoffSeconds": 30}
-    h.lifecycle.register_job(job_body(shards=1, concurrencyPolicy="ALLOW", retry=retry))
-    h.subscribe()
-    for _ in range(2):
-        h.lifecycle.trigger("job")
-        h.give_offers("S0")
-    first, second = [t["task_id"]["value"] for t in h.driver.launched()]
+    first, second = two_overlapping_runs(h, retry={"maxRetries": 3, "initialBackoffSeconds": 30})
     h.status(first, "TASK_FAILED", f"{JOB_FAILURE_PREFIX}boom")
     h.status(second, "TASK_FAILED", f"{JOB_FAILURE_PREFIX}boom")
     assert [e.original_task_id for e in h.registry.failover.entries()] == [first]
