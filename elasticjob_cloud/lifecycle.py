@@ -16,8 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from .core.cron import preview
+from .core.dependencies import NEVER_CRON, graph_view
 from .core.dependencies import downstreams as dependency_downstreams
-from .core.dependencies import graph_view
 from .core.models import AppConfig, ExecutionType, JobConfig, JobType
 from .core.names import require_name, shown
 from .core.pojo3 import from_pojo, is_pojo
@@ -56,6 +56,19 @@ def _consistent(load: Any, merged: dict[str, Any]) -> Any:
         return load(merged)
     except InvalidConfig as exc:
         raise InconsistentChange(f"{exc.message} (with the fields already stored)", exc.errors) from None
+
+
+def _refuse_losing_the_only_trigger(current: JobConfig, updated: JobConfig, given: dict[str, Any]) -> None:
+    """A job registered with ``dependsOn`` and no cron is stored with the cron that never fires:
+    an update that drops its upstreams without giving a cron would leave it never running, silently.
+    A 409 naming ``dependsOn`` instead; giving a cron in the same body (even that one) is accepted."""
+    drops = bool(current.policy.depends_on) and not updated.policy.depends_on
+    if drops and "cron" not in given and updated.cron == NEVER_CRON:
+        raise InconsistentChange.field(
+            "dependsOn",
+            f"{shown(current.job_name)} has no cron of its own (stored as {NEVER_CRON!r}): without "
+            "dependsOn it would never run; give a cron in the same update",
+        )
 
 
 def _app(name: object) -> str:
@@ -190,7 +203,9 @@ class Lifecycle:
                 given = mapped.body
                 disabled[0] = mapped.disabled if "disabled" in body else None
             load_job_changes(given)  # the given fields on their own: 400 naming them
-            return _consistent(load_job, {**job_to_wire(current), **given})
+            updated = _consistent(load_job, {**job_to_wire(current), **given})
+            _refuse_losing_the_only_trigger(current, updated, given)
+            return updated
 
         job = self.config.update_job(name, change)  # applied to the job as read, written atomically
         if disabled[0] is not None:

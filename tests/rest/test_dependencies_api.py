@@ -77,6 +77,17 @@ def test_an_update_may_clear_the_cron_of_a_job_with_stored_upstreams_and_not_of_
     assert requests.get(chain + "/api/job/jobs/a", timeout=10).json()["cron"] == "0 0 3 * * ?"
 
 
+def test_dropping_the_upstreams_of_a_job_without_a_cron_needs_a_cron_in_the_same_update(chain):
+    """b has no cron of its own: without dependsOn it would never run, so that needs a cron too."""
+    response = requests.put(chain + "/api/job/update", json={"jobName": "b", "dependsOn": None}, timeout=10)
+    assert response.status_code == 409 and "cron" in response.json()["errors"]["dependsOn"][0]
+    assert requests.get(chain + "/api/job/jobs/b", timeout=10).json()["dependsOn"] == ["a"]
+    update = {"jobName": "b", "dependsOn": None, "cron": "0 0 5 * * ?"}
+    assert requests.put(chain + "/api/job/update", json=update, timeout=10).status_code == 204
+    shown = requests.get(chain + "/api/job/jobs/b", timeout=10).json()
+    assert shown["cron"] == "0 0 5 * * ?" and "dependsOn" not in shown
+
+
 def test_deregistering_an_upstream_is_a_409_listing_its_dependents_unless_cascade(chain):
     response = requests.delete(chain + "/api/job/a/deregister", timeout=10)
     assert response.status_code == 409 and "b, c" in response.json()["message"]
