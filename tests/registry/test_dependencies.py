@@ -88,7 +88,8 @@ def test_an_upstream_cannot_become_a_daemon_job(chain, registry):
     with pytest.raises(InconsistentChange, match="b depend on it"):
         chain.update_job({"jobName": "a", "jobExecutionType": "DAEMON"})
     assert registry.config.get_job("a").is_transient
-    chain.update_job({"jobName": "c", "jobExecutionType": "DAEMON", "dependsOn": []})  # nothing needs c
+    update = {"jobName": "c", "jobExecutionType": "DAEMON", "dependsOn": [], "cron": "0 * * * * ?"}
+    chain.update_job(update)  # nothing needs c; without upstreams it needs a cron of its own
     assert registry.config.get_job("c").is_daemon
 
 
