@@ -49,7 +49,7 @@ def add_failover(engine: Engine, task: RunningTask, now: float) -> None:
     engine._failover_changed = True
     try:
         attempt = 1
-        if _task_type(task.task_id) is TaskType.FAILOVER:
+        if is_failover_task(task.task_id):
             attempt = max(engine.registry.failover.streak(task.job_name, task.item), 1) + 1
         delay = failover_delay(attempt)
         entry = FailoverEntry(task.job_name, task.item, task.task_id, attempt, now + delay)
@@ -148,8 +148,9 @@ def end_streak(engine: Engine, task: RunningTask) -> None:
         log.warning("failover streak of %s shard %s not cleared: %s", task.job_name, task.item, exc)
 
 
-def _task_type(task_id: str) -> TaskType | None:
+def is_failover_task(task_id: str) -> bool:
+    """The task was launched from the failover queue (a failover or a retry): its shard's streak goes on."""
     try:
-        return TaskId.parse(task_id).task_type
+        return TaskId.parse(task_id).task_type is TaskType.FAILOVER
     except ValueError:
-        return None
+        return False

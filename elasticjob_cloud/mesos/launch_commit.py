@@ -43,7 +43,6 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
     records: list[LaunchRecord] = []
     traced: dict[str, tuple[str, bool]] = {}  # task → (the task it fails over, daemon) for the trace
     prepared: list[list[tuple[RunningTask, dict[str, Any]]]] = []
-    claimed: set[tuple[str, int]] = set()  # shards whose own record a task of this round takes
     for run in runs:
         if (run.job.job_name, run.items[0]) not in placed:
             continue
@@ -55,7 +54,9 @@ def launch(engine: Engine, runs: list[PendingRun], now: float) -> bool:
             info = engine.task_infos.build(run.job, app, task_id, offered[agent])
             executor = info["executor"]["executor_id"]["value"] if "executor" in info else None
             task = RunningTask(str(task_id), run.job.job_name, item, agent, app.app_name, executor, run.job)
-            task.record = _record(engine, claimed, task)
+            # the shard's own record, or the task's own when another run's task holds it (ALLOW);
+            # two of a round asking for one shard's record: the second transaction fails, retried
+            task.record = engine.running.record_for(run.job.job_name, item, task.task_id)
             tasks.append((task, info))
             traced[task.task_id] = (run.original_task_ids.get(item, ""), run.job.is_daemon)
         # a job's first run creates its /state/running/{job} node in the same transaction
@@ -113,16 +114,6 @@ def new_task_id(
 ) -> TaskId:
     """A fresh UUID as the last part, or the run ID of a run triggered with parameters."""
     return TaskId(job_name, item, task_type, agent_id, run_id or str(uuid.uuid4()))
-
-
-def _record(engine: Engine, claimed: set[tuple[str, int]], task: RunningTask) -> str | None:
-    """The shard's own record when free, else the task's own (a run overlapping another)."""
-    if task.shard in claimed:
-        return task.task_id
-    record = engine.running.record_for(task.job_name, task.item, task.task_id)
-    if record is None:
-        claimed.add(task.shard)
-    return record
 
 
 def _address(offer: dict[str, Any]) -> tuple[str, str]:

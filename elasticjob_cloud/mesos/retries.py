@@ -18,7 +18,7 @@ import random
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..core.models import JobConfig, TaskId, TaskType
+from ..core.models import JobConfig
 from ..core.policies import retry_delay
 from ..core.ports import FailoverEntry
 from ..core.transitions import job_failed
@@ -51,7 +51,7 @@ def retry_if_failed(
     counters = engine.stats.counters
     try:
         previous = 0
-        if _task_type(task.task_id) is TaskType.FAILOVER:
+        if engine_failover.is_failover_task(task.task_id):
             previous = max(engine.registry.failover.streak(task.job_name, task.item) - 1, 0)
         number = previous + 1
         if number > policy.max_retries:
@@ -85,10 +85,3 @@ def retry_if_failed(
             )
     except ElasticJobError as exc:
         log.error("shard %s of %s could not be queued for a retry: %s", task.item, task.job_name, exc)
-
-
-def _task_type(task_id: str) -> TaskType | None:
-    try:
-        return TaskId.parse(task_id).task_type
-    except ValueError:
-        return None

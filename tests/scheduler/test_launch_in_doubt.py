@@ -12,6 +12,9 @@ subprocess and the packed example app, whose jobs record every execution (see ``
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import pytest
 
 from tests.mesos.test_driver import CuttingProxy
@@ -21,10 +24,12 @@ from tests.support import wait_until
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.parametrize("deliver", [True, False], ids=["master-launched", "master-never-saw-it"])
-def test_a_launch_whose_answer_is_lost_runs_its_shard_exactly_once(scheduler, deliver) -> None:
+@contextmanager
+def launch_cut(scheduler, **proxy_options) -> Iterator[CuttingProxy]:
+    """The scheduler restarted behind a proxy to the master, job ``doubt`` registered and triggered,
+    and the ACCEPT's connection cut (``CuttingProxy``: delivered or not, held or not)."""
     scheduler.stop_scheduler()
-    proxy = CuttingProxy(scheduler.cluster.master_url, deliver)
+    proxy = CuttingProxy(scheduler.cluster.master_url, **proxy_options)
     try:
         scheduler.settings["mesos_url"] = proxy.address
         scheduler.start_scheduler()
@@ -32,6 +37,15 @@ def test_a_launch_whose_answer_is_lost_runs_its_shard_exactly_once(scheduler, de
         proxy.armed.set()
         scheduler.lifecycle.trigger("doubt")
         wait_until(proxy.cut.is_set, 20, message="the ACCEPT's connection to be cut")
+        yield proxy
+    finally:
+        scheduler.stop_scheduler()
+        proxy.close()
+
+
+@pytest.mark.parametrize("deliver", [True, False], ids=["master-launched", "master-never-saw-it"])
+def test_a_launch_whose_answer_is_lost_runs_its_shard_exactly_once(scheduler, deliver) -> None:
+    with launch_cut(scheduler, deliver=deliver):
         wait_until(
             lambda: scheduler.records("doubt") and not scheduler.running("doubt"),
             30,
@@ -43,9 +57,6 @@ def test_a_launch_whose_answer_is_lost_runs_its_shard_exactly_once(scheduler, de
         assert record.task_type == ("READY" if deliver else "FAILOVER")
         assert scheduler.engine.stats.launches_in_doubt == 1
         assert scheduler.registry.failover.entries() == []
-    finally:
-        scheduler.stop_scheduler()
-        proxy.close()
 
 
 def test_an_accept_that_reaches_the_master_after_the_reconciliation_launches_nothing(scheduler) -> None:
@@ -53,15 +64,7 @@ def test_an_accept_that_reaches_the_master_after_the_reconciliation_launches_not
     and the shard was launched again: the master then refuses it (its offer was declined before
     the reconciliation was sent) and the first task never runs. Without the fence the late ACCEPT
     launched the task, and the shard ran twice."""
-    scheduler.stop_scheduler()
-    proxy = CuttingProxy(scheduler.cluster.master_url, deliver=True, hold=True)
-    try:
-        scheduler.settings["mesos_url"] = proxy.address
-        scheduler.start_scheduler()
-        scheduler.job("doubt", cron=FAR_FUTURE, shardingTotalCount=1, failover=False)
-        proxy.armed.set()
-        scheduler.lifecycle.trigger("doubt")
-        wait_until(proxy.cut.is_set, 20, message="the ACCEPT's connection to be cut")
+    with launch_cut(scheduler, deliver=True, hold=True) as proxy:
         wait_until(lambda: scheduler.events.launched_of("doubt"), 30, message="the shard launched again")
         (again,) = scheduler.events.launched_of("doubt")
         with scheduler.events.lock:
@@ -76,6 +79,3 @@ def test_an_accept_that_reaches_the_master_after_the_reconciliation_launches_not
         (record,) = scheduler.records("doubt")
         assert (record.task_id, record.task_type) == (again, "FAILOVER")
         assert scheduler.events.states(first) == ["TASK_GONE", "TASK_DROPPED"]  # never ran
-    finally:
-        scheduler.stop_scheduler()
-        proxy.close()
