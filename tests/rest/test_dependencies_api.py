@@ -1,5 +1,5 @@
-"""Job dependencies over HTTP (issue #17): registration refuses unknown upstreams and cycles with a
-400 naming them, deregistration of an upstream is a 409 listing its dependents unless
+"""Job dependencies over HTTP (issue #17): registration refuses an unknown upstream (404) and a cycle
+(409), naming them, deregistration of an upstream is a 409 listing its dependents unless
 ``?cascade=true``, and the dependency views answer for a job and for the whole graph."""
 
 import pytest
