@@ -41,9 +41,7 @@ def standalone(zk_hosts, tmp_path):
         hostname="127.0.0.1",
         event_trace_rdb_url=f"sqlite:///{tmp_path / 'trace.db'}",
     )
-    stack = start_standalone(
-        settings, agents=1, work_dir=str(tmp_path / "mesos"), resources=AGENT_RESOURCES
-    )
+    stack = start_standalone(settings, agents=1, work_dir=str(tmp_path / "mesos"), resources=AGENT_RESOURCES)
     url = f"http://127.0.0.1:{stack.rest.port}"
     try:
         wait_until(lambda: requests.get(url + "/health", timeout=5).json().get("role") == "leader", 60)
