@@ -161,13 +161,20 @@ class Statistics:
         return [self._result_json(row, "MINUTE") for row in self._rows(table, since)]
 
     def summed_results(self, interval: str, since: datetime) -> dict[str, Any]:
-        """The stored rows since ``since``, plus the interval still open (counted from the log: the
-        original left today out of its weekly sum until midnight)."""
+        """The stored rows since ``since``, plus what no row holds yet, counted from the log: the
+        interval still open (the original left today out of its weekly sum until midnight) and any
+        closed one the statistics pass has not stored yet (just after midnight, before the new
+        day's first pass, yesterday is neither: without this it dropped out of the sum)."""
         table = schema.task_result[interval]
         local_now = self.local(self.clock())
         open_since = truncate(local_now, interval)
         log_table = schema.execution_log
         with self.engine.connect() as connection:
+            latest = connection.execute(
+                select(func.max(table.c.statistics_time)).where(table.c.statistics_time < open_since)
+            ).scalar()
+            if latest is not None:
+                open_since = min(open_since, latest + STEP[interval])
             success, failed = connection.execute(
                 select(
                     func.coalesce(func.sum(table.c.success_count), 0),

@@ -289,3 +289,26 @@ def test_rows_written_late_after_an_outage_are_recounted_from_their_time(db_engi
     assert minutes["2026-03-01 10:00:00"] == 1
     hour = statistics.latest_results("HOUR")  # 10:00-11:00 sums its minutes
     assert (hour["statisticsTime"], hour["successCount"]) == ("2026-03-01 10:00:00", 1)
+
+
+def test_the_weekly_sum_counts_yesterday_before_the_first_pass_of_the_day_stored_it(db_engine):
+    """At 00:00:01, before the pass of the new day stores yesterday's DAY row, yesterday is neither
+    stored nor today's open interval: the sum counts it from the log (it dropped a whole day)."""
+    day = datetime(2026, 3, 1)
+    last_minute = day + timedelta(hours=23, minutes=59)
+    TraceStore(db_engine).write(
+        [
+            execution("ok", last_minute, last_minute + timedelta(seconds=20)),
+            execution("bad", last_minute, last_minute + timedelta(seconds=40), success=False),
+        ]
+    )
+    now = [epoch(last_minute + timedelta(seconds=59))]
+    statistics = Statistics(db_engine, UTC, clock=lambda: now[0])
+    statistics.run()  # the day's last pass: its last minute and the day itself still open
+    now[0] = epoch(day + timedelta(days=1, seconds=1))
+    week = statistics.summed_results("DAY", day - timedelta(days=6))
+    assert (week["successCount"], week["failedCount"]) == (1, 1)
+    statistics.run()  # the new day's first pass stores yesterday: the same sum, nothing counted twice
+    week = statistics.summed_results("DAY", day - timedelta(days=6))
+    assert (week["successCount"], week["failedCount"]) == (1, 1)
+    assert statistics.latest_results("DAY")["statisticsTime"] == "2026-03-01 00:00:00"
