@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 import requests
@@ -24,11 +24,21 @@ CONSOLE_QUERIES = [
 ]
 
 
+# The trace's clock (its statistics passes and the queries' "now"), in its zone (UTC): mid-day, so
+# the rows written, the pass and the queries fall in one minute, hour and day whenever the test runs
+# (on the real clock a pass just before midnight and the queries just after it fell on two days).
+NOW = datetime(2026, 6, 10, 12, 0, 0)
+
+
 @pytest.fixture
-def traced_api(zk_hosts, db_url, tmp_path):
+def traced_api(zk_hosts, db_url, tmp_path, monkeypatch):
+    from elasticjob_cloud import bootstrap
     from elasticjob_cloud.bootstrap import start_api
     from elasticjob_cloud.settings import Settings
+    from elasticjob_cloud.trace.service import TraceService
 
+    fixed = NOW.replace(tzinfo=UTC).timestamp()
+    monkeypatch.setattr(bootstrap, "TraceService", partial(TraceService, clock=lambda: fixed))
     stack = start_api(
         Settings(
             zk_servers=zk_hosts,
@@ -47,8 +57,7 @@ def traced_api(zk_hosts, db_url, tmp_path):
 
 
 def test_the_original_consoles_queries_answer_with_its_shapes(traced_api):
-    now = datetime.now(UTC).replace(tzinfo=None, microsecond=0)
-    start = now - timedelta(minutes=3)
+    start = NOW - timedelta(minutes=3)
     traced_api.trace.store.write(
         [
             execution("t1", start, start + timedelta(seconds=2)),
@@ -56,7 +65,7 @@ def test_the_original_consoles_queries_answer_with_its_shapes(traced_api):
             status("t1", "TASK_FINISHED", start),
         ]
     )
-    traced_api.trace.statistics.run(time.time())
+    traced_api.trace.statistics.run()
     answers = {}
     for query in CONSOLE_QUERIES:
         response = requests.get(traced_api.base_url + query, timeout=10)
