@@ -31,7 +31,11 @@ def _listening_addresses(port):
 
 
 def _start_standalone(tmp_path, *extra):
-    """Start ``elasticjob-cloud standalone`` as a user would; wait for its API and its leader."""
+    """Start ``elasticjob-cloud standalone`` as a user would; wait for its API and its leader.
+
+    Its crons run in UTC, not the machine's zone: in a zone's repeated hour (a DST fall-back) a
+    ``0/5 * * * * ?`` job fires only in the first pass (the DST policy), so on such a machine the
+    tests that wait for its runs would wait an hour."""
     port = free_port()
     work = tmp_path / "work"
     command = [sys.executable, "-m", "elasticjob_cloud.cli", "standalone", "--http-port", str(port), *extra]
@@ -41,6 +45,7 @@ def _start_standalone(tmp_path, *extra):
         stderr=subprocess.STDOUT,
         text=True,
         cwd=tmp_path,
+        env={**os.environ, "time_zone": "UTC"},
     )
     url = f"http://127.0.0.1:{port}"
 
