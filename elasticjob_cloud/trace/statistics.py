@@ -136,9 +136,9 @@ class Statistics:
             .order_by(table.c.statistics_time.desc())
             .limit(1)
         ).first()
-        if latest is not None:
-            day = latest[0] + STEP["DAY"]
-            while day < today and day >= today - BACKFILL["DAY"] * STEP["DAY"]:
+        if latest is not None:  # the missed days, at most the last BACKFILL of them
+            day = max(latest[0] + STEP["DAY"], today - BACKFILL["DAY"] * STEP["DAY"])
+            while day < today:
                 self._upsert(connection, table, day, now, registered_count=latest[1])
                 day += STEP["DAY"]
         self._upsert(connection, table, today, now, registered_count=count)

@@ -312,3 +312,16 @@ def test_the_weekly_sum_counts_yesterday_before_the_first_pass_of_the_day_stored
     week = statistics.summed_results("DAY", day - timedelta(days=6))
     assert (week["successCount"], week["failedCount"]) == (1, 1)
     assert statistics.latest_results("DAY")["statisticsTime"] == "2026-03-01 00:00:00"
+
+
+def test_registered_jobs_back_fill_at_most_the_last_31_missed_days_after_a_longer_gap(db_engine):
+    counts = iter([3, 5])
+    statistics = Statistics(db_engine, UTC, registered_count=lambda: next(counts))
+    statistics.run(epoch(T0))
+    statistics.run(epoch(T0 + timedelta(days=40)))  # 39 days missed: the last 31 of them repeat the 3
+    rows = [
+        (r["statisticsTime"][:10], r["registeredCount"])
+        for r in statistics.registered(T0 - timedelta(days=1))
+    ]
+    days = [(str((T0 + timedelta(days=d)).date()), 3) for d in range(9, 40)]
+    assert rows == [("2026-03-01", 3), *days, ("2026-04-10", 5)]
