@@ -97,6 +97,7 @@ class Campaign:
         leader = self.leader()
         assert leader is not None
         assert self.api(leader, "POST", "/api/app", json=app_body(self.packed_app)).status_code == 204
+        self.registering = time.time()  # no instant before this can fire (a new job has no catch-up)
         for job in CHECKED:
             response = self.api(leader, "POST", "/api/job/register", json=self.job_body(job))
             assert response.status_code == 204, response.text
@@ -330,6 +331,8 @@ class Campaign:
                     leader, "PUT", "/api/job/update", json={"jobName": job.name, "cron": FAR_FUTURE}
                 )
                 assert response.status_code == 204, response.text
+        # no instant after this can fire: a fire's write checks the config version the update moved
+        self.quiesced = time.time()
         names = {job.name for job in CHECKED if not job.daemon}
 
         def drained() -> bool:

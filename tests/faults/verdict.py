@@ -36,8 +36,16 @@ def judge(self: Campaign, stopped: float) -> tuple[dict[str, Any], dict[str, Any
         if job.daemon:
             continue
         mine = [e for e in executions if e.job == job.name]
-        instants = _instants(job.cron, self.registered, stopped)
-        folded = sum(max(0, _instants(job.cron, a, b) - 1) for a, b in outages) + 2
+        # Runs are held against the instants that can have fired: from before the first
+        # registration to after the crons were stopped (a job registered, or stopped, just before
+        # an instant of its cron fires it while the loop still registers or stops the others;
+        # counted from after the registrations to before the stop, that run was one more than the
+        # instants, by where in the cron's period the campaign began and ended: only the folding
+        # of the scheduler faults kept it from reading as doubled). The loss allowance adds those
+        # edge instants back: a run counts as lost exactly as before.
+        instants = _instants(job.cron, self.registering, self.quiesced)
+        edges = instants - _instants(job.cron, self.registered, stopped)
+        folded = sum(max(0, _instants(job.cron, a, b) - 1) for a, b in outages) + 2 + edges
         rules = (instants, folded, job.failover, job.misfire, stopped + 5)
         common: dict[str, Any] = dict(killed_at=killed_at, agent_died=agent_died, declared_lost=declared_lost)
         if job.overlapping:
