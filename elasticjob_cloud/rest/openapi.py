@@ -19,6 +19,7 @@ from flask import Blueprint, Flask, current_app
 
 from ..core.limits import MAX_BODY_BYTES, TEXT_LIMITS
 from ..core.schemas import NONBLANK, AppSchema, JobSchema
+from .auth import LOGIN_ENDPOINTS, OPEN_PATHS
 from .bodies import json_response
 from .contract import COMMON_ERRORS, PATH_NAMES, is_undocumented, name_schema, operation_of
 
@@ -242,7 +243,22 @@ def build_spec(app: Flask) -> dict[str, Any]:
         "session": {"type": "apiKey", "in": "cookie", "name": "ejc_session"},
     }
     document["security"] = [{"basic": []}, {"accessToken": []}, {"session": []}]
+    _open_routes_and_throttling(app, document)
     return document
+
+
+def _open_routes_and_throttling(app: Flask, document: dict[str, Any]) -> None:
+    """What ``rest.auth`` does beyond the global requirement: the open routes (``/health``, the two
+    login routes) take no credentials (``security: []``), and every route that checks a password
+    (a Basic login, or a login route) may answer 429 once this address failed too often."""
+    login_views = {app.view_functions[name] for name in LOGIN_ENDPOINTS if name in app.view_functions}
+    for rule, method, view in documented_routes(app):
+        path = openapi_path(rule)
+        operation = document["paths"][path][method.lower()]
+        if path in OPEN_PATHS or view in login_views:
+            operation["security"] = []
+        if path not in OPEN_PATHS:
+            operation["responses"].setdefault("429", _ERROR)
 
 
 @blueprint.get("/api/openapi.json")
