@@ -24,6 +24,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields
 
+_WHOLE_TEXT = re.compile(r"[+-]?[0-9]+", re.ASCII)
 _NUMBER_TEXT = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?", re.ASCII)
 NO_NUL = "^[^\\x00]*$"  # the document's form of "no NUL" (JSON Schema regex)
 _INPUT_BOUNDS: ContextVar[bool] = ContextVar("input_bounds", default=True)
@@ -56,6 +57,19 @@ def plain(number: float) -> str:
     """``16777216.0`` → ``16777216``, ``0.001`` → ``0.001`` (no exponent, no trailing zeros)."""
     text = format(Decimal(repr(number)), "f")
     return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def whole_number(text: str) -> int | None:
+    """``text`` (blanks around it aside) as a whole number written in ASCII digits; None when it is
+    not one. For query parameters: Python's ``int`` also takes ``1_000`` and other scripts' digits
+    (``٣``), which no client means and the body fields refuse too."""
+    stripped = text.strip()
+    if not _WHOLE_TEXT.fullmatch(stripped):
+        return None
+    try:
+        return int(stripped)
+    except ValueError:  # more digits than int() converts (sys.get_int_max_str_digits)
+        return None
 
 
 def _as_decimal(value: Any) -> Decimal:

@@ -120,6 +120,12 @@ def query(name: str, schema: dict[str, Any], required: bool = False, description
     return parameter
 
 
+def may_be_empty(parameter: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter whose empty value (``?per_page=``) means "not given": the console's shared
+    URLs carry every filter, set or not."""
+    return {**parameter, "allowEmptyValue": True}
+
+
 BOOLEAN = json_content({"type": "boolean"})
 ANY_JSON = json_content({})
 

@@ -11,12 +11,13 @@ from typing import Any
 
 from flask import Blueprint, request
 
+from ..core.fields import whole_number
 from ..core.names import require_name
 from ..exceptions import InvalidConfig, TraceUnavailable
 from ..trace.service import TraceService
 from .apps import services
 from .bodies import json_response
-from .contract import ANY_JSON, documented, query
+from .contract import ANY_JSON, documented, may_be_empty, query
 
 blueprint = Blueprint("history", __name__, url_prefix="/api/job")
 
@@ -64,17 +65,16 @@ def status_traces() -> Any:
     "A job's last runs with duration and result, and duration p50/p95",
     ok=ANY_JSON,
     status="200",
-    query=(query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_RUNS}),),
+    query=(may_be_empty(query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_RUNS})),),
 )
 def job_executions(job_name: str) -> Any:
     """The job's last runs (``?limit=``, default 20, at most 1000), newest first, with duration and
     result, and the p50/p95 duration of the completed ones."""
     job_name = require_name(job_name, "jobName")
     text = request.args.get("limit", "20").strip() or "20"
-    try:
-        limit = int(text)
-    except ValueError:
-        raise InvalidConfig.field("limit", f"{text!r} is not an integer") from None
+    limit = whole_number(text)
+    if limit is None:
+        raise InvalidConfig.field("limit", f"{text[:40]!r} is not an integer")
     if not 1 <= limit <= MAX_RUNS:
         raise InvalidConfig.field("limit", f"must be between 1 and {MAX_RUNS}")
     service = trace()

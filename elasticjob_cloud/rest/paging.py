@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from flask import request
 
+from ..core.fields import whole_number
 from ..exceptions import InvalidConfig
 
 MAX_PER_PAGE = 1000
@@ -36,10 +37,9 @@ def query_number(name: str, default: int, maximum: int) -> int:
     raw = request.args.get(name, "").strip()
     if not raw:
         return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidConfig.field(name, f"must be a whole number, got {raw[:40]!r}") from None
+    value = whole_number(raw)
+    if value is None:
+        raise InvalidConfig.field(name, f"must be a whole number, got {raw[:40]!r}")
     if not 1 <= value <= maximum:
         raise InvalidConfig.field(name, f"must be between 1 and {maximum}, got {value}")
     return value

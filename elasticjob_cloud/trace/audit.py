@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
+from ..core.fields import whole_number
 from ..core.ports import AuditEntry, AuditQuery
 from . import schema
 from .rows import AUDIT, Row, truncate
@@ -61,7 +62,8 @@ class TraceAuditLog:
             if name == "path":
                 conditions.append(column.startswith(value, autoescape=True))
             elif name == "status":
-                conditions.append(column == (int(value) if value.isdigit() else -1))
+                number = whole_number(value)  # the API refuses another value (rest.audit)
+                conditions.append(column == (number if number is not None else -1))
             else:
                 conditions.append(column == value)
         if query.start is not None:

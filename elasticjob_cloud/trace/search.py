@@ -19,12 +19,15 @@ from typing import Any
 
 from sqlalchemy import Column, Engine, Table, and_, func, select
 
+from ..core.fields import whole_number
+from ..core.limits import MAX_SHARDING_TOTAL_COUNT
 from ..exceptions import InvalidConfig
 from . import schema
 from .timeparse import format_time, parse_time
 
 MAX_PER_PAGE = 1000
 DEFAULT_PER_PAGE = 10
+MAX_PAGE = 10_000_000  # beyond it, (page - 1) * per_page overflows the databases' 64-bit OFFSET
 
 
 @dataclass(frozen=True)
@@ -80,10 +83,10 @@ STATUS_TRACES = Searchable(
 
 
 def _integer(name: str, text: str) -> int:
-    try:
-        return int(text.strip())
-    except ValueError:
-        raise InvalidConfig.field(name, f"{text!r} is not an integer") from None
+    value = whole_number(text)
+    if value is None:
+        raise InvalidConfig.field(name, f"{text[:40]!r} is not an integer")
+    return value
 
 
 def _success(text: str) -> int:
@@ -119,7 +122,12 @@ class TraceSearch:
                 if not success:
                     conditions.append(table.c.complete_time.is_not(None))
             elif column == "sharding_item" and what is EXECUTIONS:
-                conditions.append(table.c[column] == _integer(name, text))
+                item = _integer(name, text)
+                if not 0 <= item < MAX_SHARDING_TOTAL_COUNT:  # nor would it fit the column's integer
+                    raise InvalidConfig.field(
+                        name, f"must be from 0 to {MAX_SHARDING_TOTAL_COUNT - 1}, got {item}"
+                    )
+                conditions.append(table.c[column] == item)
             else:
                 conditions.append(table.c[column] == text)
         time_column = table.c[what.time_column]
@@ -129,6 +137,8 @@ class TraceSearch:
         where = and_(True, *conditions)
         per_page = _integer("per_page", params["per_page"]) if params.get("per_page", "") != "" else 10
         page = _integer("page", params["page"]) if params.get("page", "") != "" else 1
+        if page > MAX_PAGE:
+            raise InvalidConfig.field("page", f"must be at most {MAX_PAGE}, got {str(page)[:40]}")
         if per_page <= 0 or page <= 0:
             per_page, page = DEFAULT_PER_PAGE, 1
         per_page = min(per_page, MAX_PER_PAGE)
