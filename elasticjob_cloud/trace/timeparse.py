@@ -23,7 +23,10 @@ def parse_time(name: str, text: str, zone: tzinfo) -> datetime:
                 name, f"{text!r} is not a time: use yyyy-MM-dd HH:mm:ss or ISO 8601"
             ) from None
     if parsed.tzinfo is not None:
-        parsed = parsed.astimezone(zone).replace(tzinfo=None)
+        try:
+            parsed = parsed.astimezone(zone).replace(tzinfo=None)
+        except OverflowError:  # 0001-01-01T00:00:00+14:00 is before the first representable instant
+            parsed = datetime.min if parsed.year == 1 else datetime.max
     return parsed
 
 

@@ -4,14 +4,19 @@ Found by the long API fuzz and its hostile follow-up (``benchmarks/api_fuzz.py``
 took ``1_0`` and other scripts' digits (U+0665), ``str.isdigit`` took U+00B2 which ``int`` then refused
 (a 500 from the audit search), and a page or shard number beyond 64 bits reached SQLite (a 500).
 Now each is a 400 naming the parameter; an empty value still means "not given", as the document says.
+A history time with an offset at the edge of the calendar (``0001-01-01T00:00:00+14:00``) overflowed
+the conversion to the scheduler's zone (a 500): it now bounds the search at the calendar's edge.
 """
 
 from __future__ import annotations
+
+from datetime import datetime, timedelta
 
 import pytest
 import requests
 
 from elasticjob_cloud.core.fields import whole_number
+from tests.trace.test_store_contract import execution, status
 
 BAD_NUMBERS = ["1_0", "\u0665", "\u00b2", "0x10", "1.0", "", " "]
 
@@ -43,6 +48,10 @@ def traced(zk_server, tmp_path_factory):
     }  # fmt: skip
     assert requests.post(url + "/api/app", json=app, timeout=10).status_code == 204
     assert requests.post(url + "/api/job/register", json=job, timeout=10).status_code == 204
+    at = datetime(2026, 6, 1, 12)
+    stack.trace.store.write(
+        [execution("t1", at, at + timedelta(seconds=1)), status("t1", "TASK_FINISHED", at)]
+    )
     yield url
     stack.stop()
 
@@ -105,3 +114,19 @@ def test_an_empty_number_means_not_given_and_the_document_says_so(traced):
     assert audit["status"]["schema"] == {"type": "integer", "minimum": 100, "maximum": 599}
     limit = document["paths"]["/api/job/jobs/{jobName}/executions"]["get"]["parameters"]
     assert any(p["name"] == "limit" and p["allowEmptyValue"] for p in limit)
+
+
+@pytest.mark.parametrize("path", ["/api/job/events/executions", "/api/job/events/statusTraces"])
+@pytest.mark.parametrize(
+    "name, value, found",
+    [
+        ("startTime", "0001-01-01T00:00:00+14:00", 1),  # from the beginning of time: the row
+        ("endTime", "0001-01-01T00:00:00+14:00", 0),
+        ("startTime", "9999-12-31T23:59:59-14:00", 0),
+        ("endTime", "9999-12-31T23:59:59-14:00", 1),  # up to the end of time: the row
+    ],
+)
+def test_a_time_at_the_edge_of_the_calendar_bounds_the_search(traced, path, name, value, found):
+    answer = requests.get(traced + path, params={name: value}, timeout=10)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["total"] == found
