@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response, current_app, g, request
 
-from ..core.fields import whole_number
+from ..core.fields import NO_NUL, text_problem, whole_number
 from ..core.ports import AuditEntry, AuditLog, AuditQuery
 from ..exceptions import InvalidConfig
 from .auth import LOGIN_ENDPOINTS, SAFE_METHODS
@@ -168,11 +168,15 @@ def entry_json(entry: AuditEntry) -> dict[str, Any]:
     query=(
         may_be_empty(query("page", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE, "default": 1})),
         may_be_empty(query("per_page", {"type": "integer", "minimum": 1, "maximum": 1000, "default": 10})),
-        *(query(name, {"type": "string"}) for name in FILTERS if name not in ("path", "status")),
+        *(
+            query(name, {"type": "string", "pattern": NO_NUL})
+            for name in FILTERS
+            if name not in ("path", "status")
+        ),
         may_be_empty(
             query("status", {"type": "integer", "minimum": 100, "maximum": 599}, description="empty: any")
         ),
-        query("path", {"type": "string"}, description="a prefix of the path"),
+        query("path", {"type": "string", "pattern": NO_NUL}, description="a prefix of the path"),
         query("startTime", TIME_QUERY, description="yyyy-MM-dd HH:mm:ss or ISO 8601; empty: none"),
         query("endTime", TIME_QUERY, description="yyyy-MM-dd HH:mm:ss or ISO 8601; empty: none"),
     ),
@@ -181,6 +185,9 @@ def search() -> Any:
     page = query_number("page", 1, MAX_PAGE)
     per_page = query_number("per_page", 10, 1000)
     filters = {name: request.args[name].strip() for name in FILTERS if request.args.get(name, "").strip()}
+    for name, value in filters.items():
+        if (problem := text_problem(value)) is not None:  # PostgreSQL refuses a NUL even in a comparison
+            raise InvalidConfig.field(name, problem)
     status = whole_number(filters.get("status", "0"))
     if "status" in filters and (status is None or not 100 <= status <= 599):
         raise InvalidConfig.field("status", f"must be an HTTP status code, got {filters['status'][:40]!r}")

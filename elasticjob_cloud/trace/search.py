@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Column, Engine, Table, and_, func, select
 
-from ..core.fields import whole_number
+from ..core.fields import text_problem, whole_number
 from ..core.limits import MAX_SHARDING_TOTAL_COUNT
 from ..exceptions import InvalidConfig
 from . import schema
@@ -116,6 +116,9 @@ class TraceSearch:
             text = params.get(name, "")
             if text == "":
                 continue  # the console sends empty filters: no filter
+            problem = text_problem(text)  # PostgreSQL refuses a NUL even in a comparison
+            if problem is not None:
+                raise InvalidConfig.field(name, problem)
             if column == "is_success":
                 success = _success(text)
                 conditions.append(table.c.is_success == success)
