@@ -58,6 +58,13 @@ _DAEMON_WAITS_FOR_NOTHING: dict[str, Any] = {
         {"properties": {"jobExecutionType": {"enum": ["TRANSIENT"]}}},
     ]
 }
+# ... nor runs over itself (``concurrencyPolicy: ALLOW`` is for TRANSIENT jobs).
+_DAEMON_DOES_NOT_OVERLAP: dict[str, Any] = {
+    "anyOf": [
+        {"properties": {"concurrencyPolicy": {"not": {"enum": ["ALLOW"]}}}},
+        {"properties": {"jobExecutionType": {"enum": ["TRANSIENT"]}}},
+    ]
+}
 # The cross-field rules of ``JobSchema.check_rules``: SIMPLE and DATAFLOW need ``jobClass``, SCRIPT
 # needs ``scriptCommandLine``; ``beanName`` and ``applicationContext`` come together or not at all.
 _JOB_RULES: list[dict[str, Any]] = [
@@ -99,6 +106,7 @@ _JOB_RULES: list[dict[str, Any]] = [
         ]
     },
     _DAEMON_WAITS_FOR_NOTHING,
+    _DAEMON_DOES_NOT_OVERLAP,
 ]
 
 
@@ -116,6 +124,12 @@ _JOB_UPDATE_RULES: list[dict[str, Any]] = [
         "anyOf": [
             {"not": {"required": ["jobExecutionType", "dependsOn"]}},
             *_DAEMON_WAITS_FOR_NOTHING["anyOf"],
+        ]
+    },
+    {
+        "anyOf": [
+            {"not": {"required": ["jobExecutionType", "concurrencyPolicy"]}},
+            *_DAEMON_DOES_NOT_OVERLAP["anyOf"],
         ]
     },
 ]
