@@ -11,13 +11,15 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from ..core.fields import whole_number
+from ..core.fields import NO_NUL, whole_number
+from ..core.limits import MAX_SHARDING_TOTAL_COUNT
 from ..core.names import require_name
 from ..exceptions import InvalidConfig, TraceUnavailable
+from ..trace.search import EXECUTIONS, MAX_PAGE, STATUS_TRACES, Searchable
 from ..trace.service import TraceService
 from .apps import services
 from .bodies import json_response
-from .contract import ANY_JSON, documented, may_be_empty, query
+from .contract import ANY_JSON, TIME_QUERY, documented, may_be_empty, query
 
 blueprint = Blueprint("history", __name__, url_prefix="/api/job")
 
@@ -32,11 +34,36 @@ def _params() -> dict[str, str]:
     return {key: request.args.get(key, "") for key in request.args}
 
 
+def _search_query(what: Searchable) -> tuple[dict[str, Any], ...]:
+    """The query parameters ``trace.search`` reads, as it reads them: an empty value is "not given";
+    a page or per_page of 0 or less is the first page of 10 rows; per_page is capped."""
+    text = {"type": "string", "pattern": NO_NUL}
+    filters = []
+    for name, column in what.filters.items():
+        if column == "is_success":
+            filters.append(query(name, {"type": "string", "enum": ["", "0", "1", "true", "false"]}))
+        elif column == "sharding_item" and what is EXECUTIONS:
+            item = {"type": "integer", "minimum": 0, "maximum": MAX_SHARDING_TOTAL_COUNT - 1}
+            filters.append(may_be_empty(query(name, item)))
+        else:
+            filters.append(query(name, text))
+    return (
+        may_be_empty(query("per_page", {"type": "integer"})),
+        may_be_empty(query("page", {"type": "integer", "maximum": MAX_PAGE})),
+        query("sort", {"type": "string", "enum": ["", *sorted(what.sorts)]}),
+        query("order", {"type": "string", "enum": ["", "asc", "desc"]}),
+        query("startTime", TIME_QUERY, description="yyyy-MM-dd HH:mm:ss or ISO 8601; empty: none"),
+        query("endTime", TIME_QUERY, description="yyyy-MM-dd HH:mm:ss or ISO 8601; empty: none"),
+        *filters,
+    )
+
+
 @blueprint.get("/events/executions")
 @documented(
     "Execution history (?per_page=&page=&sort=&order=&startTime=&endTime=&jobName=&taskId=&hostname=&ip=&isSuccess=&executionSource=&shardingItem=): {total, rows}",
     ok=ANY_JSON,
     status="200",
+    query=_search_query(EXECUTIONS),
 )
 def executions() -> Any:
     service = trace()
@@ -51,6 +78,7 @@ def executions() -> Any:
     "Task status history (?per_page=&page=&sort=&order=&startTime=&endTime=&jobName=&taskId=&originalTaskId=&slaveId=&source=&executionType=&state=): {total, rows}",
     ok=ANY_JSON,
     status="200",
+    query=_search_query(STATUS_TRACES),
 )
 def status_traces() -> Any:
     service = trace()
