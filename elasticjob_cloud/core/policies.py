@@ -70,7 +70,12 @@ class RetrySchema(Schema):
 
     maxRetries = Integer(required=True, minimum=1, maximum=MAX_RETRIES)
     initialBackoffSeconds = Number(load_default=10.0, minimum=0.0, maximum=MAX_BACKOFF_SECONDS)
-    maxBackoffSeconds = Number(load_default=360.0, minimum=0.0, maximum=MAX_BACKOFF_SECONDS)
+    maxBackoffSeconds = Number(
+        load_default=360.0,
+        minimum=0.0,
+        maximum=MAX_BACKOFF_SECONDS,
+        metadata={"description": "at least initialBackoffSeconds (10 when not given)"},
+    )
 
     @validates_schema
     def check_order(self, data: dict[str, Any], **kwargs: Any) -> None:
