@@ -144,7 +144,11 @@ def trigger_request_body() -> dict[str, Any]:
         "properties": {
             "jobName": name_schema("jobName"),
             "jobParameter": {**text, "maxLength": limits.TEXT_LIMITS["jobParameter"]},
-            "shardingItemParameters": {**text, "maxLength": limits.TEXT_LIMITS["shardingItemParameters"]},
+            "shardingItemParameters": {
+                **text,
+                "maxLength": limits.TEXT_LIMITS["shardingItemParameters"],
+                "format": "sharding-item-parameters",  # item=value,… with items below shardingTotalCount
+            },
             "idempotencyKey": {**text, "minLength": 1, "maxLength": IDEMPOTENCY_KEY_MAX},
         },
         "required": ["jobName"],

@@ -30,3 +30,15 @@ def test_a_daemon_job_that_allows_overlapping_runs_is_invalid_by_the_document_an
     update = {"jobName": FOO_JOB["jobName"], "jobExecutionType": "DAEMON", "concurrencyPolicy": "ALLOW"}
     assert not valid(schemas["JobUpdate"], update)
     assert valid(schemas["JobUpdate"], {"jobName": FOO_JOB["jobName"], "concurrencyPolicy": "ALLOW"})
+
+
+def test_a_triggers_sharding_item_parameters_carry_their_format(api):
+    """The long fuzz sent ``"shardingItemParameters": "0¨*"`` as valid (the field was plain text in
+    the trigger's document, while the server checks item=value): it now has the job's format."""
+    document = requests.get(api.base_url + "/api/openapi.json", timeout=10).json()
+    body = document["paths"]["/api/job/trigger"]["post"]["requestBody"]["content"]["application/json"][
+        "schema"
+    ]
+    parameterised = body["oneOf"][-1]["properties"]["shardingItemParameters"]
+    job = document["components"]["schemas"]["Job"]["properties"]["shardingItemParameters"]
+    assert parameterised["format"] == job["format"] == "sharding-item-parameters"
