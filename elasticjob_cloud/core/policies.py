@@ -69,7 +69,12 @@ class RetrySchema(Schema):
         unknown = EXCLUDE
 
     maxRetries = Integer(required=True, minimum=1, maximum=MAX_RETRIES)
-    initialBackoffSeconds = Number(load_default=10.0, minimum=0.0, maximum=MAX_BACKOFF_SECONDS)
+    initialBackoffSeconds = Number(
+        load_default=10.0,
+        minimum=0.0,
+        maximum=MAX_BACKOFF_SECONDS,
+        metadata={"description": "at most maxBackoffSeconds (360 when not given)"},
+    )
     maxBackoffSeconds = Number(
         load_default=360.0,
         minimum=0.0,

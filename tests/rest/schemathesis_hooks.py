@@ -55,13 +55,14 @@ def _number(value: object, default: float | None) -> float | None:
 
 @schemathesis.hook
 def filter_body(ctx, body):
-    """Drop a ``retry`` whose ``maxBackoffSeconds`` is below its ``initialBackoffSeconds`` (10 when not
-    given): a rule between two numbers, which JSON Schema cannot state (the document says it in the
-    field's description); the server refuses it with a 400 naming ``retry.maxBackoffSeconds``."""
+    """Drop a ``retry`` whose ``maxBackoffSeconds`` (360 when not given) is below its
+    ``initialBackoffSeconds`` (10 when not given): a rule between two numbers, which JSON Schema
+    cannot state (the document says it in the fields' descriptions); the server refuses it with a 400
+    naming ``retry.maxBackoffSeconds``."""
     retry = body.get("retry") if isinstance(body, dict) else None
     if not isinstance(retry, dict):
         return True
-    most = _number(retry.get("maxBackoffSeconds"), None)
+    most = _number(retry.get("maxBackoffSeconds"), 360.0)
     initial = _number(retry.get("initialBackoffSeconds"), 10.0)
     return most is None or initial is None or most >= initial
 
