@@ -39,6 +39,24 @@ FOO_JOB = {
     "misfire": True,
 }
 
+
+def dependent_job(name, *upstreams, **more):
+    """A 1-shard job of ``FOO_APP`` depending on ``upstreams``, or with a nightly cron of its own
+    when none are given; ``more`` overrides or adds fields."""
+    body = {
+        "jobName": name,
+        "appName": FOO_APP["appName"],
+        "jobClass": "x.Job",
+        "jobType": "SIMPLE",
+        "jobExecutionType": "TRANSIENT",
+        "shardingTotalCount": 1,
+        "cpuCount": 0.1,
+        "memoryMB": 64,
+    }
+    body.update({"dependsOn": list(upstreams)} if upstreams else {"cron": "0 0 3 * * ?"})
+    return {**body, **more}
+
+
 # The original's stored forms (its scheduler test fixtures), byte for byte.
 JAVA_APP_JSON = (
     '{"appName":"test_app","appURL":"http://localhost/app.jar","bootstrapScript":"bin/start.sh",'

@@ -6,21 +6,7 @@ import pytest
 import requests
 
 from tests.support import FOO_APP
-
-
-def body(name, *upstreams, **more):
-    job = {
-        "jobName": name,
-        "appName": FOO_APP["appName"],
-        "jobClass": "x.Job",
-        "jobType": "SIMPLE",
-        "jobExecutionType": "TRANSIENT",
-        "shardingTotalCount": 1,
-        "cpuCount": 0.1,
-        "memoryMB": 64,
-    }
-    job.update({"dependsOn": list(upstreams)} if upstreams else {"cron": "0 0 3 * * ?"})
-    return {**job, **more}
+from tests.support import dependent_job as body
 
 
 @pytest.fixture

@@ -12,23 +12,9 @@ import requests
 
 from elasticjob_cloud.core import paths
 from tests.support import FOO_APP
+from tests.support import dependent_job as job
 
 ROUNDS = 60
-
-
-def job(name, *upstreams, **more):
-    body = {
-        "jobName": name,
-        "appName": FOO_APP["appName"],
-        "jobClass": "x.Job",
-        "jobType": "SIMPLE",
-        "jobExecutionType": "TRANSIENT",
-        "shardingTotalCount": 1,
-        "cpuCount": 0.1,
-        "memoryMB": 64,
-    }
-    body.update({"dependsOn": list(upstreams)} if upstreams else {"cron": "0 0 3 * * ?"})
-    return {**body, **more}
 
 
 def consistent(api) -> list[str]:
