@@ -57,24 +57,26 @@ from elasticjob_cloud.core import paths  # noqa: E402
 from elasticjob_cloud.registry import connect  # noqa: E402
 from elasticjob_cloud.registry.zkserver import ZooKeeperServer  # noqa: E402
 from elasticjob_cloud.settings import Settings  # noqa: E402
+from tests.support import wait_until  # noqa: E402
 
-# As in the CI test: at most 20 minimal shards at once, whatever the fuzzer registers and fires.
+# Small, as in the CI test (tests/rest/test_schemathesis.py says why): at most 50 minimal shards at
+# once, a little more than its 20 so that the probe job (0.02 cpus and 32 MB with its executor)
+# fits beside what the fuzzer left running.
 AGENT_RESOURCES = "cpus:0.05;mem:64;disk:1024;ports:[31000-31010]"
 ADMIN, PASSWORD = "admin", "fuzz-admin-password"
 PROBE_APP, PROBE_JOB = "fuzz_probe_app", "fuzz_probe_job"
 
 
-def wait_until(predicate: Any, timeout: float, message: str) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+def answered(predicate: Any) -> Any:
+    """``predicate`` as a poll: a request that fails (the stack still starting) is a "not yet"."""
+
+    def poll() -> Any:
         try:
-            value = predicate()
+            return predicate()
         except requests.RequestException:
-            value = None
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout:.0f} s: {message}")
+            return None
+
+    return poll
 
 
 class Client(requests.Session):
@@ -305,7 +307,7 @@ def soundness(url: str, auth: tuple[str, str] | None, app_package: Path, zk_serv
         return rows["total"] > 0
 
     try:
-        wait_until(ran, 90, "a job registered after the fuzz run succeeds once")
+        wait_until(answered(ran), 90, 0.2, "a job registered after the fuzz run succeeds once")
     except AssertionError as error:
         problems.append(str(error))
     return problems
@@ -365,9 +367,8 @@ def fuzz(seed: int, args: argparse.Namespace, auth: bool, work: Path, app_packag
     url = f"http://127.0.0.1:{stack.rest.port}"
     credentials = (ADMIN, PASSWORD) if auth else None
     try:
-        wait_until(
-            lambda: requests.get(url + "/health", timeout=5).json().get("role") == "leader", 60, "a leader"
-        )
+        leading = answered(lambda: requests.get(url + "/health", timeout=5).json().get("role") == "leader")
+        wait_until(leading, 60, 0.2, "a leader")
         seed_state(url, credentials, app_package)
         passes = [(f"--max-examples={args.max_examples}", f"--phases={args.phases}")]
         if auth:

@@ -34,12 +34,20 @@ def _rename(data: dict[str, Any], key: str, field: str, pick: int, choices: tupl
         data[key] = choices[pick % len(choices)]
 
 
+def _swap_names(data: Any, swap: bool, pick: int) -> Any:
+    """A copy of ``data`` whose valid ``appName``/``jobName`` name the seeded app and a seeded job."""
+    if not swap or not isinstance(data, dict):
+        return data
+    data = dict(data)
+    _rename(data, "appName", "appName", 0, (SEEDED_APP,))
+    _rename(data, "jobName", "jobName", pick, SEEDED_JOBS)
+    return data
+
+
 def _swap(body: Any, swap: bool, pick: int) -> Any:
+    body = _swap_names(body, swap, pick)
     if not swap or not isinstance(body, dict):
         return body
-    body = dict(body)
-    _rename(body, "appName", "appName", 0, (SEEDED_APP,))
-    _rename(body, "jobName", "jobName", pick, SEEDED_JOBS)
     upstreams = body.get("dependsOn")
     if isinstance(upstreams, list) and upstreams and all(_valid(name, "jobName") for name in upstreams):
         distinct = list(dict.fromkeys(upstreams))
@@ -49,21 +57,15 @@ def _swap(body: Any, swap: bool, pick: int) -> Any:
     return body
 
 
+# Whether to swap (half of the cases) and which seeded job to take.
+_CHOICE = st.tuples(st.booleans(), st.integers(0, len(SEEDED_JOBS) - 1))
+
+
 @schemathesis.hook
 def flatmap_body(ctx: Any, body: Any) -> Any:
-    return st.tuples(st.booleans(), st.integers(0, len(SEEDED_JOBS) - 1)).map(lambda c: _swap(body, *c))
-
-
-def _swap_path(parameters: Any, swap: bool, pick: int) -> Any:
-    if not swap or not isinstance(parameters, dict):
-        return parameters
-    parameters = dict(parameters)
-    _rename(parameters, "appName", "appName", 0, (SEEDED_APP,))
-    _rename(parameters, "jobName", "jobName", pick, SEEDED_JOBS)
-    return parameters
+    return _CHOICE.map(lambda c: _swap(body, *c))
 
 
 @schemathesis.hook
 def flatmap_path_parameters(ctx: Any, parameters: Any) -> Any:
-    choice = st.tuples(st.booleans(), st.integers(0, len(SEEDED_JOBS) - 1))
-    return choice.map(lambda c: _swap_path(parameters, *c))
+    return _CHOICE.map(lambda c: _swap_names(parameters, *c))

@@ -188,9 +188,12 @@ def search() -> Any:
     for name, value in filters.items():
         if (problem := text_problem(value)) is not None:  # PostgreSQL refuses a NUL even in a comparison
             raise InvalidConfig.field(name, problem)
-    status = whole_number(filters.get("status", "0"))
-    if "status" in filters and (status is None or not 100 <= status <= 599):
-        raise InvalidConfig.field("status", f"must be an HTTP status code, got {filters['status'][:40]!r}")
+    if "status" in filters:
+        status = whole_number(filters["status"])
+        if status is None or not 100 <= status <= 599:
+            raise InvalidConfig.field(
+                "status", f"must be an HTTP status code, got {filters['status'][:40]!r}"
+            )
     query = AuditQuery(filters, _time("startTime"), _time("endTime"), (page - 1) * per_page, per_page)
     total, rows = audit_log().search(query)
     return json_response({"total": total, "rows": [entry_json(entry) for entry in rows]})
